@@ -1,0 +1,122 @@
+// One typed error family. Every failure Mneme reports is a MnemeError with a
+// stable `code`; subclasses let callers catch a kind with `instanceof`.
+// Errors cross worker boundaries as { name, code, message } and are rebuilt
+// as the same subclass on the other side (see `toWire` / `fromWire`).
+
+export type MnemeErrorCode =
+  | 'invalid-input'
+  | 'text-empty'
+  | 'text-too-long'
+  | 'bad-scope'
+  | 'not-found'
+  | 'malformed-import'
+  | 'quota-exceeded'
+  | 'storage-failed'
+  | 'store-closed'
+  | 'model-load-failed'
+  | 'remote-loading-disabled'
+  | 'embedding-failed'
+  | 'timeout'
+  | 'aborted'
+  | 'worker-crashed';
+
+export class MnemeError extends Error {
+  override name = 'MnemeError';
+  constructor(
+    readonly code: MnemeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The caller passed something Mneme cannot accept; nothing was changed. */
+export class InvalidInputError extends MnemeError {
+  override name = 'InvalidInputError';
+  constructor(
+    code: Extract<MnemeErrorCode, 'invalid-input' | 'text-empty' | 'text-too-long' | 'bad-scope'>,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export class NotFoundError extends MnemeError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super('not-found', message);
+  }
+}
+
+/** An import document was rejected as a whole (not a Mneme export, or an unknown version). */
+export class MalformedImportError extends MnemeError {
+  override name = 'MalformedImportError';
+  constructor(message: string) {
+    super('malformed-import', message);
+  }
+}
+
+/** The browser refused to store more. Nothing of the failed write was kept; the store stays usable. */
+export class StorageQuotaError extends MnemeError {
+  override name = 'StorageQuotaError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('quota-exceeded', message, options);
+  }
+}
+
+export class StorageError extends MnemeError {
+  override name = 'StorageError';
+  constructor(code: Extract<MnemeErrorCode, 'storage-failed' | 'store-closed'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export class ModelError extends MnemeError {
+  override name = 'ModelError';
+  constructor(
+    code: Extract<MnemeErrorCode, 'model-load-failed' | 'remote-loading-disabled' | 'embedding-failed'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** A call across a worker boundary did not complete: it timed out, was aborted, or the worker died. */
+export class RpcError extends MnemeError {
+  override name = 'RpcError';
+  constructor(code: Extract<MnemeErrorCode, 'timeout' | 'aborted' | 'worker-crashed'>, message: string) {
+    super(code, message);
+  }
+}
+
+export interface WireError {
+  name: string;
+  code: MnemeErrorCode;
+  message: string;
+}
+
+export function toWire(error: MnemeError): WireError {
+  return { name: error.name, code: error.code, message: error.message };
+}
+
+const CLASSES: Record<string, (code: MnemeErrorCode, message: string) => MnemeError> = {
+  InvalidInputError: (code, m) => new InvalidInputError(code as never, m),
+  NotFoundError: (_c, m) => new NotFoundError(m),
+  MalformedImportError: (_c, m) => new MalformedImportError(m),
+  StorageQuotaError: (_c, m) => new StorageQuotaError(m),
+  StorageError: (code, m) => new StorageError(code as never, m),
+  ModelError: (code, m) => new ModelError(code as never, m),
+  RpcError: (code, m) => new RpcError(code as never, m),
+};
+
+/** Rebuilds an error that crossed a worker boundary as the subclass it was thrown as. */
+export function fromWire(wire: WireError): MnemeError {
+  const make = CLASSES[wire.name];
+  return make ? make(wire.code, wire.message) : new MnemeError(wire.code, wire.message);
+}
+
+export function isMnemeError(value: unknown): value is MnemeError {
+  return value instanceof MnemeError;
+}

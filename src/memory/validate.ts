@@ -1,0 +1,145 @@
+// Validation of everything a caller hands the store. Each function either
+// returns a clean copy or throws an InvalidInputError that says what was wrong
+// and how to fix it; nothing is written before validation passes.
+import { InvalidInputError } from '../errors';
+import { describe, isPlainObject, parseMemoryScope } from './scope';
+import { SOURCES, TIERS, type MemoryInput, type MemoryPatch, type MemoryRecord, type Source, type Tier } from './types';
+
+export interface Limits {
+  /** Longest text accepted, in UTF-16 code units. */
+  maxTextLength: number;
+  maxTags: number;
+  maxTagLength: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { maxTextLength: 16_384, maxTags: 32, maxTagLength: 64 };
+
+const MAX_ID_LENGTH = 128;
+const INPUT_FIELDS = new Set(['text', 'scope', 'id', 'tags', 'importance', 'source', 'tier', 'validFrom', 'validUntil', 'expiresAt']);
+const PATCH_FIELDS = new Set(['text', 'tags', 'importance', 'validFrom', 'validUntil', 'expiresAt']);
+
+export function parseText(value: unknown, limits: Limits): string {
+  if (typeof value !== 'string') {
+    throw new InvalidInputError('invalid-input', `A memory's text must be a string (got ${describe(value)}).`);
+  }
+  const text = value.trim();
+  if (text === '') throw new InvalidInputError('text-empty', "A memory's text is empty; give it at least one visible character.");
+  if (text.length > limits.maxTextLength) {
+    throw new InvalidInputError(
+      'text-too-long',
+      `A memory's text has ${text.length} characters, over the limit of ${limits.maxTextLength}; split it into smaller memories or raise limits.maxTextLength.`,
+    );
+  }
+  return text;
+}
+
+export function parseId(value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH) {
+    throw new InvalidInputError('invalid-input', `A memory id is a non-empty string of at most ${MAX_ID_LENGTH} characters (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+export function parseTier(value: unknown): Tier {
+  if (!TIERS.includes(value as Tier)) {
+    throw new InvalidInputError('invalid-input', `tier must be one of ${TIERS.join(', ')} (got ${describe(value)}).`);
+  }
+  return value as Tier;
+}
+
+function parseSource(value: unknown): Source {
+  if (!SOURCES.includes(value as Source)) {
+    throw new InvalidInputError('invalid-input', `source must be one of ${SOURCES.join(', ')} (got ${describe(value)}).`);
+  }
+  return value as Source;
+}
+
+function parseTags(value: unknown, limits: Limits): string[] {
+  if (!Array.isArray(value) || value.length > limits.maxTags) {
+    throw new InvalidInputError('invalid-input', `tags must be an array of at most ${limits.maxTags} strings (got ${describe(value)}).`);
+  }
+  const tags = new Set<string>();
+  for (const tag of value) {
+    if (typeof tag !== 'string' || tag.trim() === '' || tag.length > limits.maxTagLength) {
+      throw new InvalidInputError('invalid-input', `Each tag is a non-empty string of at most ${limits.maxTagLength} characters (got ${describe(tag)}).`);
+    }
+    tags.add(tag.trim());
+  }
+  return [...tags];
+}
+
+function parseImportance(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new InvalidInputError('invalid-input', `importance is a number from 0 to 1 (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+/** A time is a finite number of milliseconds since the epoch. */
+export function parseTime(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidInputError('invalid-input', `${field} is a time in milliseconds since the epoch, e.g. Date.now() (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function checkUnknown(value: Record<string, unknown>, allowed: Set<string>, what: string): void {
+  const unknown = Object.keys(value).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) {
+    throw new InvalidInputError('invalid-input', `${what} has unknown field(s): ${unknown.join(', ')}. Allowed: ${[...allowed].join(', ')}.`);
+  }
+}
+
+function checkValidity(r: { validFrom?: number; validUntil?: number }): void {
+  if (r.validFrom !== undefined && r.validUntil !== undefined && r.validFrom > r.validUntil) {
+    throw new InvalidInputError('invalid-input', 'validFrom is after validUntil; a memory must be valid for some time.');
+  }
+}
+
+/** Turns a caller's input into a new record, stamped at `now`. */
+export function createRecord(input: unknown, limits: Limits, now: number, newId: () => string): MemoryRecord {
+  if (!isPlainObject(input)) {
+    throw new InvalidInputError('invalid-input', `A memory is an object { text, scope, … } (got ${describe(input)}).`);
+  }
+  checkUnknown(input, INPUT_FIELDS, 'A memory');
+  const i = input as Partial<Record<keyof MemoryInput, unknown>>;
+  const record: MemoryRecord = {
+    id: i.id === undefined ? newId() : parseId(i.id),
+    text: parseText(i.text, limits),
+    scope: parseMemoryScope(i.scope),
+    tags: i.tags === undefined ? [] : parseTags(i.tags, limits),
+    importance: i.importance === undefined ? 0.5 : parseImportance(i.importance),
+    source: i.source === undefined ? 'manual' : parseSource(i.source),
+    tier: i.tier === undefined ? 'plaintext' : parseTier(i.tier),
+    createdAt: now,
+    updatedAt: now,
+    lastAccessedAt: now,
+    accessCount: 0,
+  };
+  for (const f of ['validFrom', 'validUntil', 'expiresAt'] as const) {
+    if (i[f] !== undefined) record[f] = parseTime(i[f], f);
+  }
+  checkValidity(record);
+  return record;
+}
+
+/** Applies a validated patch to a copy of `record`. Returns the copy and whether the text changed. */
+export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits, now: number): { next: MemoryRecord; textChanged: boolean } {
+  if (!isPlainObject(patch)) {
+    throw new InvalidInputError('invalid-input', `A patch is an object of the fields to change (got ${describe(patch)}).`);
+  }
+  checkUnknown(patch, PATCH_FIELDS, 'A patch');
+  const p = patch as Partial<Record<keyof MemoryPatch, unknown>>;
+  const next: MemoryRecord = { ...record, tags: [...record.tags], updatedAt: now };
+  if (p.text !== undefined) next.text = parseText(p.text, limits);
+  if (p.tags !== undefined) next.tags = parseTags(p.tags, limits);
+  if (p.importance !== undefined) next.importance = parseImportance(p.importance);
+  for (const f of ['validFrom', 'validUntil', 'expiresAt'] as const) {
+    if (p[f] === null) delete next[f];
+    else if (p[f] !== undefined) next[f] = parseTime(p[f], f);
+  }
+  checkValidity(next);
+  const textChanged = next.text !== record.text;
+  if (textChanged) delete next.embedding;
+  return { next, textChanged };
+}

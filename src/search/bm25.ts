@@ -1,0 +1,120 @@
+// Okapi BM25 over an incremental inverted index. Adding and removing a
+// document touches only its own terms; a query scores into a reused buffer and
+// keeps the best n with a heap, so nothing proportional to the corpus is
+// allocated per query.
+import { TopK } from './top-k';
+import { tokenize } from './tokenize';
+
+export interface LexicalHit {
+  id: string;
+  score: number;
+}
+
+interface Postings {
+  docs: Int32Array;
+  tfs: Uint16Array;
+  n: number;
+}
+
+export interface Bm25Params {
+  k1: number;
+  b: number;
+}
+
+export class Bm25Index {
+  private readonly postings = new Map<string, Postings>();
+  private readonly docOf = new Map<string, number>();
+  private ids: (string | undefined)[] = [];
+  private terms: (string[] | undefined)[] = [];
+  private lengths = new Float32Array(1024);
+  private free: number[] = [];
+  private totalLength = 0;
+  private scores = new Float32Array(1024);
+  private readonly touched: number[] = [];
+
+  constructor(readonly params: Bm25Params = { k1: 1.2, b: 0.75 }) {}
+
+  get size(): number {
+    return this.docOf.size;
+  }
+
+  upsert(id: string, text: string): void {
+    this.remove(id);
+    const tf = new Map<string, number>();
+    const tokens = tokenize(text);
+    for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
+    const doc = this.free.pop() ?? this.ids.length;
+    if (doc >= this.lengths.length) {
+      this.lengths = grow(this.lengths, doc + 1);
+      this.scores = new Float32Array(this.lengths.length);
+    }
+    this.ids[doc] = id;
+    this.terms[doc] = [...tf.keys()];
+    this.lengths[doc] = tokens.length;
+    this.totalLength += tokens.length;
+    this.docOf.set(id, doc);
+    for (const [term, count] of tf) {
+      let p = this.postings.get(term);
+      if (!p) this.postings.set(term, (p = { docs: new Int32Array(4), tfs: new Uint16Array(4), n: 0 }));
+      if (p.n === p.docs.length) {
+        p.docs = grow(p.docs, p.n + 1);
+        p.tfs = grow(p.tfs, p.n + 1);
+      }
+      p.docs[p.n] = doc;
+      p.tfs[p.n] = Math.min(count, 65_535);
+      p.n++;
+    }
+  }
+
+  remove(id: string): void {
+    const doc = this.docOf.get(id);
+    if (doc === undefined) return;
+    for (const term of this.terms[doc]!) {
+      const p = this.postings.get(term)!;
+      const at = p.docs.subarray(0, p.n).indexOf(doc);
+      p.n--;
+      p.docs[at] = p.docs[p.n]!;
+      p.tfs[at] = p.tfs[p.n]!;
+      if (p.n === 0) this.postings.delete(term);
+    }
+    this.totalLength -= this.lengths[doc]!;
+    this.ids[doc] = undefined;
+    this.terms[doc] = undefined;
+    this.docOf.delete(id);
+    this.free.push(doc);
+  }
+
+  /** The `n` best-scoring documents among those `accept` lets through, best first. */
+  search(query: string, n: number, accept: (id: string) => boolean): LexicalHit[] {
+    const N = this.docOf.size;
+    if (N === 0) return [];
+    const { k1, b } = this.params;
+    const avg = this.totalLength / N || 1;
+    const { scores, touched, lengths } = this;
+    for (const term of new Set(tokenize(query))) {
+      const p = this.postings.get(term);
+      if (!p) continue;
+      const idf = Math.log(1 + (N - p.n + 0.5) / (p.n + 0.5));
+      for (let i = 0; i < p.n; i++) {
+        const doc = p.docs[i]!;
+        const tf = p.tfs[i]!;
+        if (scores[doc] === 0) touched.push(doc);
+        scores[doc] = scores[doc]! + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
+      }
+    }
+    const top = new TopK(n);
+    for (const doc of touched) {
+      const s = scores[doc]!;
+      scores[doc] = 0;
+      if (s > top.threshold && accept(this.ids[doc]!)) top.offer(s, doc);
+    }
+    touched.length = 0;
+    return top.drain().map(({ score, item }) => ({ id: this.ids[item]!, score }));
+  }
+}
+
+function grow<T extends Float32Array | Int32Array | Uint16Array>(a: T, min: number): T {
+  const next = new (a.constructor as new (n: number) => T)(Math.max(min, a.length * 2));
+  next.set(a);
+  return next;
+}

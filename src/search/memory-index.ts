@@ -1,0 +1,121 @@
+// The in-memory index over the plaintext tier: every record, its int8 vector
+// and its terms. It loads once at open and then follows the store's committed
+// writes, so it never rebuilds.
+import { compilePredicate, type MemoryFilter } from '../memory/filter';
+import type { CallerScope, EmbeddingRef, MemoryRecord } from '../memory/types';
+import type { StoreChange, MemoryStore } from '../store/store';
+import type { VectorRow } from '../store/schema';
+import { Bm25Index } from './bm25';
+import { DenseIndex } from './dense';
+import { fuseRanks, type RankedList } from './fuse';
+
+/** Why a result ranks where it does. The scheduler adds its own signals. */
+export interface ScoreParts {
+  /** Cosine similarity to the query, when the memory was among the dense candidates. */
+  dense?: number;
+  denseRank?: number;
+  /** BM25 score, when the memory matched the query's terms. */
+  lexical?: number;
+  lexicalRank?: number;
+  /** Reciprocal-rank fusion of the lists above, 0..1. */
+  fused: number;
+}
+
+export interface SearchResult {
+  memory: MemoryRecord;
+  score: number;
+  parts: ScoreParts;
+}
+
+export interface IndexSearch {
+  k: number;
+  scope: CallerScope;
+  filter: MemoryFilter;
+  /** The query's vector from the active embedding model; absent means lexical only. */
+  vector?: Float32Array;
+  /** How many candidates each list contributes to fusion. Default max(50, 4k). */
+  candidates?: number;
+  weights?: { dense: number; lexical: number };
+}
+
+export class MemoryIndex {
+  private readonly records = new Map<string, MemoryRecord>();
+  private readonly lexical = new Bm25Index();
+  private dense: DenseIndex | undefined;
+
+  /** `embedding` is the model whose vectors count; vectors of any other model wait for re-embedding. */
+  constructor(private embedding: EmbeddingRef | undefined) {
+    if (embedding) this.dense = new DenseIndex(embedding.dim);
+  }
+
+  static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<MemoryIndex> {
+    const index = new MemoryIndex(embedding);
+    const { records, vectors } = await store.loadAll();
+    index.apply({ upserted: records, vectors, removed: [] });
+    return index;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(id: string): MemoryRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** Follows one committed write. */
+  apply(change: StoreChange): void {
+    for (const id of change.removed) {
+      this.records.delete(id);
+      this.lexical.remove(id);
+      this.dense?.remove(id);
+    }
+    for (const r of change.upserted) {
+      const before = this.records.get(r.id);
+      this.records.set(r.id, r);
+      if (before?.text !== r.text) this.lexical.upsert(r.id, r.text);
+      if (!this.isCurrent(r.embedding)) this.dense?.remove(r.id);
+    }
+    for (const v of change.vectors) this.putVector(v);
+  }
+
+  private putVector(v: VectorRow): void {
+    if (this.dense && this.records.has(v.id) && this.isCurrent(v)) this.dense.upsert(v.id, v.data);
+  }
+
+  private isCurrent(ref: EmbeddingRef | undefined): boolean {
+    return ref !== undefined && this.embedding !== undefined && ref.model === this.embedding.model && ref.dim === this.embedding.dim;
+  }
+
+  /** Ids of memories whose vector is missing or from another model. */
+  unembedded(): string[] {
+    const out: string[] = [];
+    for (const [id, r] of this.records) if (!this.isCurrent(r.embedding) || !this.dense?.has(id)) out.push(id);
+    return out;
+  }
+
+  search(query: string, options: IndexSearch): SearchResult[] {
+    const { k, vector } = options;
+    const n = options.candidates ?? Math.max(50, 4 * k);
+    const weights = options.weights ?? { dense: 1, lexical: 1 };
+    const visible = compilePredicate(options.scope, options.filter);
+    const accept = (id: string) => visible(this.records.get(id)!);
+
+    const lexicalHits = this.lexical.search(query, n, accept);
+    const denseHits = vector && this.dense ? this.dense.search(vector, n, accept) : [];
+    const lists: RankedList[] = [];
+    if (denseHits.length > 0) lists.push({ ids: denseHits.map((h) => h.id), weight: weights.dense });
+    if (lexicalHits.length > 0) lists.push({ ids: lexicalHits.map((h) => h.id), weight: weights.lexical });
+    const fused = fuseRanks(lists);
+
+    const parts = new Map<string, ScoreParts>();
+    for (const [id, s] of fused) parts.set(id, { fused: s });
+    denseHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { dense: h.cosine, denseRank: i + 1 }));
+    lexicalHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { lexical: h.score, lexicalRank: i + 1 }));
+
+    return [...parts]
+      .sort(([a, pa], [b, pb]) => pb.fused - pa.fused || (pa.lexicalRank ?? Infinity) - (pb.lexicalRank ?? Infinity) || (a < b ? -1 : 1))
+      .slice(0, k)
+      .map(([id, p]) => ({ memory: this.records.get(id)!, score: p.fused, parts: p }));
+  }
+}

@@ -1,0 +1,362 @@
+// The plaintext tier: every memory, its vector and its event log in IndexedDB.
+import { openDB, type IDBPDatabase } from 'idb';
+import { InvalidInputError, NotFoundError } from '../errors';
+import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
+import { isWithin, parseMemoryScope } from '../memory/scope';
+import { DEFAULT_LIMITS, applyPatch, createRecord, parseId, parseTier, type Limits } from '../memory/validate';
+import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
+import { guard } from './idb-errors';
+import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type MnemeDB, type VectorRow } from './schema';
+
+export interface StoreOptions {
+  /** IndexedDB database name. Default 'mneme'. */
+  name?: string;
+  /** The clock, in ms since the epoch. Default Date.now. */
+  now?: () => number;
+  limits?: Partial<Limits>;
+  newId?: () => string;
+}
+
+/** What changed in one committed write; the search index follows these. */
+export interface StoreChange {
+  upserted: MemoryRecord[];
+  vectors: VectorRow[];
+  removed: string[];
+}
+
+export interface ReadOptions {
+  scope: CallerScope;
+  filter?: MemoryFilter;
+}
+
+export interface ListOptions extends ReadOptions {
+  limit?: number;
+  offset?: number;
+}
+
+export interface VectorInput {
+  vectors: readonly Float32Array[];
+  embedding: EmbeddingRef;
+}
+
+const WRITE = { durability: 'strict' } as const;
+const ALL = ['memories', 'vectors', 'events'] as const;
+
+export async function openMemoryStore(options: StoreOptions = {}): Promise<MemoryStore> {
+  const name = options.name ?? 'mneme';
+  const db = await guard(`opening database "${name}"`, () =>
+    openDB<MnemeDB>(name, SCHEMA_VERSION, { upgrade: (db, oldV, newV, tx) => upgrade(db, oldV, newV ?? SCHEMA_VERSION, tx) }),
+  );
+  return new MemoryStore(db, options);
+}
+
+function randomId(): string {
+  return crypto.randomUUID();
+}
+
+function checkVectors(count: number, input: VectorInput | undefined): void {
+  if (input === undefined) return;
+  const { vectors, embedding } = input;
+  if (!Array.isArray(vectors) || vectors.length !== count) {
+    throw new InvalidInputError('invalid-input', `Pass one vector per memory: got ${Array.isArray(vectors) ? vectors.length : 'no array of'} vectors for ${count} memories.`);
+  }
+  if (!embedding || typeof embedding.model !== 'string' || !Number.isInteger(embedding.dim) || embedding.dim <= 0) {
+    throw new InvalidInputError('invalid-input', 'Vectors need an embedding reference { model, dim } naming the model that made them.');
+  }
+  for (const v of vectors) {
+    if (!(v instanceof Float32Array) || v.length !== embedding.dim || !v.every(Number.isFinite)) {
+      throw new InvalidInputError('invalid-input', `Each vector is a Float32Array of ${embedding.dim} finite numbers, as embedding.dim says.`);
+    }
+  }
+}
+
+export class MemoryStore {
+  readonly limits: Limits;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+
+  constructor(
+    private readonly db: IDBPDatabase<MnemeDB>,
+    options: StoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomId;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  /** Calls `listener` after every committed write. Returns a function that stops it. */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: Partial<StoreChange>): void {
+    const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [] };
+    for (const listener of this.listeners) listener(full);
+  }
+
+  async add(input: MemoryInput, vector?: { vector: Float32Array; embedding: EmbeddingRef }): Promise<MemoryRecord> {
+    const [record] = await this.addMany([input], vector && { vectors: [vector.vector], embedding: vector.embedding });
+    return record!;
+  }
+
+  /** Adds memories in one transaction: all of them are stored, or none. */
+  async addMany(inputs: readonly MemoryInput[], vectors?: VectorInput): Promise<MemoryRecord[]> {
+    if (!Array.isArray(inputs)) throw new InvalidInputError('invalid-input', 'addMany takes an array of memories.');
+    checkVectors(inputs.length, vectors);
+    const now = this.now();
+    const records = inputs.map((input, i) => {
+      try {
+        return createRecord(input, this.limits, now, this.newId);
+      } catch (error) {
+        if (error instanceof InvalidInputError && inputs.length > 1) error.message = `memories[${i}]: ${error.message}`;
+        throw error;
+      }
+    });
+    const ids = new Set(records.map((r) => r.id));
+    if (ids.size !== records.length) throw new InvalidInputError('invalid-input', 'The batch holds the same id twice; ids must be unique.');
+    const rows: VectorRow[] = [];
+    if (vectors) {
+      records.forEach((r, i) => {
+        r.embedding = { ...vectors.embedding };
+        rows.push({ id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! });
+      });
+    }
+    await guard(`adding ${records.length} memories`, async () => {
+      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+      const ops: Promise<unknown>[] = [];
+      for (const r of records) {
+        ops.push(tx.objectStore('memories').add(toRow(r)));
+        ops.push(tx.objectStore('events').add({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
+      }
+      for (const v of rows) ops.push(tx.objectStore('vectors').put(v));
+      await Promise.all([...ops, tx.done]);
+    });
+    this.emit({ upserted: records, vectors: rows });
+    return records;
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    const key = parseId(id);
+    const row = await guard('reading a memory', () => this.db.get('memories', key));
+    return row && fromRow(row);
+  }
+
+  async getVector(id: string): Promise<VectorRow | undefined> {
+    const key = parseId(id);
+    return guard('reading a vector', () => this.db.get('vectors', key));
+  }
+
+  /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
+  async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
+    return this.mutate(parseId(id), 'updating a memory', (r, at) => {
+      const { next, textChanged } = applyPatch(r, patch, this.limits, at);
+      const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', reason: Object.keys(patch).join(', ') };
+      return { next, event, dropVector: textChanged };
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    const removed = await this.removeWhere([parseId(id)], 'removed');
+    if (removed.length === 0) throw new NotFoundError(`No memory has id "${id}"; nothing was removed.`);
+  }
+
+  /** Removes every memory a scope covers: a user's (narrowed by role, agent or session if given), or all shared ones. */
+  async clear(scope: MemoryScope): Promise<number> {
+    const target = parseMemoryScope(scope);
+    const owner = 'shared' in target ? SHARED_OWNER : `u:${target.userId}`;
+    const rows = await guard('listing a scope to clear', () => this.db.getAllFromIndex('memories', 'by-owner', owner));
+    const ids = rows.filter((r) => isWithin(r.scope, target)).map((r) => r.id);
+    return (await this.removeWhere(ids, 'scope cleared')).length;
+  }
+
+  private async removeWhere(ids: string[], reason: string): Promise<string[]> {
+    const removed: string[] = [];
+    await guard('removing memories', async () => {
+      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+      const at = this.now();
+      const present = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
+      const ops: Promise<unknown>[] = [];
+      ids.forEach((id, i) => {
+        if (present[i] === undefined) return;
+        removed.push(id);
+        ops.push(tx.objectStore('memories').delete(id), tx.objectStore('vectors').delete(id));
+        ops.push(tx.objectStore('events').add({ at, memoryId: id, type: 'removed', reason }));
+      });
+      await Promise.all([...ops, tx.done]);
+    });
+    if (removed.length > 0) this.emit({ removed });
+    return removed;
+  }
+
+  /** Moves a memory to another tier and logs why. */
+  async setTier(id: string, tier: Tier, reason: string): Promise<MemoryRecord> {
+    const key = parseId(id);
+    const to = parseTier(tier);
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme renovation heat 4.2 ≥ 3.0".');
+    }
+    return this.mutate(key, 'changing a tier', (r, at) => {
+      if (r.tier === to) return undefined;
+      const event: MemoryEvent = { at, memoryId: key, type: 'tier-changed', from: r.tier, to, reason };
+      return { next: { ...r, tier: to, updatedAt: at }, event, dropVector: false };
+    });
+  }
+
+  /** Records that memories were used: bumps their access count and logs an `accessed` event each. */
+  async recordAccess(ids: readonly string[], reason = 'accessed'): Promise<void> {
+    if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
+    const keys = ids.map(parseId);
+    const touched: MemoryRecord[] = [];
+    await guard('recording access', async () => {
+      const tx = this.db.transaction(['memories', 'events'], 'readwrite', WRITE);
+      const at = this.now();
+      const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
+      const ops: Promise<unknown>[] = [];
+      for (const row of rows) {
+        if (!row) continue;
+        const next = { ...fromRow(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
+        touched.push(next);
+        ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('events').add({ at, memoryId: next.id, type: 'accessed', reason }));
+      }
+      await Promise.all([...ops, tx.done]);
+    });
+    if (touched.length > 0) this.emit({ upserted: touched });
+  }
+
+  /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. */
+  async putVectors(entries: readonly { id: string; vector: Float32Array }[], embedding: EmbeddingRef): Promise<number> {
+    checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
+    const updated: MemoryRecord[] = [];
+    const rows: VectorRow[] = [];
+    await guard('storing vectors', async () => {
+      const tx = this.db.transaction(['memories', 'vectors'], 'readwrite', WRITE);
+      const found = await Promise.all(entries.map((e) => tx.objectStore('memories').get(e.id)));
+      const ops: Promise<unknown>[] = [];
+      entries.forEach((e, i) => {
+        const row = found[i];
+        if (!row) return; // removed meanwhile: its vector is not wanted
+        const next = { ...fromRow(row), embedding: { ...embedding } };
+        const vec: VectorRow = { id: e.id, model: embedding.model, dim: embedding.dim, data: e.vector };
+        updated.push(next);
+        rows.push(vec);
+        ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('vectors').put(vec));
+      });
+      await Promise.all([...ops, tx.done]);
+    });
+    if (updated.length > 0) this.emit({ upserted: updated, vectors: rows });
+    return updated.length;
+  }
+
+  /**
+   * Reads one memory, lets `change` compute its next state, and writes it with its event in one
+   * transaction. When `change` throws (bad input) the transaction is aborted and nothing changes.
+   */
+  private async mutate(
+    id: string,
+    doing: string,
+    change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean } | undefined,
+  ): Promise<MemoryRecord> {
+    let result: MemoryRecord | undefined;
+    let changed = false;
+    await guard(doing, async () => {
+      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+      const row = await tx.objectStore('memories').get(id);
+      let out: ReturnType<typeof change>;
+      try {
+        if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
+        result = fromRow(row);
+        out = change(result, this.now());
+      } catch (error) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw error;
+      }
+      const ops: Promise<unknown>[] = [tx.done];
+      if (out) {
+        changed = true;
+        result = out.next;
+        ops.push(tx.objectStore('memories').put(toRow(out.next)), tx.objectStore('events').add(out.event));
+        if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id));
+      }
+      await Promise.all(ops);
+    });
+    if (changed) this.emit({ upserted: [result!] });
+    return result!;
+  }
+
+  /** The memories a caller may see, newest first. */
+  async list(options: ListOptions): Promise<MemoryRecord[]> {
+    const { scope, filter } = parseQueryScope(options);
+    const limit = options.limit ?? Infinity;
+    const offset = options.offset ?? 0;
+    if (!(limit >= 0) || !Number.isInteger(offset) || offset < 0) {
+      throw new InvalidInputError('invalid-input', 'limit is a number ≥ 0 and offset a whole number ≥ 0.');
+    }
+    const visible = await this.visible(scope, filter);
+    visible.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+    return visible.slice(offset, offset + limit);
+  }
+
+  async count(options: ReadOptions): Promise<number> {
+    const { scope, filter } = parseQueryScope(options);
+    return (await this.visible(scope, filter)).length;
+  }
+
+  private async visible(scope: CallerScope, filter: MemoryFilter): Promise<MemoryRecord[]> {
+    const keep = compilePredicate(scope, filter);
+    const rows = await guard('listing memories', async () => {
+      const tx = this.db.transaction('memories', 'readonly');
+      const index = tx.store.index('by-owner');
+      const [own, shared] = await Promise.all([index.getAll(`u:${scope.userId}`), index.getAll(SHARED_OWNER), tx.done]);
+      return [...own, ...shared];
+    });
+    return rows.map(fromRow).filter(keep);
+  }
+
+  /** Every memory and vector, for building the in-memory search index at open. */
+  async loadAll(): Promise<{ records: MemoryRecord[]; vectors: VectorRow[] }> {
+    return guard('loading the store', async () => {
+      const tx = this.db.transaction(['memories', 'vectors'], 'readonly');
+      const [rows, vectors] = await Promise.all([tx.objectStore('memories').getAll(), tx.objectStore('vectors').getAll(), tx.done]);
+      return { records: rows.map(fromRow), vectors };
+    });
+  }
+
+  /** The event log, oldest first; of one memory when `memoryId` is given. */
+  async events(memoryId?: string): Promise<MemoryEvent[]> {
+    if (memoryId === undefined) return guard('reading the event log', () => this.db.getAll('events'));
+    const key = parseId(memoryId);
+    return guard('reading the event log', () => this.db.getAllFromIndex('events', 'by-memory', key));
+  }
+
+  /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction. Used by import. */
+  async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
+    const at = this.now();
+    await guard(`importing ${records.length} memories`, async () => {
+      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+      const ops: Promise<unknown>[] = [];
+      for (const r of records) {
+        ops.push(tx.objectStore('memories').put(toRow(r)), tx.objectStore('events').add({ at, memoryId: r.id, type: 'created', reason }));
+      }
+      for (const v of vectors) ops.push(tx.objectStore('vectors').put(v));
+      await Promise.all([...ops, tx.done]);
+    });
+    this.emit({ upserted: [...records], vectors: [...vectors] });
+  }
+
+  async has(ids: readonly string[]): Promise<Set<string>> {
+    const keys = await guard('checking ids', async () => {
+      const tx = this.db.transaction('memories', 'readonly');
+      const found = await Promise.all(ids.map((id) => tx.store.getKey(id)));
+      await tx.done;
+      return found;
+    });
+    return new Set(keys.filter((k): k is string => k !== undefined));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
