@@ -1,15 +1,40 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import { playwright } from '@vitest/browser-playwright';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_ARGS } from './scripts/chromium.mjs';
 import { browserCommands } from './test/commands';
+
+function browserProject(name: string, include: string[], extra: { exclude?: string[]; parallel: boolean }): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name,
+      root: '.',
+      include,
+      exclude: extra.exclude ?? [],
+      testTimeout: 60_000,
+      fileParallelism: extra.parallel,
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        provider: playwright({
+          launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+        }),
+        instances: [{ browser: 'chromium' as const }],
+        commands: browserCommands,
+      },
+    },
+  };
+}
 
 // The demo is the dev server's root; tests and benchmarks run from the repo root.
 export default defineConfig({
   root: 'demo',
   server: { fs: { allow: ['..'] } },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  optimizeDeps: { include: ['idb', 'comlink'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   test: {
     root: '.',
     projects: [
@@ -17,25 +42,9 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', root: '.', include: ['test/unit/**/*.test.ts'], environment: 'node' },
       },
-      {
-        extends: true,
-        test: {
-          name: 'browser',
-          root: '.',
-          include: ['test/browser/**/*.test.ts'],
-          testTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({
-              launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
-            }),
-            instances: [{ browser: 'chromium' }],
-            commands: browserCommands,
-          },
-        },
-      },
+      browserProject('browser', ['test/browser/**/*.test.ts'], { exclude: ['test/browser/isolated/**'], parallel: true }),
+      // Tests that change browser-wide state (storage quota) get their own browser, one file at a time.
+      browserProject('browser-isolated', ['test/browser/isolated/**/*.test.ts'], { parallel: false }),
     ],
   },
 });

@@ -1,5 +1,6 @@
 // The int8 dot-product kernel behind dense search: WebAssembly SIMD where the
 // runtime has it (all current browsers), the same arithmetic in JS otherwise.
+import { base64ToBytes } from '../util/base64';
 import { KERNEL_WASM_BASE64 } from './kernel-wasm';
 
 export interface DotKernel {
@@ -13,13 +14,6 @@ export interface DotKernel {
 }
 
 const PAGE = 65_536;
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const raw = atob(base64);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
 
 class WasmKernel implements DotKernel {
   readonly simd = true;
@@ -85,7 +79,7 @@ export function createKernel(options: { preferWasm?: boolean } = {}): DotKernel 
   if (options.preferWasm ?? true) {
     if (wasmModule === undefined) {
       try {
-        wasmModule = new WebAssembly.Module(decode(KERNEL_WASM_BASE64));
+        wasmModule = new WebAssembly.Module(base64ToBytes(KERNEL_WASM_BASE64));
       } catch {
         wasmModule = null; // no WebAssembly SIMD here
       }

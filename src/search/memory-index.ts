@@ -36,6 +36,8 @@ export interface IndexSearch {
   /** How many candidates each list contributes to fusion. Default max(50, 4k). */
   candidates?: number;
   weights?: { dense: number; lexical: number };
+  /** Dense candidates at or below this cosine are dropped: nearest is not the same as related. Default 0. */
+  minDense?: number;
 }
 
 export class MemoryIndex {
@@ -46,6 +48,18 @@ export class MemoryIndex {
   /** `embedding` is the model whose vectors count; vectors of any other model wait for re-embedding. */
   constructor(private embedding: EmbeddingRef | undefined) {
     if (embedding) this.dense = new DenseIndex(embedding.dim);
+  }
+
+  /** Switches dense search to another model's vectors, taking those the store already holds. */
+  async useEmbedding(store: MemoryStore, embedding: EmbeddingRef): Promise<void> {
+    const vectors = await store.allVectors();
+    this.embedding = embedding;
+    this.dense = new DenseIndex(embedding.dim);
+    for (const v of vectors) this.putVector(v);
+  }
+
+  get activeEmbedding(): EmbeddingRef | undefined {
+    return this.embedding;
   }
 
   static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<MemoryIndex> {
@@ -102,7 +116,8 @@ export class MemoryIndex {
     const accept = (id: string) => visible(this.records.get(id)!);
 
     const lexicalHits = this.lexical.search(query, n, accept);
-    const denseHits = vector && this.dense ? this.dense.search(vector, n, accept) : [];
+    const minDense = options.minDense ?? 0;
+    const denseHits = vector && this.dense ? this.dense.search(vector, n, accept).filter((h) => h.cosine > minDense) : [];
     const lists: RankedList[] = [];
     if (denseHits.length > 0) lists.push({ ids: denseHits.map((h) => h.id), weight: weights.dense });
     if (lexicalHits.length > 0) lists.push({ ids: lexicalHits.map((h) => h.id), weight: weights.lexical });

@@ -225,8 +225,8 @@ export class MemoryStore {
     if (touched.length > 0) this.emit({ upserted: touched });
   }
 
-  /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. */
-  async putVectors(entries: readonly { id: string; vector: Float32Array }[], embedding: EmbeddingRef): Promise<number> {
+  /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */
+  async putVectors(entries: readonly { id: string; vector: Float32Array; text?: string }[], embedding: EmbeddingRef): Promise<number> {
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
     const updated: MemoryRecord[] = [];
     const rows: VectorRow[] = [];
@@ -236,7 +236,7 @@ export class MemoryStore {
       const ops: Promise<unknown>[] = [];
       entries.forEach((e, i) => {
         const row = found[i];
-        if (!row) return; // removed meanwhile: its vector is not wanted
+        if (!row || (e.text !== undefined && row.text !== e.text)) return; // removed or rewritten meanwhile: the vector is stale
         const next = { ...fromRow(row), embedding: { ...embedding } };
         const vec: VectorRow = { id: e.id, model: embedding.model, dim: embedding.dim, data: e.vector };
         updated.push(next);
@@ -324,6 +324,11 @@ export class MemoryStore {
     });
   }
 
+  /** Every stored vector. */
+  async allVectors(): Promise<VectorRow[]> {
+    return guard('loading vectors', () => this.db.getAll('vectors'));
+  }
+
   /** The event log, oldest first; of one memory when `memoryId` is given. */
   async events(memoryId?: string): Promise<MemoryEvent[]> {
     if (memoryId === undefined) return guard('reading the event log', () => this.db.getAll('events'));
@@ -331,14 +336,16 @@ export class MemoryStore {
     return guard('reading the event log', () => this.db.getAllFromIndex('events', 'by-memory', key));
   }
 
-  /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction. Used by import. */
+  /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
     const at = this.now();
     await guard(`importing ${records.length} memories`, async () => {
       const tx = this.db.transaction(ALL, 'readwrite', WRITE);
       const ops: Promise<unknown>[] = [];
+      const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
         ops.push(tx.objectStore('memories').put(toRow(r)), tx.objectStore('events').add({ at, memoryId: r.id, type: 'created', reason }));
+        if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of vectors) ops.push(tx.objectStore('vectors').put(v));
       await Promise.all([...ops, tx.done]);

@@ -1,0 +1,234 @@
+// Mneme's composition root: the plaintext store, its in-memory search index and
+// an optional embedder, behind one object. The store is the truth; the index
+// follows its committed writes; the embedder loads in the background, so memory
+// and lexical search work before any model is there.
+import { InvalidInputError, MnemeError, ModelError } from './errors';
+import type { Embedder, LoadProgress } from './embed/types';
+import { reembed, type ReembedProgress } from './embed/reembed';
+import { parseQueryScope, type MemoryFilter } from './memory/filter';
+import { describe, isPlainObject } from './memory/scope';
+import { parseText, type Limits } from './memory/validate';
+import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from './memory/types';
+import { MemoryIndex, type SearchResult } from './search/memory-index';
+import { openMemoryStore, type ListOptions, type MemoryStore, type ReadOptions } from './store/store';
+import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
+
+export interface MnemeOptions {
+  /** IndexedDB database name. Default 'mneme'. */
+  name?: string;
+  /** Computes vectors on the device. Without one, search is lexical only. */
+  embedder?: Embedder;
+  /** The clock, in ms since the epoch. Default Date.now. */
+  now?: () => number;
+  limits?: Partial<Limits>;
+  /** Fusion weights of the dense and lexical rankings. Default 1 and 1. */
+  weights?: { dense: number; lexical: number };
+  /** Dense matches at or below this cosine similarity are ignored. Default 0. */
+  minDense?: number;
+}
+
+export interface SearchOptions {
+  scope: CallerScope;
+  /** How many results. Default 10, at most 1000. */
+  k?: number;
+  filter?: MemoryFilter;
+  /** A query vector from the active model, for apps that embed queries themselves. */
+  vector?: Float32Array;
+}
+
+export interface MnemeEventMap {
+  'model-progress': LoadProgress;
+  'model-ready': EmbeddingRef;
+  'model-error': MnemeError;
+  'reembed-progress': ReembedProgress;
+}
+
+export type ModelStatus = 'none' | 'loading' | 'ready' | 'failed';
+
+const MAX_K = 1000;
+
+export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
+  const store = await openMemoryStore({
+    ...(options.name !== undefined && { name: options.name }),
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.limits !== undefined && { limits: options.limits }),
+  });
+  const index = await MemoryIndex.load(store, options.embedder?.ref);
+  return new Mneme(store, index, options);
+}
+
+export class Mneme {
+  /** Resolves when the embedder is loaded and the backlog re-embedded (undefined without one, or when it failed). */
+  readonly ready: Promise<EmbeddingRef | undefined>;
+  private status: ModelStatus;
+  private readonly events = new EventTarget();
+  private readonly embedder: Embedder | undefined;
+  private readonly unsubscribe: () => void;
+  private readonly background = new AbortController();
+
+  constructor(
+    readonly store: MemoryStore,
+    private readonly index: MemoryIndex,
+    private readonly options: MnemeOptions,
+  ) {
+    this.embedder = options.embedder;
+    this.unsubscribe = store.subscribe((change) => index.apply(change));
+    this.status = this.embedder ? (this.embedder.ref ? 'ready' : 'loading') : 'none';
+    this.ready = this.embedder ? this.startModel(this.embedder) : Promise.resolve(undefined);
+  }
+
+  get modelStatus(): ModelStatus {
+    return this.status;
+  }
+
+  /** The number of memories held, across all scopes. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  on<K extends keyof MnemeEventMap>(type: K, listener: (detail: MnemeEventMap[K]) => void): () => void {
+    const wrapped = (e: Event) => listener((e as CustomEvent<MnemeEventMap[K]>).detail);
+    this.events.addEventListener(type, wrapped);
+    return () => this.events.removeEventListener(type, wrapped);
+  }
+
+  private emit<K extends keyof MnemeEventMap>(type: K, detail: MnemeEventMap[K]): void {
+    this.events.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  private async startModel(embedder: Embedder): Promise<EmbeddingRef | undefined> {
+    try {
+      const ref = embedder.ref ?? (await embedder.load({ onProgress: (p) => this.emit('model-progress', p), signal: this.background.signal }));
+      if (this.index.activeEmbedding?.model !== ref.model || this.index.activeEmbedding.dim !== ref.dim) {
+        await this.index.useEmbedding(this.store, ref);
+      }
+      this.status = 'ready';
+      this.emit('model-ready', ref);
+      await reembed(this.store, this.index, embedder, { signal: this.background.signal, onProgress: (p) => this.emit('reembed-progress', p) });
+      return ref;
+    } catch (error) {
+      if (this.background.signal.aborted) return undefined;
+      this.status = 'failed';
+      this.emit('model-error', error instanceof MnemeError ? error : new ModelError('model-load-failed', String(error), { cause: error }));
+      return undefined;
+    }
+  }
+
+  /** Vectors for `texts` when the model is ready; undefined (store text only, embed later) otherwise. */
+  private async vectorsFor(texts: string[]): Promise<{ vectors: Float32Array[]; embedding: EmbeddingRef } | undefined> {
+    const ref = this.embedder?.ref;
+    if (this.status !== 'ready' || !ref || texts.length === 0) return undefined;
+    try {
+      return { vectors: await this.embedder!.embed(texts), embedding: ref };
+    } catch (error) {
+      this.emit('model-error', error instanceof MnemeError ? error : new ModelError('embedding-failed', String(error)));
+      return undefined;
+    }
+  }
+
+  async add(input: MemoryInput): Promise<MemoryRecord> {
+    const [record] = await this.addMany([input]);
+    return record!;
+  }
+
+  /** Adds memories in one transaction, embedded first when the model is ready. */
+  async addMany(inputs: readonly MemoryInput[]): Promise<MemoryRecord[]> {
+    if (!Array.isArray(inputs)) throw new InvalidInputError('invalid-input', `addMany takes an array of memories (got ${describe(inputs)}).`);
+    const texts = inputs.map((i, n) => {
+      if (!isPlainObject(i)) throw new InvalidInputError('invalid-input', `memories[${n}] is not an object { text, scope, … }.`);
+      return parseText(i.text, this.store.limits);
+    });
+    return this.store.addMany(inputs, await this.vectorsFor(texts));
+  }
+
+  get(id: string): Promise<MemoryRecord | undefined> {
+    return this.store.get(id);
+  }
+
+  /** Changes a memory; a new text is re-embedded. */
+  async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
+    const next = await this.store.update(id, patch);
+    if (!next.embedding) {
+      const v = await this.vectorsFor([next.text]);
+      if (v) await this.store.putVectors([{ id: next.id, text: next.text, vector: v.vectors[0]! }], v.embedding);
+    }
+    return (await this.store.get(id)) ?? next;
+  }
+
+  remove(id: string): Promise<void> {
+    return this.store.remove(id);
+  }
+
+  list(options: ListOptions): Promise<MemoryRecord[]> {
+    return this.store.list(options);
+  }
+
+  count(options: ReadOptions): Promise<number> {
+    return this.store.count(options);
+  }
+
+  clear(scope: MemoryScope): Promise<number> {
+    return this.store.clear(scope);
+  }
+
+  setTier(id: string, tier: Tier, reason: string): Promise<MemoryRecord> {
+    return this.store.setTier(id, tier, reason);
+  }
+
+  exportMemories(options: { scope: CallerScope; filter?: MemoryFilter; includeVectors?: boolean }): Promise<ExportDocument> {
+    return exportMemories(this.store, options);
+  }
+
+  /** Imports an export; memories without a vector from the active model are embedded in the background. */
+  async importMemories(doc: unknown, options?: ImportOptions): Promise<ImportReport> {
+    const report = await importMemories(this.store, doc, options);
+    if (this.status === 'ready' && this.embedder) {
+      void reembed(this.store, this.index, this.embedder, { signal: this.background.signal }).catch((error: unknown) => {
+        if (error instanceof MnemeError && !this.background.signal.aborted) this.emit('model-error', error);
+      });
+    }
+    return report;
+  }
+
+  /**
+   * Ranked memories for a query, among those the caller's scope may see. Hybrid: dense cosine
+   * (when a model is ready or a vector is given) fused with BM25 by reciprocal rank.
+   */
+  async searchMemory(query: string, options: SearchOptions): Promise<SearchResult[]> {
+    const text = parseQuery(query, this.store.limits);
+    const { scope, filter } = parseQueryScope(options);
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidInputError('invalid-input', `k is a whole number from 1 to ${MAX_K} (got ${describe(k)}).`);
+    let vector = options.vector;
+    if (vector !== undefined) {
+      const dim = this.index.activeEmbedding?.dim;
+      if (!(vector instanceof Float32Array) || vector.length !== dim) {
+        throw new InvalidInputError('invalid-input', `vector must be a Float32Array of the active model's ${dim ?? '(none loaded)'} dimensions.`);
+      }
+    } else {
+      vector = (await this.vectorsFor([text]))?.vectors[0];
+    }
+    return this.index.search(text, {
+      k,
+      scope,
+      filter,
+      ...(vector && { vector }),
+      ...(this.options.weights && { weights: this.options.weights }),
+      ...(this.options.minDense !== undefined && { minDense: this.options.minDense }),
+    });
+  }
+
+  /** Stops background work and closes the database. The embedder is the caller's to dispose. */
+  close(): void {
+    this.background.abort();
+    this.unsubscribe();
+    this.store.close();
+  }
+}
+
+function parseQuery(query: unknown, limits: Limits): string {
+  if (typeof query !== 'string') throw new InvalidInputError('invalid-input', `A query is a string (got ${describe(query)}).`);
+  if (query.trim() === '') throw new InvalidInputError('text-empty', 'The query is empty; type what to search for.');
+  if (query.length > limits.maxTextLength) throw new InvalidInputError('text-too-long', `The query has ${query.length} characters, over the limit of ${limits.maxTextLength}.`);
+  return query.trim();
+}

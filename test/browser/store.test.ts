@@ -1,0 +1,135 @@
+import { openDB } from 'idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidInputError, NotFoundError } from '../../src/errors';
+import { MIGRATIONS, SCHEMA_VERSION, upgrade, type MnemeDB } from '../../src/store/schema';
+import { openMemoryStore, type MemoryStore } from '../../src/store/store';
+
+const alice = { userId: 'alice' };
+const open: MemoryStore[] = [];
+let clock = 1_000;
+
+async function fresh(name = `t-${crypto.randomUUID()}`) {
+  const store = await openMemoryStore({ name, now: () => clock });
+  open.push(store);
+  return { store, name };
+}
+
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+describe('MemoryStore in real IndexedDB', () => {
+  it('adds, reads, updates, lists, counts and removes', async () => {
+    const { store } = await fresh();
+    const a = await store.add({ text: 'Tiles arrive Tuesday', scope: alice, tags: ['renovation'], importance: 0.8, source: 'user' });
+    expect(await store.get(a.id)).toEqual(a);
+    clock = 2_000;
+    const b = await store.add({ text: 'Mortgage rate 3.1%', scope: alice, tags: ['house'] });
+    const u = await store.update(a.id, { text: 'Tiles arrive Wednesday' });
+    expect(u).toMatchObject({ text: 'Tiles arrive Wednesday', updatedAt: 2_000, createdAt: 1_000 });
+    expect((await store.list({ scope: alice })).map((m) => m.id)).toEqual([b.id, a.id]);
+    expect(await store.count({ scope: alice, filter: { tags: ['house'] } })).toBe(1);
+    await store.remove(b.id);
+    expect(await store.get(b.id)).toBeUndefined();
+    expect(await store.count({ scope: alice })).toBe(1);
+    await expect(store.remove(b.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.update('nope', { text: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps vectors apart from text, as Float32Array, and drops a vector whose text changed', async () => {
+    const { store } = await fresh();
+    const vector = new Float32Array([0.6, 0.8, 0]);
+    const m = await store.add({ text: 'Electrician on Friday', scope: alice }, { vector, embedding: { model: 'm', dim: 3 } });
+    expect(m.embedding).toEqual({ model: 'm', dim: 3 });
+    const row = await store.getVector(m.id);
+    expect(row?.data).toBeInstanceOf(Float32Array);
+    expect([...row!.data]).toEqual([...vector]);
+    expect(await store.get(m.id)).not.toHaveProperty('data');
+    await store.update(m.id, { importance: 1 });
+    expect(await store.getVector(m.id)).toBeDefined();
+    await store.update(m.id, { text: 'Electrician on Saturday' });
+    expect(await store.getVector(m.id)).toBeUndefined();
+    expect((await store.get(m.id))!.embedding).toBeUndefined();
+  });
+
+  it('writes a batch whole or not at all', async () => {
+    const { store } = await fresh();
+    await store.add({ id: 'taken', text: 'first', scope: alice });
+    const good = Array.from({ length: 50 }, (_, i) => ({ text: `memory ${i}`, scope: alice }));
+    await expect(store.addMany([...good, { text: '', scope: alice }])).rejects.toMatchObject({ code: 'text-empty', message: /memories\[50\]/ });
+    // This one passes validation and fails inside IndexedDB, after 50 adds were issued.
+    await expect(store.addMany([...good, { id: 'taken', text: 'again', scope: alice }])).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await store.count({ scope: alice })).toBe(1);
+    expect((await store.events()).filter((e) => e.type === 'created')).toHaveLength(1);
+    await store.addMany(good);
+    expect(await store.count({ scope: alice })).toBe(51);
+  });
+
+  it('keeps every resolved write across close and reopen', async () => {
+    const { store, name } = await fresh();
+    const ids = (await store.addMany(Array.from({ length: 200 }, (_, i) => ({ text: `note ${i}`, scope: alice })))).map((m) => m.id);
+    store.close();
+    const again = await openMemoryStore({ name });
+    open.push(again);
+    expect(await again.count({ scope: alice })).toBe(200);
+    expect((await again.get(ids[123]!))!.text).toBe('note 123');
+  });
+
+  it('logs every change with its reason, append-only', async () => {
+    const { store } = await fresh();
+    const m = await store.add({ text: 'Sofa delivery Saturday', scope: alice });
+    await store.recordAccess([m.id], 'retrieved into prompt');
+    await store.setTier(m.id, 'activated', 'promoted: theme renovation heat 4.2 ≥ 3.0');
+    await store.setTier(m.id, 'activated', 'again'); // no change, no event
+    await store.update(m.id, { tags: ['furniture'] });
+    await store.remove(m.id);
+    const log = await store.events(m.id);
+    expect(log.map((e) => e.type)).toEqual(['created', 'accessed', 'tier-changed', 'updated', 'removed']);
+    expect(log[2]).toMatchObject({ from: 'plaintext', to: 'activated', reason: 'promoted: theme renovation heat 4.2 ≥ 3.0' });
+    expect(log.map((e) => e.seq)).toEqual([...log.map((e) => e.seq)].sort((a, b) => a! - b!));
+    await expect(store.setTier(m.id, 'archived', 'cold')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps users, roles and shared memories apart', async () => {
+    const { store } = await fresh();
+    await store.addMany([
+      { text: 'alice private', scope: alice },
+      { text: 'alice as doctor', scope: { userId: 'alice', role: 'doctor' } },
+      { text: 'bob private', scope: { userId: 'bob' } },
+      { text: 'household wifi password is on the fridge', scope: { shared: true } },
+    ]);
+    const texts = async (scope: { userId: string; role?: string }) => (await store.list({ scope })).map((m) => m.text).sort();
+    expect(await texts(alice)).toEqual(['alice private', 'household wifi password is on the fridge']);
+    expect(await texts({ userId: 'alice', role: 'doctor' })).toEqual(['alice as doctor', 'alice private', 'household wifi password is on the fridge']);
+    expect(await texts({ userId: 'bob' })).toEqual(['bob private', 'household wifi password is on the fridge']);
+    expect(await store.clear({ userId: 'alice', role: 'doctor' })).toBe(1);
+    expect(await store.clear(alice)).toBe(1);
+    expect(await texts({ userId: 'bob' })).toHaveLength(2);
+    await expect(store.list({ scope: { shared: true } as never })).rejects.toMatchObject({ code: 'bad-scope' });
+    await expect(store.list(undefined as never)).rejects.toMatchObject({ code: 'bad-scope' });
+  });
+
+  it('migrates a schema-1 database to the current schema, keeping every memory', async () => {
+    const name = `mig-${crypto.randomUUID()}`;
+    const v1 = await openDB<MnemeDB>(name, 1, { upgrade: (db, o, _n, tx) => upgrade(db, o, 1, tx) });
+    expect([...v1.objectStoreNames].sort()).toEqual(['memories', 'vectors']);
+    const tx = v1.transaction(['memories', 'vectors'], 'readwrite');
+    for (let i = 0; i < 300; i++) {
+      const base = { id: `m${i}`, text: `old memory ${i}`, scope: alice, tags: [], importance: 0.5, source: 'manual' as const, tier: 'plaintext' as const };
+      void tx.objectStore('memories').put({ ...base, createdAt: i, updatedAt: i, lastAccessedAt: i, accessCount: 0, owner: 'u:alice', embedding: { model: 'm', dim: 2 } });
+      void tx.objectStore('vectors').put({ id: `m${i}`, model: 'm', dim: 2, data: new Float32Array([i, 1]) });
+    }
+    await tx.done;
+    v1.close();
+
+    expect(MIGRATIONS).toHaveLength(SCHEMA_VERSION);
+    const store = await openMemoryStore({ name });
+    open.push(store);
+    expect(await store.count({ scope: alice })).toBe(300);
+    expect((await store.getVector('m7'))!.data[0]).toBe(7);
+    const created = await store.events();
+    expect(created).toHaveLength(300);
+    expect(created.find((e) => e.memoryId === 'm7')).toMatchObject({ type: 'created', at: 7, reason: /schema 2 migration/ });
+    expect(await store.count({ scope: alice, filter: { tiers: ['plaintext'] } })).toBe(300);
+  });
+});
