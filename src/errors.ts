@@ -18,7 +18,9 @@ export type MnemeErrorCode =
   | 'embedding-failed'
   | 'timeout'
   | 'aborted'
-  | 'worker-crashed';
+  | 'worker-crashed'
+  /** A failure Mneme did not anticipate (a bug, or a non-Mneme error from a dependency). */
+  | 'internal';
 
 export class MnemeError extends Error {
   override name = 'MnemeError';
