@@ -25,6 +25,8 @@ export interface MnemeOptions {
   weights?: { dense: number; lexical: number };
   /** Dense matches at or below this cosine similarity are ignored. Default 0. */
   minDense?: number;
+  /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
+  snapshotDelayMs?: number;
 }
 
 export interface SearchOptions {
@@ -53,8 +55,10 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.now !== undefined && { now: options.now }),
     ...(options.limits !== undefined && { limits: options.limits }),
   });
-  const index = await MemoryIndex.load(store, options.embedder?.ref);
-  return new Mneme(store, index, options);
+  const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
+  const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');
+  if (!fromSnapshot) mneme.scheduleSnapshot();
+  return mneme;
 }
 
 export class Mneme {
@@ -65,14 +69,20 @@ export class Mneme {
   private readonly embedder: Embedder | undefined;
   private readonly unsubscribe: () => void;
   private readonly background = new AbortController();
+  private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly store: MemoryStore,
     private readonly index: MemoryIndex,
     private readonly options: MnemeOptions,
+    /** Whether opening read the cached index snapshot or every record. */
+    readonly openedFrom: 'snapshot' | 'records' = 'records',
   ) {
     this.embedder = options.embedder;
-    this.unsubscribe = store.subscribe((change) => index.apply(change));
+    this.unsubscribe = store.subscribe((change) => {
+      index.apply(change);
+      this.scheduleSnapshot();
+    });
     this.status = this.embedder ? (this.embedder.ref ? 'ready' : 'loading') : 'none';
     this.ready = this.embedder ? this.startModel(this.embedder) : Promise.resolve(undefined);
   }
@@ -94,6 +104,23 @@ export class Mneme {
 
   private emit<K extends keyof MnemeEventMap>(type: K, detail: MnemeEventMap[K]): void {
     this.events.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Caches the index once writes have settled, so the next open reads one snapshot instead of every record. */
+  scheduleSnapshot(): void {
+    clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = setTimeout(() => void this.saveSnapshot(), this.options.snapshotDelayMs ?? 2000);
+  }
+
+  private async saveSnapshot(): Promise<void> {
+    this.snapshotTimer = undefined;
+    const generation = this.store.generation;
+    if (generation === undefined) return;
+    try {
+      await this.store.writeSnapshot(generation, this.index.toSnapshot());
+    } catch {
+      // Only a cache: if it cannot be written (a full quota), the next open reads every record instead.
+    }
   }
 
   private async startModel(embedder: Embedder): Promise<EmbeddingRef | undefined> {
@@ -218,10 +245,14 @@ export class Mneme {
     });
   }
 
-  /** Stops background work and closes the database. The embedder is the caller's to dispose. */
-  close(): void {
+  /** Stops background work, saves a pending index snapshot and closes the database. The embedder is the caller's to dispose. */
+  async close(): Promise<void> {
     this.background.abort();
     this.unsubscribe();
+    if (this.snapshotTimer !== undefined) {
+      clearTimeout(this.snapshotTimer);
+      await this.saveSnapshot();
+    }
     this.store.close();
   }
 }

@@ -16,6 +16,17 @@ interface Postings {
   n: number;
 }
 
+/** The index as a few flat arrays, for the index snapshot. */
+export interface Bm25Snapshot {
+  ids: (string | null)[];
+  lengths: Float32Array;
+  terms: string[];
+  /** Postings of terms[i] are docs/tfs[offsets[i] .. offsets[i + 1]). */
+  offsets: Int32Array;
+  docs: Int32Array;
+  tfs: Uint16Array;
+}
+
 export interface Bm25Params {
   k1: number;
   b: number;
@@ -82,6 +93,42 @@ export class Bm25Index {
     this.terms[doc] = undefined;
     this.docOf.delete(id);
     this.free.push(doc);
+  }
+
+  toSnapshot(): Bm25Snapshot {
+    const terms = [...this.postings.keys()];
+    const offsets = new Int32Array(terms.length + 1);
+    terms.forEach((t, i) => (offsets[i + 1] = offsets[i]! + this.postings.get(t)!.n));
+    const docs = new Int32Array(offsets[terms.length]!);
+    const tfs = new Uint16Array(docs.length);
+    terms.forEach((t, i) => {
+      const p = this.postings.get(t)!;
+      docs.set(p.docs.subarray(0, p.n), offsets[i]!);
+      tfs.set(p.tfs.subarray(0, p.n), offsets[i]!);
+    });
+    return { ids: this.ids.map((id) => id ?? null), lengths: this.lengths.slice(0, this.ids.length), terms, offsets, docs, tfs };
+  }
+
+  static fromSnapshot(s: Bm25Snapshot, params?: Bm25Params): Bm25Index {
+    const index = new Bm25Index(params);
+    index.lengths = new Float32Array(Math.max(1024, s.lengths.length * 2));
+    index.lengths.set(s.lengths);
+    index.scores = new Float32Array(index.lengths.length);
+    s.ids.forEach((id, doc) => {
+      index.ids[doc] = id ?? undefined;
+      if (id === null) index.free.push(doc);
+      else {
+        index.docOf.set(id, doc);
+        index.terms[doc] = [];
+        index.totalLength += s.lengths[doc]!;
+      }
+    });
+    s.terms.forEach((term, i) => {
+      const docs = s.docs.slice(s.offsets[i]!, s.offsets[i + 1]!);
+      index.postings.set(term, { docs, tfs: s.tfs.slice(s.offsets[i]!, s.offsets[i + 1]!), n: docs.length });
+      for (const doc of docs) index.terms[doc]!.push(term);
+    });
+    return index;
   }
 
   /** The `n` best-scoring documents among those `accept` lets through, best first. */

@@ -28,6 +28,14 @@ function quantize(v: Float32Array, out: Int8Array, at: number, stride: number): 
   return maxAbs / 127 / Math.sqrt(sq);
 }
 
+/** The rows as flat arrays, for the index snapshot. */
+export interface DenseSnapshot {
+  dim: number;
+  ids: string[];
+  rows: Int8Array;
+  scales: Float32Array;
+}
+
 export class DenseIndex {
   private readonly kernel: DotKernel;
   private readonly stride: number;
@@ -98,6 +106,28 @@ export class DenseIndex {
     }
     this.ids.pop();
     this.rowOf.delete(id);
+  }
+
+  toSnapshot(): DenseSnapshot {
+    const n = this.ids.length;
+    return {
+      dim: this.dim,
+      ids: [...this.ids],
+      rows: this.kernel.bytes.slice(this.rowsAt, this.rowsAt + n * this.stride),
+      scales: this.scales.slice(0, n),
+    };
+  }
+
+  static fromSnapshot(s: DenseSnapshot, options?: { preferWasm?: boolean }): DenseIndex {
+    const index = new DenseIndex(s.dim, options);
+    const n = s.ids.length;
+    index.kernel.reserve(index.rowsAt + n * index.stride);
+    index.kernel.bytes.set(s.rows, index.rowsAt);
+    index.scales = new Float32Array(Math.max(1024, n));
+    index.scales.set(s.scales);
+    index.ids = [...s.ids];
+    s.ids.forEach((id, row) => index.rowOf.set(id, row));
+    return index;
   }
 
   /** The `n` rows most similar to `query` among those `accept` lets through, best first. */

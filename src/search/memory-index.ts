@@ -5,8 +5,8 @@ import { compilePredicate, type MemoryFilter } from '../memory/filter';
 import type { CallerScope, EmbeddingRef, MemoryRecord } from '../memory/types';
 import type { StoreChange, MemoryStore } from '../store/store';
 import type { VectorRow } from '../store/schema';
-import { Bm25Index } from './bm25';
-import { DenseIndex } from './dense';
+import { Bm25Index, type Bm25Snapshot } from './bm25';
+import { DenseIndex, type DenseSnapshot } from './dense';
 import { fuseRanks, type RankedList } from './fuse';
 
 /** Why a result ranks where it does. The scheduler adds its own signals. */
@@ -40,9 +40,21 @@ export interface IndexSearch {
   minDense?: number;
 }
 
+/** The whole index in a form IndexedDB stores in a few large values; see MemoryStore.writeSnapshot. */
+export interface MemoryIndexSnapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  embedding: EmbeddingRef | undefined;
+  /** JSON of every record: parsing one string is far cheaper than reading thousands of values. */
+  records: string;
+  lexical: Bm25Snapshot;
+  dense: DenseSnapshot | undefined;
+}
+
+const SNAPSHOT_FORMAT = 'mneme-index-1';
+
 export class MemoryIndex {
   private readonly records = new Map<string, MemoryRecord>();
-  private readonly lexical = new Bm25Index();
+  private lexical = new Bm25Index();
   private dense: DenseIndex | undefined;
 
   /** `embedding` is the model whose vectors count; vectors of any other model wait for re-embedding. */
@@ -62,10 +74,38 @@ export class MemoryIndex {
     return this.embedding;
   }
 
-  static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<MemoryIndex> {
+  /**
+   * The index for a store: from its snapshot when that is current and made for the same model,
+   * else built from every record (and `fromSnapshot` is false, so the caller can save a new one).
+   */
+  static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<{ index: MemoryIndex; fromSnapshot: boolean }> {
+    const snapshot = MemoryIndex.fromSnapshot(await store.readSnapshot(), embedding);
+    if (snapshot) return { index: snapshot, fromSnapshot: true };
     const index = new MemoryIndex(embedding);
     const { records, vectors } = await store.loadAll();
     index.apply({ upserted: records, vectors, removed: [] });
+    return { index, fromSnapshot: false };
+  }
+
+  toSnapshot(): MemoryIndexSnapshot {
+    return {
+      format: SNAPSHOT_FORMAT,
+      embedding: this.embedding,
+      records: JSON.stringify([...this.records.values()]),
+      lexical: this.lexical.toSnapshot(),
+      dense: this.dense?.toSnapshot(),
+    };
+  }
+
+  /** Rebuilds an index from a snapshot; undefined when there is none, or it is of another format or model. */
+  static fromSnapshot(data: unknown, embedding: EmbeddingRef | undefined): MemoryIndex | undefined {
+    const s = data as MemoryIndexSnapshot | undefined;
+    if (s?.format !== SNAPSHOT_FORMAT || s.embedding?.model !== embedding?.model || s.embedding?.dim !== embedding?.dim) return undefined;
+    const index = new MemoryIndex(undefined);
+    index.embedding = embedding;
+    for (const r of JSON.parse(s.records) as MemoryRecord[]) index.records.set(r.id, r);
+    index.lexical = Bm25Index.fromSnapshot(s.lexical);
+    if (s.dense) index.dense = DenseIndex.fromSnapshot(s.dense);
     return index;
   }
 

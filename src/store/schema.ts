@@ -4,7 +4,7 @@ import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { isShared } from '../memory/scope';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** A memory as stored: the record plus `owner`, an indexable key for its scope. */
 export type MemoryRow = MemoryRecord & { owner: string };
@@ -17,10 +17,22 @@ export interface VectorRow {
   data: Float32Array;
 }
 
+/**
+ * A cache of the built search index, so opening skips re-reading and re-indexing every record.
+ * It is valid only while `generation` equals the one in `meta`, which every write changes.
+ */
+export interface IndexSnapshot {
+  generation: string;
+  /** The search index, serialized by the search module; opaque to the store. */
+  data: unknown;
+}
+
 export interface MnemeDB extends DBSchema {
   memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string } };
   vectors: { key: string; value: VectorRow };
   events: { key: number; value: MemoryEvent; indexes: { 'by-memory': string } };
+  meta: { key: 'generation'; value: string };
+  snapshots: { key: 'index'; value: IndexSnapshot };
 }
 
 export const SHARED_OWNER = 's';
@@ -45,6 +57,7 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * MIGRATIONS[v - 1] takes a database from version v - 1 to v.
  * 1: memories (indexed by owner) and vectors.
  * 2: the append-only event log, backfilled with a `created` event per memory, and a tier index.
+ * 3: `meta` (a generation token every write changes) and `snapshots` (the cached search index).
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -63,6 +76,10 @@ export const MIGRATIONS: readonly Step[] = [
       void events.add({ at: m.createdAt, memoryId: m.id, type: 'created', reason: 'backfilled by the schema 2 migration' });
       return cursor.continue().then(backfill);
     });
+  },
+  (db) => {
+    db.createObjectStore('meta');
+    db.createObjectStore('snapshots');
   },
 ];
 

@@ -1,12 +1,12 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
-import { openDB, type IDBPDatabase } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
 import { isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, createRecord, parseId, parseTier, type Limits } from '../memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
-import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type MnemeDB, type VectorRow } from './schema';
+import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type IndexSnapshot, type MnemeDB, type VectorRow } from './schema';
 
 export interface StoreOptions {
   /** IndexedDB database name. Default 'mneme'. */
@@ -40,7 +40,15 @@ export interface VectorInput {
 }
 
 const WRITE = { durability: 'strict' } as const;
-const ALL = ['memories', 'vectors', 'events'] as const;
+const WRITABLE = ['memories', 'vectors', 'events', 'meta'] as const;
+type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
+
+/** What a write's body hands back: its result, the requests it queued, and what changed. */
+interface WriteOutcome<T> {
+  result: T;
+  ops: Promise<unknown>[];
+  change?: Partial<StoreChange>;
+}
 
 export async function openMemoryStore(options: StoreOptions = {}): Promise<MemoryStore> {
   const name = options.name ?? 'mneme';
@@ -75,6 +83,7 @@ export class MemoryStore {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  private lastGeneration: string | undefined;
 
   constructor(
     private readonly db: IDBPDatabase<MnemeDB>,
@@ -91,9 +100,38 @@ export class MemoryStore {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(change: Partial<StoreChange>): void {
-    const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [] };
-    for (const listener of this.listeners) listener(full);
+  /** The generation token of the last write this instance committed (or read at open). */
+  get generation(): string | undefined {
+    return this.lastGeneration;
+  }
+
+  /**
+   * Runs one write transaction: `body` queues its requests (awaiting only IndexedDB requests of
+   * this transaction), the generation token changes with it, and listeners hear of the change
+   * once it has committed. If anything fails, the transaction aborts and nothing is kept.
+   */
+  private async write<T>(doing: string, body: (tx: WriteTx) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
+    const generation = crypto.randomUUID();
+    const outcome = await guard(doing, async () => {
+      const tx = this.db.transaction(WRITABLE, 'readwrite', WRITE);
+      let out: WriteOutcome<T>;
+      try {
+        out = await body(tx);
+      } catch (error) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw error;
+      }
+      await Promise.all<unknown>([...out.ops, tx.objectStore('meta').put(generation, 'generation'), tx.done]);
+      return out;
+    });
+    this.lastGeneration = generation;
+    const change = outcome.change;
+    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
+      const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [] };
+      for (const listener of this.listeners) listener(full);
+    }
+    return outcome.result;
   }
 
   async add(input: MemoryInput, vector?: { vector: Float32Array; embedding: EmbeddingRef }): Promise<MemoryRecord> {
@@ -123,18 +161,15 @@ export class MemoryStore {
         rows.push({ id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! });
       });
     }
-    await guard(`adding ${records.length} memories`, async () => {
-      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+    return this.write(`adding ${records.length} memories`, (tx) => {
       const ops: Promise<unknown>[] = [];
       for (const r of records) {
         ops.push(tx.objectStore('memories').add(toRow(r)));
         ops.push(tx.objectStore('events').add({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
       }
       for (const v of rows) ops.push(tx.objectStore('vectors').put(v));
-      await Promise.all([...ops, tx.done]);
+      return { result: records, ops, change: { upserted: records, vectors: rows } };
     });
-    this.emit({ upserted: records, vectors: rows });
-    return records;
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
@@ -172,22 +207,17 @@ export class MemoryStore {
   }
 
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
-    const removed: string[] = [];
-    await guard('removing memories', async () => {
-      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+    return this.write('removing memories', async (tx) => {
       const at = this.now();
       const present = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
-      const ops: Promise<unknown>[] = [];
-      ids.forEach((id, i) => {
-        if (present[i] === undefined) return;
-        removed.push(id);
-        ops.push(tx.objectStore('memories').delete(id), tx.objectStore('vectors').delete(id));
-        ops.push(tx.objectStore('events').add({ at, memoryId: id, type: 'removed', reason }));
-      });
-      await Promise.all([...ops, tx.done]);
+      const removed = ids.filter((_, i) => present[i] !== undefined);
+      const ops = removed.flatMap((id) => [
+        tx.objectStore('memories').delete(id),
+        tx.objectStore('vectors').delete(id),
+        tx.objectStore('events').add({ at, memoryId: id, type: 'removed', reason }),
+      ]);
+      return { result: removed, ops, change: { removed } };
     });
-    if (removed.length > 0) this.emit({ removed });
-    return removed;
   }
 
   /** Moves a memory to another tier and logs why. */
@@ -208,11 +238,10 @@ export class MemoryStore {
   async recordAccess(ids: readonly string[], reason = 'accessed'): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     const keys = ids.map(parseId);
-    const touched: MemoryRecord[] = [];
-    await guard('recording access', async () => {
-      const tx = this.db.transaction(['memories', 'events'], 'readwrite', WRITE);
+    await this.write('recording access', async (tx) => {
       const at = this.now();
       const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
+      const touched: MemoryRecord[] = [];
       const ops: Promise<unknown>[] = [];
       for (const row of rows) {
         if (!row) continue;
@@ -220,19 +249,17 @@ export class MemoryStore {
         touched.push(next);
         ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('events').add({ at, memoryId: next.id, type: 'accessed', reason }));
       }
-      await Promise.all([...ops, tx.done]);
+      return { result: undefined, ops, change: { upserted: touched } };
     });
-    if (touched.length > 0) this.emit({ upserted: touched });
   }
 
   /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */
   async putVectors(entries: readonly { id: string; vector: Float32Array; text?: string }[], embedding: EmbeddingRef): Promise<number> {
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
-    const updated: MemoryRecord[] = [];
-    const rows: VectorRow[] = [];
-    await guard('storing vectors', async () => {
-      const tx = this.db.transaction(['memories', 'vectors'], 'readwrite', WRITE);
+    return this.write('storing vectors', async (tx) => {
       const found = await Promise.all(entries.map((e) => tx.objectStore('memories').get(e.id)));
+      const updated: MemoryRecord[] = [];
+      const rows: VectorRow[] = [];
       const ops: Promise<unknown>[] = [];
       entries.forEach((e, i) => {
         const row = found[i];
@@ -243,10 +270,8 @@ export class MemoryStore {
         rows.push(vec);
         ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('vectors').put(vec));
       });
-      await Promise.all([...ops, tx.done]);
+      return { result: updated.length, ops, change: { upserted: updated, vectors: rows } };
     });
-    if (updated.length > 0) this.emit({ upserted: updated, vectors: rows });
-    return updated.length;
   }
 
   /**
@@ -258,32 +283,15 @@ export class MemoryStore {
     doing: string,
     change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean } | undefined,
   ): Promise<MemoryRecord> {
-    let result: MemoryRecord | undefined;
-    let changed = false;
-    await guard(doing, async () => {
-      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+    return this.write(doing, async (tx) => {
       const row = await tx.objectStore('memories').get(id);
-      let out: ReturnType<typeof change>;
-      try {
-        if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
-        result = fromRow(row);
-        out = change(result, this.now());
-      } catch (error) {
-        tx.abort();
-        await tx.done.catch(() => undefined);
-        throw error;
-      }
-      const ops: Promise<unknown>[] = [tx.done];
-      if (out) {
-        changed = true;
-        result = out.next;
-        ops.push(tx.objectStore('memories').put(toRow(out.next)), tx.objectStore('events').add(out.event));
-        if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id));
-      }
-      await Promise.all(ops);
+      if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
+      const out = change(fromRow(row), this.now());
+      if (!out) return { result: fromRow(row), ops: [] };
+      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(toRow(out.next)), tx.objectStore('events').add(out.event)];
+      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id));
+      return { result: out.next, ops, change: { upserted: [out.next] } };
     });
-    if (changed) this.emit({ upserted: [result!] });
-    return result!;
   }
 
   /** The memories a caller may see, newest first. */
@@ -318,9 +326,40 @@ export class MemoryStore {
   /** Every memory and vector, for building the in-memory search index at open. */
   async loadAll(): Promise<{ records: MemoryRecord[]; vectors: VectorRow[] }> {
     return guard('loading the store', async () => {
-      const tx = this.db.transaction(['memories', 'vectors'], 'readonly');
-      const [rows, vectors] = await Promise.all([tx.objectStore('memories').getAll(), tx.objectStore('vectors').getAll(), tx.done]);
+      const tx = this.db.transaction(['memories', 'vectors', 'meta'], 'readonly');
+      const [rows, vectors, generation] = await Promise.all([
+        tx.objectStore('memories').getAll(),
+        tx.objectStore('vectors').getAll(),
+        tx.objectStore('meta').get('generation'),
+        tx.done,
+      ]);
+      this.lastGeneration = generation;
       return { records: rows.map(fromRow), vectors };
+    });
+  }
+
+  /** The cached search index, if it is as new as the store; undefined otherwise. */
+  async readSnapshot(): Promise<unknown> {
+    return guard('reading the index snapshot', async () => {
+      const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
+      const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
+      if (snapshot === undefined || generation === undefined || snapshot.generation !== generation) return undefined;
+      this.lastGeneration = generation;
+      return snapshot.data;
+    });
+  }
+
+  /** Caches the search index as of `generation`; skipped (false) if any write has happened since. */
+  async writeSnapshot(generation: string, data: unknown): Promise<boolean> {
+    return guard('writing the index snapshot', async () => {
+      const tx = this.db.transaction(['meta', 'snapshots'], 'readwrite');
+      if ((await tx.objectStore('meta').get('generation')) !== generation) {
+        await tx.done;
+        return false;
+      }
+      const snapshot: IndexSnapshot = { generation, data };
+      await Promise.all([tx.objectStore('snapshots').put(snapshot, 'index'), tx.done]);
+      return true;
     });
   }
 
@@ -339,8 +378,7 @@ export class MemoryStore {
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
     const at = this.now();
-    await guard(`importing ${records.length} memories`, async () => {
-      const tx = this.db.transaction(ALL, 'readwrite', WRITE);
+    await this.write(`importing ${records.length} memories`, (tx) => {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
@@ -348,9 +386,8 @@ export class MemoryStore {
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of vectors) ops.push(tx.objectStore('vectors').put(v));
-      await Promise.all([...ops, tx.done]);
+      return { result: undefined, ops, change: { upserted: [...records], vectors: [...vectors] } };
     });
-    this.emit({ upserted: [...records], vectors: [...vectors] });
   }
 
   async has(ids: readonly string[]): Promise<Set<string>> {

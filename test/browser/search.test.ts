@@ -13,8 +13,8 @@ async function mneme(options: MnemeOptions = {}) {
   return m;
 }
 
-afterEach(() => {
-  for (const m of open.splice(0)) m.close();
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
 });
 
 const household = [
@@ -88,7 +88,7 @@ describe('searchMemory', () => {
     await m.remove(sofa!.id);
     expect(await m.searchMemory('sofa', { scope: alice })).toEqual([]);
     const before = await m.searchMemory('tiles arrive', { scope: alice });
-    m.close();
+    await m.close();
     const again = await createMneme({ name, embedder });
     open.push(again);
     expect(await again.searchMemory('tiles arrive', { scope: alice })).toEqual(before);
@@ -98,7 +98,7 @@ describe('searchMemory', () => {
     const name = `s-${crypto.randomUUID()}`;
     const first = await createMneme({ name, embedder: new HashingEmbedder('test/old', 32) });
     await first.addMany(household.map((text) => ({ text, scope: alice })));
-    first.close();
+    await first.close();
     const next = new HashingEmbedder('test/new', 48, false);
     const progress: number[] = [];
     const m = await createMneme({ name, embedder: next });

@@ -11,8 +11,8 @@ async function mneme(embedder = new HashingEmbedder()) {
   await m.ready;
   return m;
 }
-afterEach(() => {
-  for (const m of open.splice(0)) m.close();
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
 });
 
 describe('export and import', () => {

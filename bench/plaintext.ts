@@ -1,0 +1,155 @@
+// The plaintext-tier benchmark, run in headless Chromium by scripts/bench.mjs.
+// Each exported step runs on a page of its own; `cold` runs on a fresh page.
+import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
+import { createWorkerEmbedder } from '../src/embed';
+import { createMneme, Mneme } from '../src/mneme';
+import { MemoryIndex } from '../src/search/memory-index';
+import { openMemoryStore } from '../src/store/store';
+import type { MemoryRecord } from '../src/memory/types';
+import { median, percentile, synthetic } from './synthetic';
+
+const scope = { userId: 'u1' };
+const embedding = { model: 'synthetic/random-384', dim: 384 };
+const COLD_DB = 'mneme-bench-cold';
+
+/** A searchable Mneme over n synthetic memories, indexed in memory (the store's IndexedDB stays empty). */
+async function inMemory(n: number) {
+  const data = synthetic(n);
+  const store = await openMemoryStore({ name: `bench-mem-${n}-${Date.now()}` });
+  const index = new MemoryIndex(embedding);
+  const records: MemoryRecord[] = data.texts.map((text, i) => ({
+    id: `m${i}`, text, scope, tags: [], importance: 0.5, source: 'imported', tier: 'plaintext',
+    createdAt: i, updatedAt: i, lastAccessedAt: i, accessCount: 0, embedding,
+  }));
+  index.apply({ upserted: records, vectors: data.vectors.map((data, i) => ({ id: `m${i}`, ...embedding, data })), removed: [] });
+  return { mneme: new Mneme(store, index, {}), data };
+}
+
+async function latencies(run: (q: { text: string; vector: Float32Array }) => Promise<unknown>, queries: { text: string; vector: Float32Array }[]) {
+  for (const q of queries.slice(0, 20)) await run(q); // warm-up
+  const samples: number[] = [];
+  for (const q of queries) {
+    const t = performance.now();
+    await run(q);
+    samples.push(performance.now() - t);
+  }
+  return samples;
+}
+
+export async function search(): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {};
+  for (const n of [10_000, 100_000]) {
+    const { mneme, data } = await inMemory(n);
+    const samples = await latencies((q) => mneme.searchMemory(q.text, { scope, k: 10, vector: q.vector }), data.queries);
+    out[`search.p50_ms.n${n}`] = percentile(samples, 50);
+    out[`search.p95_ms.n${n}`] = percentile(samples, 95);
+    // Recall of the true match (the stored vector each query was made from) in the top 10.
+    let found = 0;
+    for (const q of data.queries) {
+      const hits = await mneme.searchMemory(q.text, { scope, k: 10, vector: q.vector });
+      if (hits.some((h) => h.parts.denseRank === 1)) found++;
+    }
+    out[`search.dense_top1_in_results.n${n}`] = found / data.queries.length;
+    await mneme.close();
+  }
+  return out;
+}
+
+export async function peer(): Promise<Record<string, number | string>> {
+  const n = 10_000;
+  const data = synthetic(n);
+  const db = create({ schema: { text: 'string', userId: 'string', embedding: 'vector[384]' } as const });
+  await insertMultiple(db, data.texts.map((text, i) => ({ id: `m${i}`, text, userId: 'u1', embedding: Array.from(data.vectors[i]!) })));
+  const samples = await latencies(
+    (q) =>
+      Promise.resolve(
+        oramaSearch(db, {
+          mode: 'hybrid',
+          term: q.text,
+          vector: { value: Array.from(q.vector), property: 'embedding' },
+          similarity: 0.5,
+          where: { userId: 'u1' },
+          limit: 10,
+        }),
+      ),
+    data.queries,
+  );
+  return { [`search.orama.p50_ms.n${n}`]: percentile(samples, 50), [`search.orama.p95_ms.n${n}`]: percentile(samples, 95) };
+}
+
+export async function ingest(): Promise<Record<string, number | string>> {
+  const data = synthetic(5_000, { queries: 0 });
+  const store = await openMemoryStore({ name: `bench-ingest-${Date.now()}` });
+  const samples: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const slice = { from: b * 1000, to: (b + 1) * 1000 };
+    const inputs = data.texts.slice(slice.from, slice.to).map((text) => ({ text, scope }));
+    const t = performance.now();
+    await store.addMany(inputs, { vectors: data.vectors.slice(slice.from, slice.to), embedding });
+    samples.push(performance.now() - t);
+  }
+  store.close();
+  return { 'ingest.per_1000_ms': median(samples) };
+}
+
+const fixedEmbedder = { ref: embedding, load: async () => embedding, embed: async () => [], dispose: async () => {} };
+
+/** Fills the database the `cold` step opens, then opens and closes it once as an app would (which caches the index). */
+export async function populate(): Promise<Record<string, number | string>> {
+  await new Promise<void>((ok) => {
+    const r = indexedDB.deleteDatabase(COLD_DB);
+    r.onsuccess = r.onerror = r.onblocked = () => ok();
+  });
+  const data = synthetic(10_000, { queries: 0 });
+  const store = await openMemoryStore({ name: COLD_DB });
+  for (let i = 0; i < 10_000; i += 2_000) {
+    await store.addMany(
+      data.texts.slice(i, i + 2_000).map((text) => ({ text, scope })),
+      { vectors: data.vectors.slice(i, i + 2_000), embedding },
+    );
+  }
+  store.close();
+  await (await createMneme({ name: COLD_DB, embedder: fixedEmbedder })).close();
+  return {};
+}
+
+async function timeFirstSearch(): Promise<number> {
+  const query = synthetic(10_000, { queries: 1 }).queries[0]!;
+  const t = performance.now();
+  const mneme = await createMneme({ name: COLD_DB, embedder: fixedEmbedder });
+  const hits = await mneme.searchMemory(query.text, { scope, k: 10, vector: query.vector });
+  const ms = performance.now() - t;
+  if (hits.length === 0 || mneme.size !== 10_000) throw new Error(`cold open found ${mneme.size} memories, ${hits.length} results`);
+  await mneme.close();
+  return ms;
+}
+
+/** On a fresh page: open the store of 10k memories and get the first search result (the index comes from its snapshot). */
+export async function cold(): Promise<Record<string, number | string>> {
+  return { 'open.cold_ms.n10000': await timeFirstSearch() };
+}
+
+/** The same without a current snapshot (first open after another tab wrote, or after an upgrade): every record is read and indexed. */
+export async function rebuild(): Promise<Record<string, number | string>> {
+  const { openDB } = await import('idb');
+  const db = await openDB(COLD_DB);
+  await db.clear('snapshots');
+  db.close();
+  return { 'open.rebuild_ms.n10000': await timeFirstSearch() };
+}
+
+/** The stand-in embedding model (random weights, real MiniLM shape and tokenizer) through the worker. */
+export async function embed(): Promise<Record<string, number | string>> {
+  const embedder = createWorkerEmbedder({ model: 'mneme/standin-minilm-l6', modelBaseUrl: '/test/fixtures/generated/models', allowRemote: false, dtype: 'fp32' });
+  try {
+    await embedder.load();
+    const texts = synthetic(96, { queries: 0 }).texts;
+    await embedder.embed(texts.slice(0, 16)); // warm-up
+    const t = performance.now();
+    await embedder.embed(texts.slice(16));
+    return { 'embed.per_text_ms': (performance.now() - t) / 80, 'embed.model': 'stand-in: random-weight MiniLM-L6 shape, fp32, WASM' };
+  } finally {
+    await embedder.dispose();
+  }
+}
+

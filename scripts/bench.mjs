@@ -1,0 +1,79 @@
+// `npm run bench`: runs the benchmark suites in headless Chromium and writes
+// bench/results/<suite>.json (a flat object) plus a readable table on stdout.
+// Each step runs on a fresh page of one browser; see bench/*.ts for the steps.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright';
+import { createServer } from 'vite';
+import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
+
+/** Each suite's steps, in order; every step gets a fresh page. */
+const SUITES = {
+  plaintext: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'],
+};
+
+/** Ratios against the in-run peer or baseline, computed from the raw keys. */
+const DERIVED = {
+  plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+};
+
+const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const selected = suites.length > 0 ? suites : Object.keys(SUITES);
+for (const s of selected) if (!(s in SUITES)) throw new Error(`unknown suite "${s}"; known: ${Object.keys(SUITES).join(', ')}`);
+
+const executablePath = await findChromium();
+if (!executablePath) {
+  console.error(HOW_TO_GET_ONE);
+  process.exit(1);
+}
+const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs'], { stdio: 'inherit' });
+if (gen.status !== 0) process.exit(gen.status ?? 1);
+
+const server = await createServer({ configFile: 'vite.config.ts', root: '.', logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+await server.listen();
+const address = server.httpServer.address();
+const url = `http://127.0.0.1:${address.port}/bench/index.html`;
+const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+const context = await browser.newContext();
+
+function table(rows) {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : v}`).join('\n');
+}
+
+let failed = false;
+try {
+  for (const suite of selected) {
+    const results = { 'env.user_agent': await (async () => {
+      const p = await context.newPage();
+      const ua = await p.evaluate(() => navigator.userAgent);
+      await p.close();
+      return ua;
+    })(), 'env.hardware_concurrency': 0 };
+    for (const step of SUITES[suite]) {
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.error(`[${suite}.${step}] ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && console.error(`[${suite}.${step}] ${m.text()}`));
+      await page.goto(url);
+      await page.waitForFunction(() => window.mnemeBenchReady === true, null, { timeout: 60_000 });
+      const started = Date.now();
+      try {
+        Object.assign(results, await page.evaluate(([s, st]) => window.mnemeBench[s][st](), [suite, step]));
+        results['env.hardware_concurrency'] = await page.evaluate(() => navigator.hardwareConcurrency);
+        console.error(`  ${suite}.${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      } catch (error) {
+        failed = true;
+        console.error(`  ${suite}.${step} failed: ${error.message}`);
+      }
+      await page.close();
+    }
+    Object.assign(results, DERIVED[suite]?.(results) ?? {});
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/${suite}.json`, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${suite} (bench/results/${suite}.json)\n${table(Object.entries(results))}`);
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(failed ? 1 : 0);
