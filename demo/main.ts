@@ -1,0 +1,3 @@
+import { mountDemo } from './app';
+
+void mountDemo(document.querySelector<HTMLElement>('#app')!);
