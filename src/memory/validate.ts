@@ -3,7 +3,7 @@
 // and how to fix it; nothing is written before validation passes.
 import { InvalidInputError } from '../errors';
 import { describe, isPlainObject, parseMemoryScope } from './scope';
-import { SOURCES, TIERS, type MemoryInput, type MemoryPatch, type MemoryRecord, type Source, type Tier } from './types';
+import { SOURCES, TIERS, type EmbeddingRef, type MemoryInput, type MemoryPatch, type MemoryRecord, type Source, type Tier } from './types';
 
 export interface Limits {
   /** Longest text accepted, in UTF-16 code units. */
@@ -142,4 +142,26 @@ export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits,
   const textChanged = next.text !== record.text;
   if (textChanged) delete next.embedding;
   return { next, textChanged };
+}
+
+/** Precomputed vectors for a batch: one per memory, all from one model. */
+export interface VectorInput {
+  vectors: readonly Float32Array[];
+  embedding: EmbeddingRef;
+}
+
+export function checkVectors(count: number, input: VectorInput | undefined): void {
+  if (input === undefined) return;
+  const { vectors, embedding } = input;
+  if (!Array.isArray(vectors) || vectors.length !== count) {
+    throw new InvalidInputError('invalid-input', `Pass one vector per memory: got ${Array.isArray(vectors) ? vectors.length : 'no array of'} vectors for ${count} memories.`);
+  }
+  if (!isPlainObject(embedding) || typeof embedding.model !== 'string' || !Number.isInteger(embedding.dim) || embedding.dim <= 0) {
+    throw new InvalidInputError('invalid-input', 'Vectors need an embedding reference { model, dim } naming the model that made them.');
+  }
+  for (const v of vectors) {
+    if (!(v instanceof Float32Array) || v.length !== embedding.dim || !v.every(Number.isFinite)) {
+      throw new InvalidInputError('invalid-input', `Each vector is a Float32Array of ${embedding.dim} finite numbers, as embedding.dim says.`);
+    }
+  }
 }

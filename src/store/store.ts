@@ -3,7 +3,7 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
 import { isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, createRecord, parseId, parseTier, type Limits } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseTier, type Limits, type VectorInput } from '../memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
 import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type IndexSnapshot, type MnemeDB, type VectorRow } from './schema';
@@ -34,11 +34,6 @@ export interface ListOptions extends ReadOptions {
   offset?: number;
 }
 
-export interface VectorInput {
-  vectors: readonly Float32Array[];
-  embedding: EmbeddingRef;
-}
-
 const WRITE = { durability: 'strict' } as const;
 const WRITABLE = ['memories', 'vectors', 'events', 'meta'] as const;
 type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
@@ -58,26 +53,6 @@ export async function openMemoryStore(options: StoreOptions = {}): Promise<Memor
   return new MemoryStore(db, options);
 }
 
-function randomId(): string {
-  return crypto.randomUUID();
-}
-
-function checkVectors(count: number, input: VectorInput | undefined): void {
-  if (input === undefined) return;
-  const { vectors, embedding } = input;
-  if (!Array.isArray(vectors) || vectors.length !== count) {
-    throw new InvalidInputError('invalid-input', `Pass one vector per memory: got ${Array.isArray(vectors) ? vectors.length : 'no array of'} vectors for ${count} memories.`);
-  }
-  if (!embedding || typeof embedding.model !== 'string' || !Number.isInteger(embedding.dim) || embedding.dim <= 0) {
-    throw new InvalidInputError('invalid-input', 'Vectors need an embedding reference { model, dim } naming the model that made them.');
-  }
-  for (const v of vectors) {
-    if (!(v instanceof Float32Array) || v.length !== embedding.dim || !v.every(Number.isFinite)) {
-      throw new InvalidInputError('invalid-input', `Each vector is a Float32Array of ${embedding.dim} finite numbers, as embedding.dim says.`);
-    }
-  }
-}
-
 export class MemoryStore {
   readonly limits: Limits;
   private readonly now: () => number;
@@ -90,7 +65,7 @@ export class MemoryStore {
     options: StoreOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.newId = options.newId ?? randomId;
+    this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
   }
 
