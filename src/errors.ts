@@ -8,6 +8,8 @@ export type MnemeErrorCode =
   | 'text-empty'
   | 'text-too-long'
   | 'bad-scope'
+  /** A prompt longer than the model's context window. */
+  | 'context-overflow'
   | 'not-found'
   | 'malformed-import'
   | 'quota-exceeded'
@@ -16,6 +18,8 @@ export type MnemeErrorCode =
   | 'model-load-failed'
   | 'remote-loading-disabled'
   | 'embedding-failed'
+  /** The engine failed while prefilling or generating. */
+  | 'generation-failed'
   | 'timeout'
   | 'aborted'
   | 'worker-crashed'
@@ -37,7 +41,7 @@ export class MnemeError extends Error {
 export class InvalidInputError extends MnemeError {
   override name = 'InvalidInputError';
   constructor(
-    code: Extract<MnemeErrorCode, 'invalid-input' | 'text-empty' | 'text-too-long' | 'bad-scope'>,
+    code: Extract<MnemeErrorCode, 'invalid-input' | 'text-empty' | 'text-too-long' | 'bad-scope' | 'context-overflow'>,
     message: string,
   ) {
     super(code, message);
@@ -77,7 +81,7 @@ export class StorageError extends MnemeError {
 export class ModelError extends MnemeError {
   override name = 'ModelError';
   constructor(
-    code: Extract<MnemeErrorCode, 'model-load-failed' | 'remote-loading-disabled' | 'embedding-failed'>,
+    code: Extract<MnemeErrorCode, 'model-load-failed' | 'remote-loading-disabled' | 'embedding-failed' | 'generation-failed'>,
     message: string,
     options?: { cause?: unknown },
   ) {
