@@ -16,10 +16,16 @@ export type MnemeErrorCode =
   | 'storage-failed'
   | 'store-closed'
   | 'model-load-failed'
+  /** The model's files are not where the configuration points (HTTP 404, or the host cannot be reached). */
+  | 'model-not-found'
   | 'remote-loading-disabled'
   | 'embedding-failed'
   /** The engine failed while prefilling or generating. */
   | 'generation-failed'
+  /** No WebGPU, or no adapter, where an engine needs one. */
+  | 'webgpu-unavailable'
+  /** The model needs f16 shaders and this GPU has none. */
+  | 'shader-f16-unsupported'
   | 'timeout'
   | 'aborted'
   | 'worker-crashed'
@@ -81,10 +87,18 @@ export class StorageError extends MnemeError {
 export class ModelError extends MnemeError {
   override name = 'ModelError';
   constructor(
-    code: Extract<MnemeErrorCode, 'model-load-failed' | 'remote-loading-disabled' | 'embedding-failed' | 'generation-failed'>,
+    code: Extract<MnemeErrorCode, 'model-load-failed' | 'model-not-found' | 'remote-loading-disabled' | 'embedding-failed' | 'generation-failed'>,
     message: string,
     options?: { cause?: unknown },
   ) {
+    super(code, message, options);
+  }
+}
+
+/** The device cannot run the engine or model asked for; the message names the setting that gets around it. */
+export class DeviceError extends MnemeError {
+  override name = 'DeviceError';
+  constructor(code: Extract<MnemeErrorCode, 'webgpu-unavailable' | 'shader-f16-unsupported'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
@@ -114,6 +128,7 @@ const CLASSES: Record<string, (code: MnemeErrorCode, message: string) => MnemeEr
   StorageQuotaError: (_c, m) => new StorageQuotaError(m),
   StorageError: (code, m) => new StorageError(code as never, m),
   ModelError: (code, m) => new ModelError(code as never, m),
+  DeviceError: (code, m) => new DeviceError(code as never, m),
   RpcError: (code, m) => new RpcError(code as never, m),
 };
 
