@@ -78,7 +78,7 @@ export async function layoutPrompt(parts: PromptParts, template: ChatTemplatePie
   segments.push({ kind: 'working', tokens: [...template.turnStart.user, ...(working.length > 0 ? take(1 + working.length) : [])] });
   const draft = take(1);
   segments.push({ kind: 'draft', tokens: final ? [...draft, ...template.turnEnd, ...template.turnStart.assistant] : draft });
-  return { segments };
+  return { segments: segments.filter((s) => s.tokens.length > 0) };
 }
 
 /** A memory as the prompt shows it: escaped, inside <memory> tags, one per line. */
