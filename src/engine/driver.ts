@@ -126,6 +126,11 @@ export class CacheDriver {
     });
   }
 
+  /** Resolves once every call queued so far has settled (before tearing the engine down). */
+  async drain(): Promise<void> {
+    await this.tail;
+  }
+
   /**
    * Runs after every call queued before it, whether they succeeded or not. A
    * call that fails leaves the cache unknown, so it is reset with its record.

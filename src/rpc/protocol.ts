@@ -6,6 +6,7 @@
 // neither side casts.
 import type { EmbeddingRef } from '../memory/types';
 import type { LoadProgress, ResolvedEmbedderConfig } from '../embed/types';
+import type { EngineInfo, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, TokenChunk } from '../engine/types';
 
 /**
  * A service: the methods one worker offers. Arguments and results must be
@@ -42,5 +43,22 @@ export interface EmbedService {
   load(config: ResolvedEmbedderConfig, onProgress?: (progress: LoadProgress) => void): Promise<EmbeddingRef>;
   /** One vector per text, in order. Texts were validated by the client. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * An engine worker (workers/webllm.worker.ts, …): the `Engine` of
+ * src/engine/types.ts across a worker boundary, loaded with config `C`.
+ * `interruptible` is a caller-chosen id that `interrupt` stops between
+ * prefill slices or decode steps; the call then resolves as an aborted one
+ * (`complete: false`, `finishReason: 'aborted'`) instead of rejecting.
+ */
+export interface EngineService<C> {
+  load(config: C, onProgress?: (progress: LoadProgress) => void): Promise<EngineInfo>;
+  tokenize(texts: readonly string[]): Promise<number[][]>;
+  prewarm(prefix: PromptTokens, interruptible: number): Promise<PrewarmResult>;
+  generate(prompt: PromptTokens, options: Omit<GenerateOptions, 'signal' | 'onChunk'>, interruptible: number, onChunk?: (chunk: TokenChunk) => void): Promise<GenerateResult>;
+  interrupt(interruptible: number): Promise<void>;
+  held(): Promise<PromptTokens>;
   dispose(): Promise<void>;
 }

@@ -1,0 +1,89 @@
+// The worker side of any engine: an `EngineService` handler around a loader
+// that turns a config into a model behind a CacheDriver. The driver's queue
+// serializes every cache operation; this file adds loading once, interrupts
+// by id (so an interrupted call resolves as aborted rather than rejecting),
+// and teardown after the queue drains.
+import { InvalidInputError } from '../errors';
+import type { CallContext, EngineService, ServiceHandler } from '../rpc/protocol';
+import type { CacheDriver } from './driver';
+import type { EngineInfo, LoadProgress } from './types';
+
+/** A loaded model: what the service needs of it. */
+export interface LoadedEngine {
+  readonly info: EngineInfo;
+  readonly driver: CacheDriver;
+  tokenize(texts: readonly string[]): number[][] | Promise<number[][]>;
+  dispose(): Promise<void>;
+}
+
+export type EngineLoader<C> = (config: C, onProgress: (progress: LoadProgress) => void, signal: AbortSignal) => Promise<LoadedEngine>;
+
+export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<EngineService<C>> {
+  let loaded: LoadedEngine | undefined;
+  let loading: Promise<LoadedEngine> | undefined;
+  const interrupts = new Map<number, AbortController>();
+
+  const ready = (): LoadedEngine => {
+    if (!loaded) throw new InvalidInputError('invalid-input', 'The engine has no model yet: call load() first');
+    return loaded;
+  };
+  /** An AbortSignal for call `id` that fires on `interrupt(id)` or when the call itself is cancelled. */
+  const interruptible = (id: number, context: CallContext): { signal: AbortSignal; done: () => void } => {
+    const control = new AbortController();
+    interrupts.set(id, control);
+    const onCancel = () => control.abort();
+    context.signal.addEventListener('abort', onCancel, { once: true });
+    return {
+      signal: control.signal,
+      done: () => {
+        interrupts.delete(id);
+        context.signal.removeEventListener('abort', onCancel);
+      },
+    };
+  };
+
+  return {
+    async load(context, config, onProgress) {
+      if (loaded) return loaded.info;
+      loading ??= loader(config, onProgress ?? (() => undefined), context.signal).finally(() => {
+        loading = undefined;
+      });
+      loaded = await loading;
+      return loaded.info;
+    },
+    async tokenize(_context, texts) {
+      return ready().tokenize(texts);
+    },
+    async prewarm(context, prefix, id) {
+      const { signal, done } = interruptible(id, context);
+      try {
+        return await ready().driver.prewarm(prefix, { signal });
+      } finally {
+        done();
+      }
+    },
+    async generate(context, prompt, options, id, onChunk) {
+      const { signal, done } = interruptible(id, context);
+      try {
+        return await ready().driver.generate(prompt, { ...options, signal, ...(onChunk ? { onChunk } : {}) });
+      } finally {
+        done();
+      }
+    },
+    async interrupt(_context, id) {
+      interrupts.get(id)?.abort();
+    },
+    async held() {
+      return ready().driver.ledger.held();
+    },
+    async dispose() {
+      const engine = loaded ?? (await loading?.catch(() => undefined));
+      loaded = undefined;
+      for (const control of interrupts.values()) control.abort();
+      if (engine) {
+        await engine.driver.drain();
+        await engine.dispose();
+      }
+    },
+  };
+}
