@@ -167,6 +167,8 @@ export interface EngineInfo {
   readonly device: string;
   readonly capabilities: EngineCapabilities;
   readonly template: ChatTemplatePieces;
+  /** Why the engine runs as it does (a model swapped for its f32 build, how rollback works), one line each. */
+  readonly notes?: readonly string[];
 }
 
 /**
