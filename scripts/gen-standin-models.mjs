@@ -9,12 +9,13 @@
 // Idempotent: a model is rebuilt only when its recipe's inputs (this script,
 // scripts/onnx/*, its tokenizer files) change or its output is incomplete.
 //
-// Usage: node scripts/gen-standin-models.mjs [--force]
+// Usage: node scripts/gen-standin-models.mjs [--force] [--bench]  (--bench adds the large benchmark models)
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MINILM_L6, buildBert } from './onnx/bert.mjs';
+import { SMOLLM_360M_4L, SMOLLM_TINY, buildLlama } from './onnx/llama.mjs';
 import { model, writeMessage } from './onnx/onnx.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +30,7 @@ const STAMP = '.generated.json';
  * @property {string[]} tokenizerFiles
  * @property {Record<string, unknown>} config  config.json
  * @property {(dir: string) => void} writeOnnx  writes the ONNX file(s) into `dir`
+ * @property {boolean} [benchOnly]  large; generated only with --bench (by `npm run bench`)
  */
 
 /** @type {Recipe[]} */
@@ -63,7 +65,42 @@ const RECIPES = [
       writeMessage(join(dir, 'model.onnx'), model(graph, { opset: 17, metadata: { 'mneme.standin': 'minilm-l6' } }));
     },
   },
+  smollmRecipe('mneme/standin-smollm-tiny', SMOLLM_TINY, false),
+  smollmRecipe('mneme/standin-smollm-360m-4l', SMOLLM_360M_4L, true),
 ];
+
+/**
+ * A Llama decoder with SmolLM-360M-Instruct's tokenizer and chat template.
+ * @param {string} id @param {import('./onnx/llama.mjs').LlamaShape} shape @param {boolean} benchOnly
+ * @returns {Recipe}
+ */
+function smollmRecipe(id, shape, benchOnly) {
+  const real = JSON.parse(readFileSync(join(TOKENIZERS, 'smollm-360m-instruct', 'config.json'), 'utf8'));
+  return {
+    id,
+    tokenizer: 'smollm-360m-instruct',
+    tokenizerFiles: ['tokenizer.json', 'tokenizer_config.json'],
+    benchOnly,
+    config: {
+      ...real,
+      _name_or_path: id,
+      hidden_size: shape.hiddenSize,
+      intermediate_size: shape.intermediateSize,
+      num_attention_heads: shape.heads,
+      num_key_value_heads: shape.kvHeads,
+      num_hidden_layers: shape.layers,
+      vocab_size: shape.vocabSize,
+      rope_theta: shape.ropeTheta,
+      rms_norm_eps: shape.rmsNormEps,
+      mneme_standin: 'random weights with the shape of HuggingFaceTB/SmolLM-360M-Instruct (fewer layers); for tests only',
+    },
+    writeOnnx(dir) {
+      const graph = buildLlama(shape, 0x6c6c616d).graph.toGraph();
+      writeMessage(join(dir, 'model.onnx'), model(graph, { opset: 17, metadata: { 'mneme.standin': id } }));
+      writeFileSync(join(dir, '..', 'generation_config.json'), `${JSON.stringify({ bos_token_id: 1, eos_token_id: 2, pad_token_id: 2 }, null, 2)}\n`);
+    },
+  };
+}
 
 /** What the output of a recipe depends on. @param {Recipe} recipe */
 function inputsHash(recipe) {
@@ -115,7 +152,8 @@ function generate(recipe, hash) {
 
 function main() {
   const force = process.argv.includes('--force');
-  for (const recipe of RECIPES) {
+  const bench = process.argv.includes('--bench');
+  for (const recipe of RECIPES.filter((r) => bench || !r.benchOnly)) {
     const dir = join(MODELS_ROOT, recipe.id);
     const hash = inputsHash(recipe);
     if (!force && existsSync(dir) && upToDate(dir, hash)) {
