@@ -25,6 +25,12 @@ export interface MnemeOptions {
   weights?: { dense: number; lexical: number };
   /** Dense matches at or below this cosine similarity are ignored. Default 0. */
   minDense?: number;
+  /**
+   * Whether the embedder's vectors carry meaning. False for a stand-in model: dense scores still
+   * rank, but the scheduler neither trusts them as evidence of a match nor groups themes by them.
+   * Default: true when there is an embedder.
+   */
+  semantic?: boolean;
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
   snapshotDelayMs?: number;
 }
@@ -85,6 +91,21 @@ export class Mneme {
     });
     this.status = this.embedder ? (this.embedder.ref ? 'ready' : 'loading') : 'none';
     this.ready = this.embedder ? this.startModel(this.embedder) : Promise.resolve(undefined);
+  }
+
+  /** Whether dense similarity is meaningful (a real model is loaded). */
+  get semantic(): boolean {
+    return this.status === 'ready' && (this.options.semantic ?? this.embedder !== undefined);
+  }
+
+  /** Every memory across all scopes, from memory. For the scheduler, which applies scope itself. */
+  records(): IterableIterator<MemoryRecord> {
+    return this.index.all();
+  }
+
+  /** A memory as the in-memory index holds it (no IndexedDB read). */
+  peek(id: string): MemoryRecord | undefined {
+    return this.index.get(id);
   }
 
   get modelStatus(): ModelStatus {

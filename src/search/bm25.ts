@@ -8,6 +8,8 @@ import { tokenize } from './tokenize';
 export interface LexicalHit {
   id: string;
   score: number;
+  /** Share of the query's weight (Σ idf of its terms, unseen terms weighing most) this document matches, 0..1. */
+  coverage: number;
 }
 
 interface Postings {
@@ -41,6 +43,7 @@ export class Bm25Index {
   private free: number[] = [];
   private totalLength = 0;
   private scores = new Float32Array(1024);
+  private covered = new Float32Array(1024);
   private readonly touched: number[] = [];
 
   constructor(readonly params: Bm25Params = { k1: 1.2, b: 0.75 }) {}
@@ -58,6 +61,7 @@ export class Bm25Index {
     if (doc >= this.lengths.length) {
       this.lengths = grow(this.lengths, doc + 1);
       this.scores = new Float32Array(this.lengths.length);
+      this.covered = new Float32Array(this.lengths.length);
     }
     this.ids[doc] = id;
     this.terms[doc] = [...tf.keys()];
@@ -114,6 +118,7 @@ export class Bm25Index {
     index.lengths = new Float32Array(Math.max(1024, s.lengths.length * 2));
     index.lengths.set(s.lengths);
     index.scores = new Float32Array(index.lengths.length);
+    index.covered = new Float32Array(index.lengths.length);
     s.ids.forEach((id, doc) => {
       index.ids[doc] = id ?? undefined;
       if (id === null) index.free.push(doc);
@@ -137,16 +142,20 @@ export class Bm25Index {
     if (N === 0) return [];
     const { k1, b } = this.params;
     const avg = this.totalLength / N || 1;
-    const { scores, touched, lengths } = this;
+    const { scores, covered, touched, lengths } = this;
+    let weight = 0;
     for (const term of new Set(tokenize(query))) {
       const p = this.postings.get(term);
+      const df = p?.n ?? 0;
+      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      weight += idf;
       if (!p) continue;
-      const idf = Math.log(1 + (N - p.n + 0.5) / (p.n + 0.5));
       for (let i = 0; i < p.n; i++) {
         const doc = p.docs[i]!;
         const tf = p.tfs[i]!;
         if (scores[doc] === 0) touched.push(doc);
         scores[doc] = scores[doc]! + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
+        covered[doc] = covered[doc]! + idf;
       }
     }
     const top = new TopK(n);
@@ -155,8 +164,10 @@ export class Bm25Index {
       scores[doc] = 0;
       if (s > top.threshold && accept(this.ids[doc]!)) top.offer(s, doc);
     }
+    const hits = top.drain().map(({ score, item }) => ({ id: this.ids[item]!, score, coverage: Math.min(1, covered[item]! / weight) }));
+    for (const doc of touched) covered[doc] = 0;
     touched.length = 0;
-    return top.drain().map(({ score, item }) => ({ id: this.ids[item]!, score }));
+    return hits;
   }
 }
 

@@ -17,6 +17,8 @@ export interface ScoreParts {
   /** BM25 score, when the memory matched the query's terms. */
   lexical?: number;
   lexicalRank?: number;
+  /** Share of the query's term weight this memory matches, 0..1. */
+  coverage?: number;
   /** Reciprocal-rank fusion of the lists above, 0..1. */
   fused: number;
 }
@@ -50,7 +52,7 @@ export interface MemoryIndexSnapshot {
   dense: DenseSnapshot | undefined;
 }
 
-const SNAPSHOT_FORMAT = 'mneme-index-1';
+const SNAPSHOT_FORMAT = 'mneme-index-2';
 
 export class MemoryIndex {
   private readonly records = new Map<string, MemoryRecord>();
@@ -83,7 +85,7 @@ export class MemoryIndex {
     if (snapshot) return { index: snapshot, fromSnapshot: true };
     const index = new MemoryIndex(embedding);
     const { records, vectors } = await store.loadAll();
-    index.apply({ upserted: records, vectors, removed: [] });
+    index.apply({ upserted: records, vectors, removed: [], events: [] });
     return { index, fromSnapshot: false };
   }
 
@@ -115,6 +117,11 @@ export class MemoryIndex {
 
   get(id: string): MemoryRecord | undefined {
     return this.records.get(id);
+  }
+
+  /** Every record, across all scopes (for the scheduler, which applies scope itself). */
+  all(): IterableIterator<MemoryRecord> {
+    return this.records.values();
   }
 
   /** Follows one committed write. */
@@ -166,7 +173,7 @@ export class MemoryIndex {
     const parts = new Map<string, ScoreParts>();
     for (const [id, s] of fused) parts.set(id, { fused: s });
     denseHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { dense: h.cosine, denseRank: i + 1 }));
-    lexicalHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { lexical: h.score, lexicalRank: i + 1 }));
+    lexicalHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { lexical: h.score, lexicalRank: i + 1, coverage: h.coverage }));
 
     return [...parts]
       .sort(([a, pa], [b, pb]) => pb.fused - pa.fused || (pa.lexicalRank ?? Infinity) - (pb.lexicalRank ?? Infinity) || (a < b ? -1 : 1))

@@ -1,5 +1,6 @@
 // Splits text into the terms lexical search indexes: lowercased, accents
-// folded, English stopwords dropped, and each CJK character a term of its own.
+// folded, English stopwords dropped, light suffix stemming, and each CJK
+// character a term of its own.
 
 const STOPWORDS = new Set(
   ('a about above after again against all am an and any are as at be because been before being below between both but by ' +
@@ -15,6 +16,29 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const MARKS = /\p{M}+/gu;
 
+const VOWEL = /[aeiouy]/;
+
+/**
+ * A light English stemmer: plurals, -ing, -ed, -ly and a final -e, so that
+ * "housing", "houses" and "house" meet at "hous". Short words are left alone.
+ */
+export function stem(word: string): string {
+  if (word.length <= 3 || /\d/.test(word)) return word;
+  let w = word;
+  if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;
+  else if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
+  for (const suffix of ['ing', 'ed', 'ly']) {
+    const base = w.slice(0, -suffix.length);
+    if (w.endsWith(suffix) && base.length >= 3 && VOWEL.test(base)) {
+      w = /([b-df-hj-np-tv-z])\1$/.test(base) && !/(ll|ss|zz)$/.test(base) ? base.slice(0, -1) : base;
+      break;
+    }
+  }
+  if (w.endsWith('e') && w.length > 3) w = w.slice(0, -1);
+  return w;
+}
+
 export function tokenize(text: string): string[] {
   const terms: string[] = [];
   const folded = text.normalize('NFKD').replace(MARKS, '').toLowerCase();
@@ -23,7 +47,7 @@ export function tokenize(text: string): string[] {
     if (CJK.test(word)) {
       for (const ch of word) terms.push(ch);
     } else if (!STOPWORDS.has(word)) {
-      terms.push(word);
+      terms.push(stem(word));
     }
   }
   return terms;

@@ -17,11 +17,13 @@ export interface StoreOptions {
   newId?: () => string;
 }
 
-/** What changed in one committed write; the search index follows these. */
+/** What changed in one committed write; the search index and the scheduler follow these. */
 export interface StoreChange {
   upserted: MemoryRecord[];
   vectors: VectorRow[];
   removed: string[];
+  /** The events the write appended to the log, in order. */
+  events: MemoryEvent[];
 }
 
 export interface ReadOptions {
@@ -85,13 +87,18 @@ export class MemoryStore {
    * this transaction), the generation token changes with it, and listeners hear of the change
    * once it has committed. If anything fails, the transaction aborts and nothing is kept.
    */
-  private async write<T>(doing: string, body: (tx: WriteTx) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
+  private async write<T>(doing: string, body: (tx: WriteTx, log: (event: MemoryEvent) => Promise<unknown>) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
     const generation = crypto.randomUUID();
+    const events: MemoryEvent[] = [];
     const outcome = await guard(doing, async () => {
       const tx = this.db.transaction(WRITABLE, 'readwrite', WRITE);
+      const log = (event: MemoryEvent) => {
+        events.push(event);
+        return tx.objectStore('events').add(event);
+      };
       let out: WriteOutcome<T>;
       try {
-        out = await body(tx);
+        out = await body(tx, log);
       } catch (error) {
         tx.abort();
         await tx.done.catch(() => undefined);
@@ -103,7 +110,7 @@ export class MemoryStore {
     this.lastGeneration = generation;
     const change = outcome.change;
     if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
-      const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [] };
+      const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [], events };
       for (const listener of this.listeners) listener(full);
     }
     return outcome.result;
@@ -136,11 +143,11 @@ export class MemoryStore {
         rows.push({ id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! });
       });
     }
-    return this.write(`adding ${records.length} memories`, (tx) => {
+    return this.write(`adding ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       for (const r of records) {
         ops.push(tx.objectStore('memories').add(toRow(r)));
-        ops.push(tx.objectStore('events').add({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
+        ops.push(log({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
       }
       for (const v of rows) ops.push(tx.objectStore('vectors').put(v));
       return { result: records, ops, change: { upserted: records, vectors: rows } };
@@ -182,14 +189,14 @@ export class MemoryStore {
   }
 
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
-    return this.write('removing memories', async (tx) => {
+    return this.write('removing memories', async (tx, log) => {
       const at = this.now();
       const present = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
       const removed = ids.filter((_, i) => present[i] !== undefined);
       const ops = removed.flatMap((id) => [
         tx.objectStore('memories').delete(id),
         tx.objectStore('vectors').delete(id),
-        tx.objectStore('events').add({ at, memoryId: id, type: 'removed', reason }),
+        log({ at, memoryId: id, type: 'removed', reason }),
       ]);
       return { result: removed, ops, change: { removed } };
     });
@@ -213,7 +220,7 @@ export class MemoryStore {
   async recordAccess(ids: readonly string[], reason = 'accessed'): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     const keys = ids.map(parseId);
-    await this.write('recording access', async (tx) => {
+    await this.write('recording access', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
       const touched: MemoryRecord[] = [];
@@ -222,7 +229,7 @@ export class MemoryStore {
         if (!row) continue;
         const next = { ...fromRow(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
         touched.push(next);
-        ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('events').add({ at, memoryId: next.id, type: 'accessed', reason }));
+        ops.push(tx.objectStore('memories').put(toRow(next)), log({ at, memoryId: next.id, type: 'accessed', reason }));
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
@@ -258,12 +265,12 @@ export class MemoryStore {
     doing: string,
     change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean } | undefined,
   ): Promise<MemoryRecord> {
-    return this.write(doing, async (tx) => {
+    return this.write(doing, async (tx, log) => {
       const row = await tx.objectStore('memories').get(id);
       if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
       const out = change(fromRow(row), this.now());
       if (!out) return { result: fromRow(row), ops: [] };
-      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(toRow(out.next)), tx.objectStore('events').add(out.event)];
+      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(toRow(out.next)), log(out.event)];
       if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id));
       return { result: out.next, ops, change: { upserted: [out.next] } };
     });
@@ -353,11 +360,11 @@ export class MemoryStore {
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
     const at = this.now();
-    await this.write(`importing ${records.length} memories`, (tx) => {
+    await this.write(`importing ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
-        ops.push(tx.objectStore('memories').put(toRow(r)), tx.objectStore('events').add({ at, memoryId: r.id, type: 'created', reason }));
+        ops.push(tx.objectStore('memories').put(toRow(r)), log({ at, memoryId: r.id, type: 'created', reason }));
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of vectors) ops.push(tx.objectStore('vectors').put(v));

@@ -94,8 +94,10 @@ describe('int8 kernel', () => {
 });
 
 describe('tokenize', () => {
-  it('folds case and accents, drops stopwords, splits CJK into characters', () => {
-    expect(tokenize('The Café and the TILES!')).toEqual(['cafe', 'tiles']);
+  it('folds case and accents, drops stopwords, stems, splits CJK into characters', () => {
+    expect(tokenize('The Café and the TILES!')).toEqual(['caf', 'til']);
+    expect(tokenize('housing houses house')).toEqual(['hous', 'hous', 'hous']);
+    expect(tokenize('delivered deliveries shopping shops running')).toEqual(['deliver', 'delivery', 'shop', 'shop', 'run']);
     expect(tokenize('查看房价 in XX')).toEqual(['查', '看', '房', '价', 'xx']);
     expect(tokenize('')).toEqual([]);
   });
@@ -118,6 +120,7 @@ describe('Bm25Index', () => {
     index.upsert('b', 'apple cherry cherry durian');
     const [hit] = index.search('cherry', 1, () => true);
     const idf = Math.log(1 + (2 - 1 + 0.5) / (1 + 0.5));
+    expect(hit!.coverage).toBe(1);
     const avg = 3;
     expect(hit!.score).toBeCloseTo((idf * 2 * 2.2) / (2 + 1.2 * (1 - 0.75 + (0.75 * 4) / avg)), 5);
   });

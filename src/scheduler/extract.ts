@@ -1,0 +1,36 @@
+// The heuristic extractor: which sentences of a message are worth keeping as
+// memories, and whether one repeats a memory already held. Needs no model.
+import { tokenize } from '../search/tokenize';
+import { inferImportance } from './signals';
+
+export interface Extracted {
+  text: string;
+  importance: number;
+  terms: string[];
+}
+
+const GREETING = /^(hi|hello|hey|thanks|thank you|ok(ay)?|sure|yes|no|good (morning|night|evening)|bye|see you|lol|haha|great|cool|nice)\b[\s!.,]*$/i;
+/** Sentence ends: . ! ? (and CJK ones) followed by space or the end, or a line break. Not the dot in 3.1. */
+const SENTENCE_END = /(?<=[.!?])\s+|(?<=[。！？])|\n+/;
+
+/** Sentences that carry something to remember: at least `minTerms` content terms, not small talk. */
+export function extractSentences(text: string, minTerms = 2): Extracted[] {
+  const out: Extracted[] = [];
+  for (const part of text.split(SENTENCE_END)) {
+    const sentence = part.trim();
+    if (sentence === '' || GREETING.test(sentence)) continue;
+    const terms = [...new Set(tokenize(sentence))];
+    if (terms.length < minTerms) continue;
+    out.push({ text: sentence, importance: inferImportance(sentence), terms });
+  }
+  return out;
+}
+
+/** Jaccard similarity of two term sets. */
+export function termOverlap(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 && b.length === 0) return 1;
+  const set = new Set(a);
+  let shared = 0;
+  for (const t of new Set(b)) if (set.has(t)) shared++;
+  return shared / (set.size + new Set(b).size - shared);
+}

@@ -1,0 +1,274 @@
+// The scheduler: keeps heat and themes on every memory, moves memories between
+// tiers with logged reasons, preloads a session's background, turns messages
+// into memories, and ranks what a message needs. Policies are plug-ins; time
+// comes from an injected clock, so months replay in milliseconds.
+import { InvalidInputError } from '../errors';
+import type { Mneme } from '../mneme';
+import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filter';
+import { isVisible, parseCallerScope } from '../memory/scope';
+import type { CallerScope, MemoryRecord } from '../memory/types';
+import type { StoreChange } from '../store/store';
+import { extractSentences, termOverlap } from './extract';
+import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
+import { OPEN_GOVERNANCE, defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
+import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
+import { DEFAULT_SIGNALS, USE_REASONS, useOf, type SignalConfig, type UseKind } from './signals';
+import { SchedulerState } from './state';
+import { DEFAULT_THEMES, type ThemeConfig } from './themes';
+import { tokenize } from '../search/tokenize';
+
+export interface SchedulerOptions {
+  /** The user the scheduler serves; sessions may narrow it to a role or agent. */
+  scope: CallerScope;
+  clock?: () => number;
+  signals?: Partial<SignalConfig>;
+  themes?: Partial<ThemeConfig>;
+  lifecycle?: Partial<LifecycleConfig>;
+  strategy?: SchedulingStrategy;
+  rules?: TransformationRules;
+  binding?: ContextBinding;
+  governance?: Governance;
+  metrics?: Metrics;
+  /** Token count of a memory in the activated block. Default: about 4 characters a token. */
+  countTokens?: (text: string) => number;
+  /** Term overlap at which an observed sentence repeats a memory (its heat rises instead of a copy). Default 0.8. */
+  duplicateAt?: number;
+  /** Coverage at which an observed sentence counts as mentioning a memory. Default 0.6. */
+  mentionAt?: number;
+}
+
+export interface SearchScheduledOptions {
+  k?: number;
+  filter?: MemoryFilter;
+  /** The hot path (prediction while typing): archived memories stay out. Default false. */
+  hotPath?: boolean;
+}
+
+export interface Observed {
+  created: MemoryRecord[];
+  /** Existing memories the message repeated or mentioned; their heat rose. */
+  mentioned: string[];
+}
+
+export class Scheduler {
+  readonly state: SchedulerState;
+  private readonly clock: () => number;
+  private readonly lifecycle: LifecycleConfig;
+  private readonly rules: TransformationRules;
+  private readonly strategy: SchedulingStrategy;
+  private readonly binding: ContextBinding;
+  private readonly governance: Governance;
+  private readonly countTokens: (text: string) => number;
+  private readonly unsubscribe: () => void;
+  private activatedOrder: string[] = [];
+  private current: SessionContext | undefined;
+
+  private constructor(
+    readonly mneme: Mneme,
+    private readonly options: SchedulerOptions,
+    readonly scope: CallerScope,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.lifecycle = { ...DEFAULT_LIFECYCLE, ...options.lifecycle };
+    this.rules = options.rules ?? defaultRules(this.lifecycle);
+    this.strategy = options.strategy ?? CONVERSATION;
+    this.binding = options.binding ?? defaultBinding({ hotThemeAt: this.lifecycle.promoteAt });
+    this.governance = options.governance ?? OPEN_GOVERNANCE;
+    this.countTokens = options.countTokens ?? ((t) => Math.ceil(t.length / 4) + 4);
+    this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, ...options.themes });
+    this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
+  }
+
+  /** A scheduler over `mneme` for one user, its state rebuilt from the event log. */
+  static async create(mneme: Mneme, options: SchedulerOptions): Promise<Scheduler> {
+    const scheduler = new Scheduler(mneme, options, parseCallerScope(options.scope));
+    const records = new Map([...mneme.records()].filter((m) => scheduler.owns(m)).map((m) => [m.id, m]));
+    scheduler.state.replay(records, await mneme.store.events());
+    scheduler.activatedOrder = [...records.values()].filter((m) => m.tier === 'activated').sort((a, b) => a.updatedAt - b.updatedAt).map((m) => m.id);
+    return scheduler;
+  }
+
+  get session(): SessionContext | undefined {
+    return this.current;
+  }
+
+  /** Memories of this user (any role or agent of theirs) and shared ones. */
+  private owns(m: MemoryRecord): boolean {
+    return 'shared' in m.scope || m.scope.userId === this.scope.userId;
+  }
+
+  private readScope(): CallerScope {
+    return this.current ? this.binding.readScope(this.current) : this.scope;
+  }
+
+  /** Keeps heat and themes current with every committed write, whoever made it. */
+  private follow(change: StoreChange): void {
+    const byId = new Map(change.upserted.map((m) => [m.id, m]));
+    for (const e of change.events) {
+      const record = byId.get(e.memoryId);
+      if (e.type === 'removed') {
+        this.state.removed(e.memoryId);
+        this.activatedOrder = this.activatedOrder.filter((id) => id !== e.memoryId);
+      } else if (record && this.owns(record)) {
+        if (e.type === 'created') this.state.created(record, e.at);
+        else if (e.type === 'updated' && e.reason?.split(', ').includes('text')) this.state.rewritten(record, e.at);
+        const use = useOf(e);
+        if (use && e.type !== 'created') this.state.used(e.memoryId, use, e.at);
+      }
+    }
+  }
+
+  /** Opens a session: runs the lifecycle, then preloads the user's common background into the activated tier. */
+  async startSession(options: { sessionId?: string; role?: string; agentId?: string } = {}): Promise<Transition[]> {
+    const now = this.clock();
+    const scope: CallerScope = { ...this.scope, ...(options.role !== undefined && { role: options.role }), ...(options.agentId !== undefined && { agentId: options.agentId }) };
+    this.current = { scope: parseCallerScope(scope), sessionId: options.sessionId ?? `s${now}`, startedAt: now };
+    const transitions = await this.tick();
+    const visible = this.visibleRecords();
+    const preload = this.binding.preload(
+      visible.map((m) => ({ memory: m, heat: this.state.heatOf(m.id, now), themeHeat: this.state.themeSummary(m.id, now)?.heat ?? 0 })),
+      this.current,
+    );
+    let used = this.activatedRecords().reduce((sum, m) => sum + this.countTokens(m.text), 0);
+    for (const id of preload) {
+      const m = visible.find((r) => r.id === id);
+      if (!m || m.tier === 'activated' || this.state.stale(m, now)) continue;
+      const tokens = this.countTokens(m.text);
+      if (used + tokens > this.lifecycle.activatedBudget) continue;
+      used += tokens;
+      const theme = this.state.themeSummary(id, now);
+      transitions.push(await this.apply({ id, from: m.tier, to: 'activated', reason: `preloaded: session background${theme ? `, theme ${theme.label} heat ${theme.heat.toFixed(1)}` : ''}` }));
+    }
+    return transitions;
+  }
+
+  /** Runs the transformation rules now and writes every transition, with its reason, to the log. */
+  async tick(): Promise<Transition[]> {
+    const now = this.clock();
+    const states: MemoryState[] = [...this.mneme.records()].filter((m) => this.owns(m)).map((m) => this.stateOf(m, now));
+    const decision = this.rules.decide(states, this.activatedOrder, now);
+    const applied: Transition[] = [];
+    for (const t of decision.transitions) applied.push(await this.apply(t));
+    this.activatedOrder = decision.activated.filter((id) => this.mneme.peek(id)?.tier === 'activated');
+    this.options.metrics?.record({ type: 'tiers', at: now, sizes: this.tierSizes() });
+    return applied;
+  }
+
+  private stateOf(m: MemoryRecord, now: number): MemoryState {
+    const theme = this.state.themeSummary(m.id, now);
+    return {
+      memory: m,
+      heat: this.state.heatOf(m.id, now),
+      lastUsedAt: this.state.lastUsedAt(m),
+      stale: this.state.stale(m, now),
+      tokens: this.countTokens(m.text),
+      ...(theme && { theme }),
+    };
+  }
+
+  private async apply(t: Transition): Promise<Transition> {
+    await this.mneme.setTier(t.id, t.to, t.reason);
+    if (t.to === 'activated' && !this.activatedOrder.includes(t.id)) this.activatedOrder.push(t.id);
+    if (t.from === 'activated' && t.to !== 'activated') this.activatedOrder = this.activatedOrder.filter((id) => id !== t.id);
+    this.options.metrics?.record({ type: 'transition', at: this.clock(), transition: t });
+    return t;
+  }
+
+  private tierSizes(): Record<string, number> {
+    const sizes: Record<string, number> = { plaintext: 0, working: 0, activated: 0, archived: 0 };
+    for (const m of this.mneme.records()) if (this.owns(m)) sizes[m.tier]!++;
+    return sizes;
+  }
+
+  private visibleRecords(): MemoryRecord[] {
+    const scope = this.readScope();
+    return [...this.mneme.records()].filter((m) => isVisible(m.scope, scope) && this.governance.allow(m, scope));
+  }
+
+  /** The activated tier in its stable order, as this session may see it. */
+  activatedRecords(): MemoryRecord[] {
+    const scope = this.readScope();
+    return this.activatedOrder
+      .map((id) => this.mneme.peek(id))
+      .filter((m): m is MemoryRecord => m !== undefined && isVisible(m.scope, scope) && this.governance.allow(m, scope))
+      .map((m) => this.governance.redact(m, scope));
+  }
+
+  /**
+   * Turns a message into memories: sentences worth keeping become plaintext memories;
+   * one that repeats a memory raises that memory's heat instead of adding a copy.
+   */
+  async observe(message: { text: string; role?: 'user' | 'assistant' }): Promise<Observed> {
+    if (typeof message?.text !== 'string') throw new InvalidInputError('invalid-input', 'observe takes { text, role? } with text a string.');
+    const role = message.role ?? 'user';
+    const scope = this.current?.scope ?? this.scope;
+    const created: MemoryRecord[] = [];
+    const mentioned = new Set<string>();
+    const fresh: { text: string; importance: number }[] = [];
+    for (const s of extractSentences(message.text)) {
+      const hits = await this.mneme.searchMemory(s.text, { scope, k: 5 });
+      const duplicate = hits.find((h) => termOverlap(s.terms, [...new Set(tokenize(h.memory.text))]) >= (this.options.duplicateAt ?? 0.8));
+      if (duplicate) mentioned.add(duplicate.memory.id);
+      else {
+        fresh.push(s);
+        for (const h of hits) if ((h.parts.coverage ?? 0) >= (this.options.mentionAt ?? 0.6)) mentioned.add(h.memory.id);
+      }
+    }
+    if (fresh.length > 0) {
+      const userScope = { userId: scope.userId, ...(scope.role !== undefined && { role: scope.role }) };
+      created.push(...(await this.mneme.addMany(fresh.map((f) => ({ text: f.text, scope: userScope, importance: f.importance, source: role })))));
+    }
+    if (mentioned.size > 0) await this.mneme.store.recordAccess([...mentioned], USE_REASONS.mention);
+    return { created, mentioned: [...mentioned] };
+  }
+
+  /** Records explicit uses (opened, pinned, quoted) of memories. */
+  async access(ids: readonly string[], kind: Exclude<UseKind, 'retrieval'> = 'access'): Promise<void> {
+    await this.mneme.store.recordAccess(ids, USE_REASONS[kind]);
+  }
+
+  /** Records that memories went into a prompt. */
+  async retrieved(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.mneme.store.recordAccess(ids, USE_REASONS.retrieval);
+  }
+
+  /**
+   * Scheduler-ranked memories for a query: hybrid matches plus the activated tier and hot
+   * themes, each scored by match confidence against heat, themes, importance and timeliness.
+   */
+  async search(query: string, options: SearchScheduledOptions = {}): Promise<ScheduledResult[]> {
+    const now = this.clock();
+    const scope = this.readScope();
+    const k = options.k ?? 10;
+    const filter = parseFilter(options.filter);
+    const keep = compilePredicate(scope, filter);
+    const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope) && !(options.hotPath && m.tier === 'archived');
+    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.max(50, 4 * k), filter })).filter((h) => allowed(h.memory));
+    const extra = this.hotCandidates(now).filter(allowed);
+    const ranked = rank(
+      {
+        hits,
+        extra,
+        signals: (m) => this.state.signalsOf(m, now),
+        confidence: matchConfidence(hits, this.mneme.semantic),
+        k,
+      },
+      this.strategy,
+    );
+    return ranked.map((r) => ({ ...r, memory: this.governance.redact(r.memory, scope) }));
+  }
+
+  /** The activated tier and the members of hot themes: what a vague request draws on. */
+  private hotCandidates(now: number): MemoryRecord[] {
+    const out = new Set<string>(this.activatedOrder);
+    const hotAt = this.lifecycle.demoteBelow;
+    for (const theme of this.state.themes.all()) {
+      if (this.state.themeHeat(theme, now) >= hotAt) for (const id of theme.members) out.add(id);
+    }
+    return [...out].map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && m.tier !== 'archived');
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,85 @@
+// What the scheduler knows beyond the store: each memory's heat and its theme.
+// Rebuilt at start by replaying the store's event log, then kept current one
+// event at a time (never recomputed wholesale).
+import type { MemoryEvent, MemoryRecord } from '../memory/types';
+import { addUse, heatAt, isStale, timeliness, type Heat, type SignalConfig, type UseKind, useOf } from './signals';
+import { ThemeIndex, type Theme, type ThemeConfig } from './themes';
+import type { MemorySignals } from './rank';
+
+export class SchedulerState {
+  readonly themes: ThemeIndex;
+  private readonly heat = new Map<string, Heat>();
+
+  constructor(
+    private readonly signals: SignalConfig,
+    themes: ThemeConfig,
+  ) {
+    this.themes = new ThemeIndex(themes);
+  }
+
+  /** Replays the event log (oldest first) over the records it describes. */
+  replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[]): void {
+    for (const e of events) {
+      const record = records.get(e.memoryId);
+      if (!record) continue; // removed since
+      if (e.type === 'created') this.created(record, e.at);
+      const use = useOf(e);
+      if (use && e.type !== 'created') this.used(e.memoryId, use, e.at);
+    }
+  }
+
+  created(record: MemoryRecord, at: number, vector?: Float32Array): void {
+    this.heat.set(record.id, addUse(undefined, 'mention', at, this.signals));
+    this.themes.assign({ id: record.id, text: record.text, at, ...(vector && { vector }) });
+  }
+
+  /** A changed text may belong to another theme now. */
+  rewritten(record: MemoryRecord, at: number): void {
+    this.themes.assign({ id: record.id, text: record.text, at });
+  }
+
+  used(id: string, kind: UseKind, at: number): void {
+    this.heat.set(id, addUse(this.heat.get(id), kind, at, this.signals));
+    if (kind !== 'retrieval') this.themes.mention(id, at);
+  }
+
+  removed(id: string): void {
+    this.heat.delete(id);
+    this.themes.remove(id);
+  }
+
+  heatOf(id: string, now: number): number {
+    const h = this.heat.get(id);
+    return h ? heatAt(h, now, this.signals) : 0;
+  }
+
+  lastUsedAt(m: MemoryRecord): number {
+    return this.heat.get(m.id)?.lastUsedAt ?? m.createdAt;
+  }
+
+  themeHeat(theme: Theme, now: number): number {
+    let sum = 0;
+    for (const id of theme.members) sum += this.heatOf(id, now);
+    return sum;
+  }
+
+  themeSummary(id: string, now: number): { id: string; label: string; heat: number } | undefined {
+    const theme = this.themes.of(id);
+    return theme && { id: theme.id, label: this.themes.label(theme), heat: this.themeHeat(theme, now) };
+  }
+
+  signalsOf(m: MemoryRecord, now: number): MemorySignals {
+    const theme = this.themeSummary(m.id, now);
+    return {
+      heat: this.heatOf(m.id, now),
+      timeliness: timeliness(m, this.heat.get(m.id), now, this.signals),
+      importance: m.importance,
+      activated: m.tier === 'activated',
+      ...(theme && { theme }),
+    };
+  }
+
+  stale(m: MemoryRecord, now: number): boolean {
+    return isStale(m, now);
+  }
+}

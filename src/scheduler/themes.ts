@@ -1,0 +1,197 @@
+// Themes: memories that belong together. Assignment is online — a new memory
+// joins the theme it fits best, or starts one — and rests on three signals:
+// shared terms (the most salient term it shares: characteristic of the theme
+// and rare overall), co-occurrence (mentioned within the same time window as
+// the theme's members), and, only when the embedding model is a real one,
+// vector similarity. Co-occurrence needs no model at all.
+import { tokenize } from '../search/tokenize';
+
+export interface ThemeConfig {
+  /** A memory joins a theme scoring at least this. Default 0.35. */
+  joinAt: number;
+  weights: { terms: number; cooccurrence: number; embedding: number };
+  /** Mentions this close in time count as co-occurring (a sitting of conversation). Default 3 hours. */
+  windowMs: number;
+  /** Whether vectors carry meaning (false for stand-in or missing models). Default false. */
+  semantic: boolean;
+}
+
+export const DEFAULT_THEMES: ThemeConfig = {
+  joinAt: 0.35,
+  weights: { terms: 0.6, cooccurrence: 0.3, embedding: 0.4 },
+  windowMs: 3 * 3_600_000,
+  semantic: false,
+};
+
+/** Mention times kept per theme for the co-occurrence window (the newest). */
+const MAX_TIMES = 256;
+
+export interface ThemeInput {
+  id: string;
+  text: string;
+  /** When it was mentioned. */
+  at: number;
+  vector?: Float32Array;
+}
+
+export interface Theme {
+  id: string;
+  members: Set<string>;
+  /** Term → how many members use it. */
+  terms: Map<string, number>;
+  /** Mention times of members, for the co-occurrence window. */
+  times: number[];
+  centroid?: Float32Array;
+}
+
+export interface Assignment {
+  theme: string;
+  score: number;
+  created: boolean;
+}
+
+export class ThemeIndex {
+  private readonly themes = new Map<string, Theme>();
+  private readonly themeOf = new Map<string, string>();
+  private readonly termsOf = new Map<string, string[]>();
+  private readonly df = new Map<string, number>();
+  private readonly vectors = new Map<string, Float32Array | undefined>();
+  private nextId = 1;
+
+  constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
+
+  private idf(term: string): number {
+    const n = this.termsOf.size;
+    return Math.log(1 + (n + 1) / ((this.df.get(term) ?? 0) + 0.5));
+  }
+
+  /**
+   * How well a memory fits a theme. Lexical fit is the larger of the idf-weighted share of the
+   * memory's terms the theme uses, and the salience of the best shared term: the share of the
+   * theme's members that carry it, times the share of other memories that do not (so a word the
+   * user uses for this topic, like "renovation", binds; a word used everywhere, like "next", does not).
+   */
+  private score(theme: Theme, terms: string[], m: ThemeInput): number {
+    const { weights, windowMs, semantic } = this.config;
+    const outside = Math.max(1, this.termsOf.size - theme.members.size);
+    let total = 0;
+    let shared = 0;
+    let salient = 0;
+    for (const t of terms) {
+      const w = this.idf(t);
+      total += w;
+      const count = theme.terms.get(t);
+      if (count === undefined) continue;
+      shared += w;
+      const elsewhere = (this.df.get(t) ?? 0) - count;
+      salient = Math.max(salient, (count / theme.members.size) * (1 - elsewhere / outside));
+    }
+    const lexical = Math.max(total > 0 ? shared / total : 0, salient);
+    const together = theme.times.some((t) => Math.abs(t - m.at) <= windowMs);
+    let s = weights.terms * lexical + weights.cooccurrence * (together ? 1 : 0);
+    if (semantic && m.vector && theme.centroid) s += weights.embedding * Math.max(0, cosine(m.vector, theme.centroid));
+    return s;
+  }
+
+  /** Places a memory in the theme it fits best, or in a new one. Re-adding a memory moves it. */
+  assign(m: ThemeInput): Assignment {
+    this.remove(m.id);
+    const terms = [...new Set(tokenize(m.text))];
+    let best: Theme | undefined;
+    let bestScore = -Infinity;
+    for (const theme of this.themes.values()) {
+      const s = this.score(theme, terms, m);
+      if (s > bestScore || (s === bestScore && best && theme.id < best.id)) [best, bestScore] = [theme, s];
+    }
+    const created = !best || bestScore < this.config.joinAt;
+    const theme = created ? this.create() : best!;
+    theme.members.add(m.id);
+    for (const t of terms) {
+      theme.terms.set(t, (theme.terms.get(t) ?? 0) + 1);
+      this.df.set(t, (this.df.get(t) ?? 0) + 1);
+    }
+    theme.times.push(m.at);
+    if (m.vector) theme.centroid = addTo(theme.centroid, m.vector, 1);
+    this.themeOf.set(m.id, theme.id);
+    this.termsOf.set(m.id, terms);
+    this.vectors.set(m.id, m.vector);
+    return { theme: theme.id, score: created ? 0 : bestScore, created };
+  }
+
+  /** Another mention of a member: it now co-occurs with what is said around it. */
+  mention(id: string, at: number): void {
+    const theme = this.themes.get(this.themeOf.get(id) ?? '');
+    if (!theme) return;
+    theme.times.push(at);
+    if (theme.times.length > MAX_TIMES) theme.times.splice(0, theme.times.length - MAX_TIMES);
+  }
+
+  remove(id: string): void {
+    const themeId = this.themeOf.get(id);
+    if (themeId === undefined) return;
+    const theme = this.themes.get(themeId)!;
+    theme.members.delete(id);
+    for (const t of this.termsOf.get(id)!) {
+      const c = theme.terms.get(t)! - 1;
+      if (c === 0) theme.terms.delete(t);
+      else theme.terms.set(t, c);
+      const d = this.df.get(t)! - 1;
+      if (d === 0) this.df.delete(t);
+      else this.df.set(t, d);
+    }
+    const v = this.vectors.get(id);
+    if (v && theme.centroid) theme.centroid = addTo(theme.centroid, v, -1);
+    if (theme.members.size === 0) this.themes.delete(themeId);
+    this.themeOf.delete(id);
+    this.termsOf.delete(id);
+    this.vectors.delete(id);
+  }
+
+  get(themeId: string): Theme | undefined {
+    return this.themes.get(themeId);
+  }
+
+  of(memoryId: string): Theme | undefined {
+    return this.themes.get(this.themeOf.get(memoryId) ?? '');
+  }
+
+  all(): Theme[] {
+    return [...this.themes.values()];
+  }
+
+  /** A readable name: the theme's most distinctive terms (shared by its members, rare elsewhere). */
+  label(theme: Theme, size = 3): string {
+    return [...theme.terms]
+      .filter(([t]) => !/\d/.test(t))
+      .map(([t, c]) => ({ t, w: c * this.idf(t) * (c > 1 || theme.members.size === 1 ? 1 : 0.5) }))
+      .sort((a, b) => b.w - a.w || (a.t < b.t ? -1 : 1))
+      .slice(0, size)
+      .map((x) => x.t)
+      .join(' ');
+  }
+
+  private create(): Theme {
+    const theme: Theme = { id: `t${this.nextId++}`, members: new Set(), terms: new Map(), times: [] };
+    this.themes.set(theme.id, theme);
+    return theme;
+  }
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/** The centroid is kept as a sum; cosine does not care about its length. */
+function addTo(sum: Float32Array | undefined, v: Float32Array, sign: 1 | -1): Float32Array {
+  const out = sum ? Float32Array.from(sum) : new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i]! += sign * v[i]!;
+  return out;
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import household from '../scenarios/household.json';
+import { runScenario } from '../../src/scenario/run';
+import { HashingEmbedder } from '../support/hashing-embedder';
+import { smollmDryRun } from '../support/smollm';
+
+describe('household scenario', () => {
+  it('answers a vague request from the hot renovation theme, and a specific one by name', async () => {
+    const out = await runScenario(household, { engine: await smollmDryRun(), embedder: new HashingEmbedder(), semantic: false });
+    const house = /housing|house|mortgage|viewing/i;
+    const renovation = /renovation/i;
+    const promoted = (re: RegExp) => out.transitions.filter((t) => re.test(t.text) && t.to === 'activated');
+    const demoted = (re: RegExp) => out.transitions.filter((t) => re.test(t.text) && t.from === 'activated' && t.to !== 'activated');
+    expect(promoted(house).length).toBeGreaterThan(0);
+    expect(demoted(house).length).toBeGreaterThan(0);
+    expect(promoted(renovation).length).toBeGreaterThan(0);
+    const [vague, specific] = out.queries;
+    expect(vague!.results.slice(0, 3).every((r) => renovation.test(r.text))).toBe(true);
+    expect(vague!.results.slice(0, 3).every((r) => r.tier === 'activated')).toBe(true);
+    expect(vague!.results.slice(0, 3).some((r) => house.test(r.text))).toBe(false);
+    expect(specific!.results[0]!.text).toMatch(/mortgage rate of 3\.1%/);
+  });
+});
