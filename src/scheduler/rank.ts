@@ -97,7 +97,8 @@ export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledR
       prior,
       match,
     };
-    seen.set(memory.id, { memory, score: c * match + (1 - c) * prior, parts, reasons: explain(parts, s) });
+    // Even a confident match keeps a tenth of the prior: it settles ties between equal matches.
+    seen.set(memory.id, { memory, score: c * match + (1 - 0.9 * c) * prior, parts, reasons: explain(parts, s) });
   };
   for (const h of input.hits) consider(h.memory, h);
   for (const m of input.extra) consider(m);
