@@ -6,7 +6,7 @@
 import { InvalidInputError } from '../errors';
 import type { CallContext, EngineService, ServiceHandler } from '../rpc/protocol';
 import type { CacheDriver } from './driver';
-import type { EngineInfo, LoadProgress } from './types';
+import type { EngineInfo, LoadProgress, TokenChunk } from './types';
 
 /** A loaded model: what the service needs of it. */
 export interface LoadedEngine {
@@ -45,10 +45,16 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
   return {
     async load(context, config, onProgress) {
       if (loaded) return loaded.info;
-      loading ??= loader(config, onProgress ?? (() => undefined), context.signal).finally(() => {
+      // Progress crosses on its own channel: wait for the last report to land before the result, so none is lost.
+      let delivered: Promise<unknown> = Promise.resolve();
+      const report = (progress: LoadProgress) => {
+        delivered = Promise.resolve((onProgress as ((p: LoadProgress) => unknown) | undefined)?.(progress));
+      };
+      loading ??= loader(config, report, context.signal).finally(() => {
         loading = undefined;
       });
       loaded = await loading;
+      await delivered;
       return loaded.info;
     },
     async tokenize(_context, texts) {
@@ -64,8 +70,14 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
     },
     async generate(context, prompt, options, id, onChunk) {
       const { signal, done } = interruptible(id, context);
+      let delivered: Promise<unknown> = Promise.resolve();
+      const send = (chunk: TokenChunk) => {
+        delivered = Promise.resolve((onChunk as (c: TokenChunk) => unknown)(chunk));
+      };
       try {
-        return await ready().driver.generate(prompt, { ...options, signal, ...(onChunk ? { onChunk } : {}) });
+        const result = await ready().driver.generate(prompt, { ...options, signal, ...(onChunk ? { onChunk: send } : {}) });
+        await delivered; // chunks cross on their own channel: the last one lands before the result
+        return result;
       } finally {
         done();
       }

@@ -4,34 +4,10 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
 import { InvalidInputError, MnemeError, ModelError, RpcError } from '../../src/errors';
-import { createRpcClient, type WorkerLike } from '../../src/rpc/client';
+import { createRpcClient } from '../../src/rpc/client';
 import { exposeService } from '../../src/rpc/server';
 import { createTestService, type TestService } from '../workers/test-service';
-
-interface FakeWorker extends WorkerLike {
-  crash(message: string): void;
-  readonly terminated: boolean;
-}
-
-function fakeWorker(port: MessagePort): FakeWorker {
-  const errors = new EventTarget();
-  let terminated = false;
-  const target = (type: string) => (type === 'error' ? errors : (port as unknown as EventTarget));
-  port.start();
-  return {
-    postMessage: (message, transfer) => port.postMessage(message, transfer as never),
-    addEventListener: (type, listener) => target(type).addEventListener(type, listener),
-    removeEventListener: (type, listener) => target(type).removeEventListener(type, listener),
-    terminate() {
-      terminated = true;
-      port.close();
-    },
-    crash: (message) => errors.dispatchEvent(Object.assign(new Event('error'), { message })),
-    get terminated() {
-      return terminated;
-    },
-  };
-}
+import { fakeWorker } from '../support/fake-worker';
 
 const open: MessagePort[] = [];
 afterEach(() => {
