@@ -1,0 +1,98 @@
+// Engine choice and WebLLM model selection: the GPU probe over stand-in
+// `navigator.gpu` objects, the choice and its reason, and which model record
+// a config selects on which adapter (WebLLM's real prebuilt list).
+import { prebuiltAppConfig } from '@mlc-ai/web-llm';
+import { describe, expect, it } from 'vitest';
+import { chooseEngine } from '../../src/engine/choose';
+import { inspectGpu, type GpuAdapterLike, type GpuLike, type GpuProbe } from '../../src/engine/probe';
+import { f32Twin, needsF16, resolveWebLLMConfig, selectModel } from '../../src/engine/webllm/config';
+import { DeviceError, InvalidInputError } from '../../src/errors';
+
+function adapter(features: string[], info: GpuAdapterLike['info'] = { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true }): GpuAdapterLike {
+  const set = new Set(features);
+  return { features: set, limits: { maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27 }, info };
+}
+const gpu = (result: GpuAdapterLike | null | Error): GpuLike => ({
+  requestAdapter: async () => {
+    if (result instanceof Error) throw result;
+    return result;
+  },
+});
+
+describe('probing the GPU', () => {
+  it('reports no WebGPU, no adapter, a failing request, and an adapter with its features', async () => {
+    expect(await inspectGpu(undefined)).toMatchObject({ webgpu: false, adapter: undefined, summary: expect.stringMatching(/no navigator\.gpu/) });
+    expect(await inspectGpu(gpu(null))).toMatchObject({ webgpu: true, adapter: undefined, summary: expect.stringMatching(/no adapter/) });
+    expect(await inspectGpu(gpu(new Error('denied')))).toMatchObject({ adapter: undefined, summary: expect.stringMatching(/failed: denied/) });
+    const soft = await inspectGpu(gpu(adapter(['timestamp-query', 'float32-filterable'])));
+    expect(soft).toMatchObject({ webgpu: true, shaderF16: false, adapter: { vendor: 'google', isFallbackAdapter: true, features: ['float32-filterable', 'timestamp-query'] } });
+    expect(soft.summary).toBe('WebGPU fallback (software) adapter google swiftshader, without shader-f16');
+    expect(Object.isFrozen(soft) && Object.isFrozen(soft.adapter)).toBe(true);
+    expect((await inspectGpu(gpu(adapter(['shader-f16'], {})))).summary).toBe('WebGPU adapter unnamed, with shader-f16');
+  });
+});
+
+const probe = (features: string[] | undefined): Promise<GpuProbe> => inspectGpu(features ? gpu(adapter(features)) : gpu(null));
+
+describe('choosing the engine', () => {
+  it('WebLLM with an adapter, transformers.js without, each with its reason', async () => {
+    const withGpu = chooseEngine(await probe([]));
+    expect(withGpu).toMatchObject({ engine: 'webllm', forced: false, reason: expect.stringMatching(/adapter.*WebLLM runs the model on the GPU/) });
+    const without = chooseEngine(await probe(undefined));
+    expect(without).toMatchObject({ engine: 'transformers', forced: false, reason: expect.stringMatching(/no adapter.*transformers\.js engine/) });
+  });
+
+  it('the configuration overrides the probe, and says when that cannot work', async () => {
+    expect(chooseEngine(await probe([]), { engine: 'transformers' })).toMatchObject({ engine: 'transformers', forced: true });
+    expect(chooseEngine(await probe(undefined), { engine: 'webllm' }).reason).toMatch(/set in the configuration.*will fail to load here/);
+    const none = await probe(undefined);
+    expect(() => chooseEngine(none, { engine: 'gpu' as never })).toThrow(InvalidInputError);
+  });
+});
+
+describe('selecting the WebLLM model', () => {
+  const list = prebuiltAppConfig.model_list;
+  const resolve = (config = {}) => resolveWebLLMConfig(config, 'http://localhost:5173/app/');
+
+  it('the default is a small instruct model from the prebuilt list, f16 where the GPU has it', async () => {
+    const selected = selectModel(resolve(), list, await probe(['shader-f16']));
+    expect(selected.record.model_id).toBe('SmolLM2-360M-Instruct-q4f16_1-MLC');
+    expect(selected.record.model_lib).toMatch(/^https:\/\/.*\.wasm$/);
+    expect(selected.replaced).toBeUndefined();
+  });
+
+  it('falls back to the f32 build without shader-f16, or says which setting to change', async () => {
+    const soft = await probe([]);
+    expect(selectModel(resolve(), list, soft)).toMatchObject({ record: { model_id: 'SmolLM2-360M-Instruct-q4f32_1-MLC' }, replaced: 'SmolLM2-360M-Instruct-q4f16_1-MLC' });
+    expect(selectModel(resolve({ model: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC' }), list, soft).record.model_id).toBe('Qwen2.5-0.5B-Instruct-q4f32_1-MLC');
+    expect(() => selectModel(resolve({ f32Fallback: false }), list, soft)).toThrow(/f32Fallback is off: set model to 'SmolLM2-360M-Instruct-q4f32_1-MLC'/);
+    const selfHosted = resolve({ model: 'Mine-q4f16_1-MLC', modelUrl: '/models/mine', modelLibUrl: '/libs/mine.wasm' });
+    expect(() => selectModel(selfHosted, list, soft)).toThrow(DeviceError);
+    expect(selectModel(resolve({ model: 'SmolLM2-360M-Instruct-q4f32_1-MLC' }), list, soft).replaced).toBeUndefined();
+  });
+
+  it('uses a self-hosted model by URL, resolved against the page', async () => {
+    const config = resolve({ model: 'Mine-q4f32_1-MLC', modelUrl: '../models/mine/', modelLibUrl: '/libs/mine.wasm' });
+    expect(selectModel(config, list, await probe([])).record).toEqual({ model_id: 'Mine-q4f32_1-MLC', model: 'http://localhost:5173/models/mine/', model_lib: 'http://localhost:5173/libs/mine.wasm' });
+    const prebuiltElsewhere = selectModel(resolve({ modelUrl: 'https://cdn.example/smol/' }), list, await probe(['shader-f16'])).record;
+    expect(prebuiltElsewhere).toMatchObject({ model: 'https://cdn.example/smol/', model_lib: expect.stringMatching(/SmolLM2-360M-Instruct-q4f16_1/) });
+  });
+
+  it('refuses an unknown model, no adapter, and bad settings, naming the setting', async () => {
+    const [soft, none] = await Promise.all([probe([]), probe(undefined)]);
+    expect(() => selectModel(resolve({ model: 'GPT-9' }), list, soft)).toThrow(/Unknown WebLLM model 'GPT-9': set model to .*or set modelUrl and modelLibUrl/);
+    expect(() => selectModel(resolve(), list, none)).toThrow(expect.objectContaining({ code: 'webgpu-unavailable' }));
+    expect(() => resolve({ model: '' })).toThrow(/model must be/);
+    expect(() => resolve({ modelUrl: 'http://[bad' })).toThrow(/modelUrl is not a valid URL/);
+    expect(() => resolve({ sliceTokens: 0 })).toThrow(/sliceTokens/);
+    expect(() => resolve({ f32Fallback: 'yes' as never })).toThrow(/f32Fallback/);
+  });
+
+  it('knows an f16 build by its features or its quantization name', () => {
+    expect(needsF16({ model_id: 'X-q4f16_1-MLC', model: '', model_lib: '' })).toBe(true);
+    expect(needsF16({ model_id: 'X-q0f16-MLC', model: '', model_lib: '' })).toBe(true);
+    expect(needsF16({ model_id: 'X-q4f32_1-MLC', model: '', model_lib: '' })).toBe(false);
+    expect(f32Twin('Llama-3.2-1B-Instruct-q0f16-MLC')).toBe('Llama-3.2-1B-Instruct-q0f32-MLC');
+    expect(f32Twin('X-q4f32_1-MLC')).toBeUndefined();
+  });
+});
