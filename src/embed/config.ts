@@ -51,17 +51,20 @@ export function resolveEmbedderConfig(config: EmbedderConfig = {}, baseHref?: st
   };
 }
 
+/** Where a transformers.js model's files are; embedder and engine configs both have it. */
+export type ModelLocation = Pick<ResolvedEmbedderConfig, 'model' | 'modelBaseUrl' | 'allowRemote' | 'cacheName'>;
+
 /**
  * Where model files come from: the base URL, or the hub. With neither (remote
  * loading off and no base URL) there is nowhere to load from.
  * @throws ModelError('remote-loading-disabled')
  */
-export function modelSource(config: ResolvedEmbedderConfig): { kind: 'self-hosted' | 'hub'; url: string } {
+export function modelSource(config: ModelLocation, what = 'embedding model'): { kind: 'self-hosted' | 'hub'; url: string } {
   if (config.modelBaseUrl !== undefined) return { kind: 'self-hosted', url: `${config.modelBaseUrl}/${config.model}/` };
   if (!config.allowRemote) {
     throw new ModelError(
       'remote-loading-disabled',
-      `Cannot load embedding model "${config.model}": allowRemote is false and no modelBaseUrl is set. ` +
+      `Cannot load ${what} "${config.model}": allowRemote is false and no modelBaseUrl is set. ` +
         'Set modelBaseUrl to where you host the model files, or set allowRemote: true to fetch them from the Hugging Face hub.',
     );
   }
@@ -80,7 +83,7 @@ export function validateTexts(texts: unknown): asserts texts is readonly string[
   });
 }
 
-function resolveBaseUrl(value: unknown, baseHref: string | undefined): string {
+export function resolveBaseUrl(value: unknown, baseHref: string | undefined): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid('modelBaseUrl must be a non-empty URL');
   let url: URL;
   try {
@@ -95,12 +98,12 @@ function resolveBaseUrl(value: unknown, baseHref: string | undefined): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T {
+export function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw invalid(`${setting} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
 }
 
-function bool(setting: string, value: unknown): boolean {
+export function bool(setting: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   throw invalid(`${setting} must be true or false, got ${describe(value)}`);
 }

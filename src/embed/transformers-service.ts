@@ -12,7 +12,7 @@ import { transfer } from 'comlink';
 import { isMnemeError, ModelError, RpcError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import type { CallContext, EmbedService, ServiceHandler } from '../rpc/protocol';
-import { modelSource, validateTexts } from './config';
+import { modelSource, validateTexts, type ModelLocation } from './config';
 import { LoadProgressTracker } from './progress';
 import type { LoadProgress, ResolvedEmbedderConfig } from './types';
 
@@ -38,8 +38,8 @@ export function ortWasmPaths(base: string): { mjs: string; wasm: string } {
  * the runtime's wasm come from, which cache holds them, and a fetch that can be
  * cancelled and remembers the URLs that failed. Called before each load.
  */
-export function configureTransformers(config: ResolvedEmbedderConfig, options: { signal?: AbortSignal; base: string }) {
-  const source = modelSource(config);
+export function configureTransformers(config: ModelLocation, options: { signal?: AbortSignal; base: string; what?: string }) {
+  const source = modelSource(config, options.what);
   const onnx = env.backends.onnx;
   if (onnx.wasm) onnx.wasm.wasmPaths = ortWasmPaths(options.base);
   env.allowLocalModels = false;

@@ -106,6 +106,7 @@ export class CacheDriver {
         reply.push(token);
         if (reply.length === 1 || reply.length - sent >= chunkTokens || this.now() - lastSend >= chunkMs) flush();
         if (reply.length >= maxTokens) break;
+        await nextTask();
         if (options.signal?.aborted) {
           finishReason = 'aborted';
           break;
@@ -174,6 +175,7 @@ export class CacheDriver {
     const slices = [...stableSlices, ...sliceRuns(plan.prefill.slice(stable.length), this.sliceTokens)];
     let next: number | undefined;
     for (const [i, slice] of slices.entries()) {
+      if (i > 0) await nextTask(); // lets an interrupt or a newer call's message in
       if (how.signal?.aborted) return { complete: false, next: undefined };
       const last = i === slices.length - 1;
       const t0 = this.now();
@@ -226,6 +228,25 @@ export function sliceRuns(segments: readonly TokenSegment[], size: number): Toke
   }
   if (current.length > 0) slices.push(current);
   return slices;
+}
+
+/**
+ * Resolves on a later task. A model call on WASM settles through microtasks
+ * only, which would starve the worker's incoming messages (an interrupt, a
+ * send) for a whole prewarm. A MessageChannel task is not clamped as nested
+ * timers are.
+ */
+export function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      channel.port2.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
 }
 
 function emptyStats(plan: Plan): CallStats {
