@@ -5,7 +5,7 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_ARGS } from './scripts/chromium.mjs';
 import { browserCommands } from './test/commands';
 
-function browserProject(name: string, include: string[], extra: { exclude?: string[]; parallel: boolean }): TestProjectInlineConfiguration {
+function browserProject(name: string, include: string[], extra: { exclude?: string[]; parallel: boolean; args?: string[] }): TestProjectInlineConfiguration {
   return {
     extends: true,
     test: {
@@ -20,7 +20,7 @@ function browserProject(name: string, include: string[], extra: { exclude?: stri
         headless: true,
         screenshotFailures: false,
         provider: playwright({
-          launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+          launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(extra.args ?? [])] },
         }),
         instances: [{ browser: 'chromium' as const }],
         commands: browserCommands,
@@ -34,7 +34,7 @@ export default defineConfig({
   root: 'demo',
   server: { fs: { allow: ['..'] } },
   worker: { format: 'es' },
-  optimizeDeps: { include: ['idb', 'comlink'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  optimizeDeps: { include: ['idb', 'comlink', '@mlc-ai/web-llm'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   test: {
     root: '.',
     projects: [
@@ -45,6 +45,11 @@ export default defineConfig({
       browserProject('browser', ['test/browser/**/*.test.ts'], { exclude: ['test/browser/isolated/**'], parallel: true }),
       // Tests that change browser-wide state (storage quota) get their own browser, one file at a time.
       browserProject('browser-isolated', ['test/browser/isolated/**/*.test.ts'], { parallel: false }),
+      // WebGPU on Chromium's software adapter; every host but localhost is unresolvable, so no model is ever fetched from the internet.
+      browserProject('browser-webgpu', ['test/browser-webgpu/**/*.test.ts'], {
+        parallel: false,
+        args: ['--enable-unsafe-webgpu', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
+      }),
     ],
   },
 });

@@ -1,5 +1,6 @@
-// Which engine runs the model on this device: WebLLM where WebGPU gives an
-// adapter, the transformers.js engine (WASM) everywhere else. The device is
+// Which engine runs the model on this device: WebLLM where WebGPU gives a
+// hardware adapter, the transformers.js engine (WASM) everywhere else — a
+// software (fallback) adapter included, as it is slower than WASM. The device is
 // probed once (probe.ts); the choice itself is pure, configured per call, and
 // says why.
 import { InvalidInputError } from '../errors';
@@ -34,8 +35,12 @@ export function chooseEngine(probe: GpuProbe, config: EngineChoiceConfig = {}): 
     const caveat = wanted === 'webllm' && !probe.adapter ? '; it will fail to load here, set engine to \'auto\' to fall back' : '';
     return Object.freeze({ engine: wanted, forced: true, probe, reason: `engine '${wanted}' was set in the configuration (${probe.summary}${caveat})` });
   }
-  if (probe.adapter) {
+  if (probe.adapter && !probe.adapter.isFallbackAdapter) {
     return Object.freeze({ engine: 'webllm', forced: false, probe, reason: `${probe.summary}: WebLLM runs the model on the GPU` });
+  }
+  if (probe.adapter) {
+    const reason = `${probe.summary}: a software adapter runs a model slower than WASM, so the transformers.js engine does (set engine to 'webllm' to use the adapter anyway)`;
+    return Object.freeze({ engine: 'transformers', forced: false, probe, reason });
   }
   return Object.freeze({ engine: 'transformers', forced: false, probe, reason: `${probe.summary}: the transformers.js engine runs the model on the CPU (WASM)` });
 }

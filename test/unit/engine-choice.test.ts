@@ -35,9 +35,11 @@ describe('probing the GPU', () => {
 const probe = (features: string[] | undefined): Promise<GpuProbe> => inspectGpu(features ? gpu(adapter(features)) : gpu(null));
 
 describe('choosing the engine', () => {
-  it('WebLLM with an adapter, transformers.js without, each with its reason', async () => {
-    const withGpu = chooseEngine(await probe([]));
-    expect(withGpu).toMatchObject({ engine: 'webllm', forced: false, reason: expect.stringMatching(/adapter.*WebLLM runs the model on the GPU/) });
+  it('WebLLM with a hardware adapter, transformers.js with a software one or none, each with its reason', async () => {
+    const withGpu = chooseEngine(await inspectGpu(gpu(adapter(['shader-f16'], { vendor: 'nvidia', architecture: 'hopper' }))));
+    expect(withGpu).toMatchObject({ engine: 'webllm', forced: false, reason: 'WebGPU adapter nvidia hopper, with shader-f16: WebLLM runs the model on the GPU' });
+    const software = chooseEngine(await probe([]));
+    expect(software).toMatchObject({ engine: 'transformers', forced: false, reason: expect.stringMatching(/fallback \(software\) adapter.*slower than WASM.*set engine to 'webllm'/) });
     const without = chooseEngine(await probe(undefined));
     expect(without).toMatchObject({ engine: 'transformers', forced: false, reason: expect.stringMatching(/no adapter.*transformers\.js engine/) });
   });

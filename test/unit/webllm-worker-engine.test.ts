@@ -93,9 +93,9 @@ describe('loading the WebLLM engine', () => {
     const config = { model: 'my-model', modelUrl: 'http://localhost:9/models/my-model', modelLibUrl: 'http://localhost:9/my-model.wasm' };
     const missing = await setup({ config, start: failing, fetch: async () => new Response(null, { status: 404 }) }).load().catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ModelError);
-    expect(missing).toMatchObject({ code: 'model-not-found', message: 'No model file at http://localhost:9/models/my-model/resolve/main/mlc-chat-config.json (HTTP 404): check modelUrl' });
+    expect(missing).toMatchObject({ code: 'model-not-found', message: "No model file at http://localhost:9/models/my-model/resolve/main/mlc-chat-config.json (HTTP 404): check modelUrl. WebLLM said: Failed to execute 'add' on 'Cache': Request failed" });
     const unreachable = await setup({ config, start: failing, fetch: async () => Promise.reject(new TypeError('Failed to fetch')) }).load().catch((e: unknown) => e);
-    expect(unreachable).toMatchObject({ code: 'model-not-found', message: expect.stringMatching(/^Cannot reach .*Failed to fetch.*check modelUrl and the network/) });
+    expect(unreachable).toMatchObject({ code: 'model-not-found', message: expect.stringMatching(/^Cannot reach .*Failed to fetch.*check modelUrl and the network\. WebLLM said: /) });
   });
 });
 

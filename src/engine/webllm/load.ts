@@ -121,9 +121,9 @@ export async function explainLoadFailure(error: unknown, record: ModelRecord, co
       status = (await fetchFn(url, { method: 'HEAD', cache: 'no-store' })).status;
     } catch (reachError) {
       const why = reachError instanceof Error ? reachError.message : String(reachError);
-      return new ModelError('model-not-found', `Cannot reach ${url} (${why}): check ${fix} and the network`, { cause: error });
+      return new ModelError('model-not-found', `Cannot reach ${url} (${why}): check ${fix} and the network. WebLLM said: ${detail}`, { cause: error });
     }
-    if (status >= 400) return new ModelError('model-not-found', `No model file at ${url} (HTTP ${status}): check ${fix}`, { cause: error });
+    if (status >= 400) return new ModelError('model-not-found', `No model file at ${url} (HTTP ${status}): check ${fix}. WebLLM said: ${detail}`, { cause: error });
   }
   return new ModelError('model-load-failed', `WebLLM could not load ${record.model_id}: ${detail}`, { cause: error });
 }
