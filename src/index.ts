@@ -23,3 +23,7 @@ export { EXPORT_FORMAT, EXPORT_VERSION, type ExportDocument, type ImportOptions,
 export type { ScoreParts, SearchResult } from './search/memory-index';
 export { createWorkerEmbedder, type Embedder, type EmbedderConfig, type LoadProgress, type WorkerEmbedderOptions } from './embed';
 export type { ReembedProgress } from './embed/reembed';
+export { chooseEngine, chooseEngineHere, ENGINE_KINDS, type EngineChoice, type EngineChoiceConfig, type EngineKind } from './engine/choose';
+export { probeGpu, type AdapterReport, type GpuProbe } from './engine/probe';
+export { createWebLLMEngine, WEBLLM_DEFAULTS, type WebLLMEngineConfig, type WebLLMEngineOptions } from './engine/webllm';
+export { createChatCompletions, type ChatCompletionsApi, type CreateOptions } from './engine/openai';

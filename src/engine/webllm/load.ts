@@ -129,7 +129,7 @@ export async function explainLoadFailure(error: unknown, record: ModelRecord, co
 }
 
 /** The URL WebLLM reads a model's files under: `resolve/main/` is appended unless there is a `/resolve/…/` part (index.js 11280–11287). */
-export function webllmModelUrl(model: string): string {
+function webllmModelUrl(model: string): string {
   let url = model.endsWith('/') ? model : `${model}/`;
   if (!/.+\/resolve\/.+\//.test(url)) url += 'resolve/main/';
   return new URL(url, globalThis.location?.href).href;
