@@ -10,6 +10,7 @@ import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
 /** Each suite's steps, in order; every step gets a fresh page. */
 const SUITES = {
   plaintext: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'],
+  engine: ['ttft'],
 };
 
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
@@ -26,7 +27,7 @@ if (!executablePath) {
   console.error(HOW_TO_GET_ONE);
   process.exit(1);
 }
-const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs'], { stdio: 'inherit' });
+const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs', '--bench'], { stdio: 'inherit' });
 if (gen.status !== 0) process.exit(gen.status ?? 1);
 
 const server = await createServer({ configFile: 'vite.config.ts', root: '.', logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });

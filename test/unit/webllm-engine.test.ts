@@ -65,6 +65,11 @@ describe('the WebLLM chat template', () => {
     expect(decode(pieces.turnStart.user)).toBe('<|im_start|>user: ');
     expect(pieces.prefix).toEqual([7]);
   });
+
+  it('refuses a template whose turns close in more than one way, naming the setting', () => {
+    expect(() => templatePieces({ ...CHATML_TEMPLATE, seps: [' ', '</s>'] }, encode)).toThrow(/choose another model with `model`/);
+    expect(() => templatePieces({ ...CHATML_TEMPLATE, system_template: '{system_message}' }, encode)).toThrow(ModelError);
+  });
 });
 
 describe('WebLLM capabilities are detected when the model loads', () => {

@@ -21,6 +21,10 @@ export function templatePieces(conv: ConvTemplate, encode: (text: string) => rea
   if (sep === undefined || at < 0 || !conv.roles.user || !conv.roles.assistant) {
     throw new ModelError('model-load-failed', "This model's conv_template has no separator, system placeholder or user/assistant roles; choose another model with `model`");
   }
+  // Every turn, the system's included, must close with one separator (ChatML, Llama 3, Phi 3 do); others would be mis-rendered.
+  if (conv.seps.some((s) => s !== sep) || conv.system_template.slice(at + SYSTEM_PLACEHOLDER.length) !== sep) {
+    throw new ModelError('model-load-failed', "This model's conv_template closes turns in more than one way, which Mneme's prompt layout cannot follow; choose another model with `model`");
+  }
   // WebLLM's default when role_content_sep is unset is ': ' (index.js 10488–10491).
   const contentSep = conv.role_content_sep ?? ': ';
   const ids = (text: string): number[] => (text === '' ? [] : [...encode(text)]);
@@ -32,7 +36,6 @@ export function templatePieces(conv: ConvTemplate, encode: (text: string) => rea
       user: ids(conv.roles.user + contentSep),
       assistant: ids(conv.roles.assistant + contentSep),
     }),
-    // The system template's own closing (after the placeholder) is the turn end of every model WebLLM lists.
     turnEnd: ids(sep),
     stopTokens: [...conv.stop_token_ids],
     specialTexts: [...new Set([...conv.stop_str, ...controlTexts])],
