@@ -144,6 +144,19 @@ describe('the WebLLM loop against the double', () => {
     expect((await driver.generate(full)).tokens).toEqual(await coldReply(full));
   });
 
+  it('with KV checkpoints only, an edited draft restores the stable prefix instead of starting over', async () => {
+    const { driver, double } = setup({ runtime: 'checkpoint' });
+    const first = await prompt({ draft: 'when do the tiles' }, false);
+    await driver.prewarm(first);
+    const edited = await prompt({ working: ['Paint is blue'], draft: 'when' }, false);
+    const result = await driver.prewarm(edited);
+    const stable = edited.segments.filter((s) => ['system', 'activated', 'history'].includes(s.kind)).reduce((n, s) => n + s.tokens.length, 0);
+    expect(result.stats.tokensReused).toBe(stable);
+    expect(result.stats.tokensPrefilled).toBe(flatten(edited).length - stable);
+    expect(double.kvCache.seq).toEqual(flatten(edited));
+    expect(double.filledKVCacheLength).toBe(double.kvCache.seq.length);
+  });
+
   it('without popn or checkpoints, a differing prompt resets and prefills again', async () => {
     const { driver, double } = setup({ runtime: 'none' });
     await driver.prewarm(await prompt({ draft: 'when' }, false));
