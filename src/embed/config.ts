@@ -83,17 +83,17 @@ export function validateTexts(texts: unknown): asserts texts is readonly string[
   });
 }
 
-export function resolveBaseUrl(value: unknown, baseHref: string | undefined): string {
-  if (typeof value !== 'string' || value.trim() === '') throw invalid('modelBaseUrl must be a non-empty URL');
+export function resolveBaseUrl(value: unknown, baseHref: string | undefined, setting = 'modelBaseUrl'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(`${setting} must be a non-empty URL`);
   let url: URL;
   try {
     url = new URL(value, baseHref);
   } catch {
     const hint = baseHref === undefined ? ' (a relative URL needs a page to resolve against; give an absolute one)' : '';
-    throw invalid(`modelBaseUrl ${JSON.stringify(value)} is not a valid URL${hint}`);
+    throw invalid(`${setting} ${JSON.stringify(value)} is not a valid URL${hint}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid(`modelBaseUrl must be an http(s) URL, got ${JSON.stringify(value)}`);
+    throw invalid(`${setting} must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -75,9 +75,9 @@ describe('selecting the WebLLM model', () => {
 
   it('uses a self-hosted model by URL, resolved against the page', async () => {
     const config = resolve({ model: 'Mine-q4f32_1-MLC', modelUrl: '../models/mine/', modelLibUrl: '/libs/mine.wasm' });
-    expect(selectModel(config, list, await probe([])).record).toEqual({ model_id: 'Mine-q4f32_1-MLC', model: 'http://localhost:5173/models/mine/', model_lib: 'http://localhost:5173/libs/mine.wasm' });
+    expect(selectModel(config, list, await probe([])).record).toEqual({ model_id: 'Mine-q4f32_1-MLC', model: 'http://localhost:5173/models/mine', model_lib: 'http://localhost:5173/libs/mine.wasm' });
     const prebuiltElsewhere = selectModel(resolve({ modelUrl: 'https://cdn.example/smol/' }), list, await probe(['shader-f16'])).record;
-    expect(prebuiltElsewhere).toMatchObject({ model: 'https://cdn.example/smol/', model_lib: expect.stringMatching(/SmolLM2-360M-Instruct-q4f16_1/) });
+    expect(prebuiltElsewhere).toMatchObject({ model: 'https://cdn.example/smol', model_lib: expect.stringMatching(/SmolLM2-360M-Instruct-q4f16_1/) });
   });
 
   it('refuses an unknown model, no adapter, and bad settings, naming the setting', async () => {
@@ -85,9 +85,10 @@ describe('selecting the WebLLM model', () => {
     expect(() => selectModel(resolve({ model: 'GPT-9' }), list, soft)).toThrow(/Unknown WebLLM model 'GPT-9': set model to .*or set modelUrl and modelLibUrl/);
     expect(() => selectModel(resolve(), list, none)).toThrow(expect.objectContaining({ code: 'webgpu-unavailable' }));
     expect(() => resolve({ model: '' })).toThrow(/model must be/);
-    expect(() => resolve({ modelUrl: 'http://[bad' })).toThrow(/modelUrl is not a valid URL/);
+    expect(() => resolve({ modelUrl: 'http://[bad' })).toThrow(/modelUrl "http:\/\/\[bad" is not a valid URL/);
     expect(() => resolve({ sliceTokens: 0 })).toThrow(/sliceTokens/);
-    expect(() => resolve({ f32Fallback: 'yes' as never })).toThrow(/f32Fallback/);
+    expect(() => resolve({ f32Fallback: 'yes' as never })).toThrow(/f32Fallback must be true or false/);
+    expect(() => resolve({ modelLibUrl: 'file:///lib.wasm' })).toThrow(/modelLibUrl must be an http\(s\) URL/);
   });
 
   it('knows an f16 build by its features or its quantization name', () => {

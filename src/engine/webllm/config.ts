@@ -3,6 +3,7 @@
 // f32 build chosen where the adapter lacks shader-f16. Pure: the model list
 // and the probe are passed in.
 import type { ModelRecord } from '@mlc-ai/web-llm';
+import { bool, resolveBaseUrl } from '../../embed/config';
 import { DeviceError, InvalidInputError } from '../../errors';
 import type { GpuProbe } from '../probe';
 
@@ -32,7 +33,7 @@ export const WEBLLM_DEFAULTS = Object.freeze({
   sliceTokens: 64,
 });
 
-/** A config with defaults applied and URLs made absolute; what crosses to the worker. */
+/** A config with defaults applied and URLs made absolute (without a trailing slash); what crosses to the worker. */
 export interface ResolvedWebLLMConfig {
   model: string;
   modelUrl: string | undefined;
@@ -49,14 +50,13 @@ export function resolveWebLLMConfig(config: WebLLMEngineConfig, baseUrl: string 
   if (typeof config !== 'object' || config === null) throw new InvalidInputError('invalid-input', 'The WebLLM engine config must be an object');
   const model = config.model ?? WEBLLM_DEFAULTS.model;
   if (typeof model !== 'string' || model.trim() === '') throw new InvalidInputError('invalid-input', 'model must be a non-empty WebLLM model id');
-  const f32Fallback = config.f32Fallback ?? WEBLLM_DEFAULTS.f32Fallback;
-  if (typeof f32Fallback !== 'boolean') throw new InvalidInputError('invalid-input', 'f32Fallback must be true or false');
+  const f32Fallback = bool('f32Fallback', config.f32Fallback ?? WEBLLM_DEFAULTS.f32Fallback);
   const sliceTokens = config.sliceTokens ?? WEBLLM_DEFAULTS.sliceTokens;
   if (!Number.isInteger(sliceTokens) || sliceTokens < 1) throw new InvalidInputError('invalid-input', `sliceTokens must be a positive integer, got ${sliceTokens}`);
   return {
     model,
-    modelUrl: absoluteUrl(config.modelUrl, 'modelUrl', baseUrl),
-    modelLibUrl: absoluteUrl(config.modelLibUrl, 'modelLibUrl', baseUrl),
+    modelUrl: config.modelUrl === undefined ? undefined : resolveBaseUrl(config.modelUrl, baseUrl, 'modelUrl'),
+    modelLibUrl: config.modelLibUrl === undefined ? undefined : resolveBaseUrl(config.modelLibUrl, baseUrl, 'modelLibUrl'),
     f32Fallback,
     sliceTokens,
   };
@@ -115,14 +115,4 @@ export function f32Twin(modelId: string): string | undefined {
 function withUrls(record: ModelRecord, config: ResolvedWebLLMConfig): ModelRecord {
   if (!config.modelUrl && !config.modelLibUrl) return record;
   return { ...record, model: config.modelUrl ?? record.model, model_lib: config.modelLibUrl ?? record.model_lib };
-}
-
-function absoluteUrl(value: string | undefined, name: string, baseUrl: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError('invalid-input', `${name} must be a non-empty URL`);
-  try {
-    return new URL(value, baseUrl).href;
-  } catch {
-    throw new InvalidInputError('invalid-input', `${name} is not a valid URL: ${JSON.stringify(value)}`);
-  }
 }
