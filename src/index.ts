@@ -27,3 +27,4 @@ export { chooseEngine, chooseEngineHere, ENGINE_KINDS, type EngineChoice, type E
 export { probeGpu, type AdapterReport, type GpuProbe } from './engine/probe';
 export { createWebLLMEngine, WEBLLM_DEFAULTS, type WebLLMEngineConfig, type WebLLMEngineOptions } from './engine/webllm';
 export { createChatCompletions, type ChatCompletionsApi, type CreateOptions } from './engine/openai';
+export { createEngine, type EngineConfig, type EngineOptions } from './engine/create';

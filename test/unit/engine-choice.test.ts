@@ -4,6 +4,7 @@
 import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
 import { chooseEngine } from '../../src/engine/choose';
+import { createEngine } from '../../src/engine/create';
 import { inspectGpu, type GpuAdapterLike, type GpuLike, type GpuProbe } from '../../src/engine/probe';
 import { f32Twin, needsF16, resolveWebLLMConfig, selectModel } from '../../src/engine/webllm/config';
 import { DeviceError, InvalidInputError } from '../../src/errors';
@@ -49,6 +50,20 @@ describe('choosing the engine', () => {
     expect(chooseEngine(await probe(undefined), { engine: 'webllm' }).reason).toMatch(/set in the configuration.*will fail to load here/);
     const none = await probe(undefined);
     expect(() => chooseEngine(none, { engine: 'gpu' as never })).toThrow(InvalidInputError);
+  });
+});
+
+describe('creating the engine for this device', () => {
+  it('in Node (no WebGPU) it is the transformers.js engine, unless configured otherwise; nothing starts until used', async () => {
+    const auto = await createEngine();
+    expect(auto.choice).toMatchObject({ engine: 'transformers', forced: false, reason: expect.stringMatching(/no navigator\.gpu/) });
+    expect(auto.engine.info).toBeUndefined();
+    expect((await createEngine({ engine: 'webllm' })).choice).toMatchObject({ engine: 'webllm', forced: true });
+  });
+
+  it("validates both engines' settings whichever is chosen", async () => {
+    await expect(createEngine({ webllm: { sliceTokens: 0 } })).rejects.toThrow(/sliceTokens must be a positive integer/);
+    await expect(createEngine({ engine: 'webllm', transformers: { dtype: 'q3' as never } })).rejects.toThrow(InvalidInputError);
   });
 });
 
