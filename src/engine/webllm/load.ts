@@ -17,8 +17,24 @@ import { templatePieces } from './template';
 /** Greedy decoding: the cache mechanism is checked by comparing token ids, so sampling must not vary. */
 const GREEDY = Object.freeze({ temperature: 0, top_p: 0, repetition_penalty: 1, frequency_penalty: 0, presence_penalty: 0 });
 
-/** Download is this much of the progress bar; compiling shaders and uploading weights the rest. */
-const DOWNLOAD_SHARE = 0.95;
+/**
+ * WebLLM's progress phases, by the text its reports start with (tvmjs in
+ * index.js 8196–8225, 8740–8750), and the part of the bar each fills.
+ */
+const PHASES = [
+  { text: 'Fetching param cache', status: 'downloading', from: 0, to: 0.8 },
+  { text: 'Loading model from cache', status: 'initializing', from: 0.8, to: 0.9 },
+  { text: 'Loading GPU shader modules', status: 'initializing', from: 0.9, to: 0.99 },
+] as const;
+
+/** One WebLLM report as LoadProgress; `fraction` never goes below `previous`. WebLLM reports no byte counts. */
+export function webllmProgress(report: InitProgressReport, previous: number): LoadProgress {
+  const phase = PHASES.find((p) => report.text.startsWith(p.text));
+  const share = Math.min(1, Math.max(0, report.progress));
+  const fraction = phase ? phase.from + (phase.to - phase.from) * share : previous;
+  const status = phase?.status ?? (previous >= 0.8 ? 'initializing' : 'downloading');
+  return { status, file: undefined, loaded: 0, total: 0, fraction: Math.max(previous, Math.min(fraction, 0.99)) };
+}
 
 export interface WebLLMLoadDeps {
   probe: () => Promise<GpuProbe>;
@@ -46,8 +62,9 @@ export async function loadWebLLM(
   const { record } = selection;
   let fraction = 0;
   const onReport = (report: InitProgressReport) => {
-    fraction = Math.max(fraction, Math.min(1, report.progress) * DOWNLOAD_SHARE);
-    onProgress({ status: report.progress < 1 ? 'downloading' : 'initializing', file: undefined, loaded: 0, total: 0, fraction });
+    const progress = webllmProgress(report, fraction);
+    fraction = progress.fraction;
+    onProgress(progress);
   };
   let engine: MlcEngineLike;
   try {
