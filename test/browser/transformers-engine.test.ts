@@ -8,25 +8,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { configureTransformers } from '../../src/embed/transformers-service';
 import { layoutPrompt, type PromptParts } from '../../src/engine/layout';
 import { flatten, promptLength } from '../../src/engine/ledger';
-import { createTransformersEngine, resolveTransformersEngineConfig, type TransformersEngineConfig } from '../../src/engine/transformers';
+import { createTransformersEngine, resolveTransformersEngineConfig } from '../../src/engine/transformers';
 import type { Engine, LoadProgress, PromptTokens } from '../../src/engine/types';
 import { InvalidInputError, ModelError } from '../../src/errors';
+import { coldGenerate, standinEngine } from '../support/standin-engine';
 
-const DEVICE = (import.meta.env.MNEME_ENGINE_DEVICE as 'wasm' | 'webgpu' | undefined) ?? 'wasm';
-const STANDIN = {
-  modelBaseUrl: '/test/fixtures/generated/models',
-  model: 'mneme/standin-smollm-tiny',
-  allowRemote: false,
-  dtype: 'fp32',
-  device: DEVICE,
-  sliceTokens: 16,
-} as const satisfies TransformersEngineConfig;
 const LOAD_MS = 120_000;
 const REPLY = 12;
 
+const MODEL = 'mneme/standin-smollm-tiny';
 const engines: Engine[] = [];
 function startEngine(cacheName: string): Engine {
-  const started = createTransformersEngine({ ...STANDIN, cacheName });
+  const started = standinEngine('wasm', cacheName);
   engines.push(started);
   return started;
 }
@@ -42,14 +35,9 @@ const base: PromptParts = {
   draft: 'When do the tiles for the bathroom arrive, and who installs them?',
 };
 
-/** A cold reply: a second engine, emptied first (a prewarm of nothing holds nothing). */
+/** A cold reply: a second engine, emptied first. */
 let reference: Engine;
-async function coldReply(prompt: PromptTokens): Promise<number[]> {
-  await reference.prewarm({ segments: [] });
-  const result = await reference.generate(prompt, { maxTokens: REPLY });
-  expect(result.stats.tokensReused).toBe(0);
-  return result.tokens;
-}
+const coldReply = async (prompt: PromptTokens) => (await coldGenerate(reference, prompt, REPLY)).tokens;
 
 let engine: Engine;
 const progress: LoadProgress[] = [];
@@ -66,18 +54,19 @@ afterAll(async () => {
   await Promise.all(engines.map((e) => e.dispose()));
 });
 
-describe(`transformers.js engine (${DEVICE})`, () => {
+describe('transformers.js engine (wasm)', () => {
   test('loads the stand-in with progress and reports what it is', () => {
     expect(progress.at(-1)).toMatchObject({ status: 'ready', fraction: 1 });
-    expect(engine.info).toMatchObject({ engine: 'transformers', model: STANDIN.model, device: DEVICE, capabilities: { rollback: 'popn', contextLength: 2048 } });
+    expect(engine.info).toMatchObject({ engine: 'transformers', model: MODEL, device: 'wasm', capabilities: { rollback: 'popn', contextLength: 2048 } });
     expect(engine.info!.template.stopTokens).toEqual([2]);
   });
 
   test('a cold greedy reply equals transformers.js’s own generate', async () => {
     const prompt = await layout(base);
     const ours = await coldReply(prompt);
-    configureTransformers(resolveTransformersEngineConfig({ ...STANDIN, cacheName: 'mneme-test-engine-ref' }, location.href), { base: location.href });
-    const model = await AutoModelForCausalLM.from_pretrained(STANDIN.model, { dtype: 'fp32', device: 'wasm' });
+    const where = resolveTransformersEngineConfig({ modelBaseUrl: '/test/fixtures/generated/models', model: MODEL, allowRemote: false, cacheName: 'mneme-test-engine-ref' }, location.href);
+    configureTransformers(where, { base: location.href });
+    const model = await AutoModelForCausalLM.from_pretrained(MODEL, { dtype: 'fp32', device: 'wasm' });
     const ids = flatten(prompt);
     const output = (await model.generate({
       input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
@@ -151,7 +140,7 @@ describe(`transformers.js engine (${DEVICE})`, () => {
   test('bad input and a missing model fail with typed errors', async () => {
     await expect(engine.generate({ segments: [{ kind: 'draft', tokens: [-1] }] })).rejects.toThrow(InvalidInputError);
     expect(() => createTransformersEngine({ sliceTokens: 0 })).toThrow(InvalidInputError);
-    const missing = createTransformersEngine({ ...STANDIN, model: 'mneme/no-such-model', cacheName: 'mneme-test-missing' });
+    const missing = createTransformersEngine({ modelBaseUrl: '/test/fixtures/generated/models', model: 'mneme/no-such-model', allowRemote: false, dtype: 'fp32', cacheName: 'mneme-test-missing' });
     const error = await missing.load().then(() => expect.unreachable(), (e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).code).toBe('model-load-failed');
