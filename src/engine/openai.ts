@@ -24,6 +24,8 @@ export interface CreateOptions {
 }
 
 export interface ChatCompletionsApi {
+  /** Stops every reply in progress, as WebLLM's `engine.interruptGenerate()` does: each ends with finish_reason 'abort'. */
+  interruptGenerate(): void;
   chat: {
     completions: {
       create(request: ChatCompletionRequestNonStreaming, options?: CreateOptions): Promise<ChatCompletion>;
@@ -37,17 +39,23 @@ export interface ChatCompletionsApi {
 const REFUSED = ['tools', 'tool_choice', 'response_format', 'logprobs', 'top_logprobs', 'logit_bias', 'stop'] as const;
 
 export function createChatCompletions(engine: Engine): ChatCompletionsApi {
+  const running = new Set<AbortController>();
+
   async function create(request: ChatCompletionRequest, options: CreateOptions = {}): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
     const { parts, maxTokens } = readRequest(request);
     const info = engine.info ?? (await engine.load());
     const prompt = await layoutPrompt(parts, info.template, (texts) => engine.tokenize(texts));
+    const control = new AbortController();
+    running.add(control);
+    const signal = options.signal ? AbortSignal.any([options.signal, control.signal]) : control.signal;
+    const done = () => running.delete(control);
     const promptTokens = promptLength(prompt);
     const id = `chatcmpl-${crypto.randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const started = performance.now();
     const usage = (result: GenerateResult): CompletionUsage => usageOf(result, promptTokens, performance.now() - started);
     const generate = (onChunk?: (chunk: TokenChunk) => void) =>
-      engine.generate(prompt, { ...(maxTokens !== undefined ? { maxTokens } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(onChunk ? { onChunk } : {}) });
+      engine.generate(prompt, { ...(maxTokens !== undefined ? { maxTokens } : {}), signal, ...(onChunk ? { onChunk } : {}) }).finally(done);
 
     if (!request.stream) {
       const result = await generate();
@@ -95,7 +103,12 @@ export function createChatCompletions(engine: Engine): ChatCompletionsApi {
       if (includeUsage) yield chunk([], { usage: usage(result) });
     })();
   }
-  return { chat: { completions: { create: create as ChatCompletionsApi['chat']['completions']['create'] } } };
+  return {
+    interruptGenerate() {
+      for (const control of running) control.abort();
+    },
+    chat: { completions: { create: create as ChatCompletionsApi['chat']['completions']['create'] } },
+  };
 }
 
 /**

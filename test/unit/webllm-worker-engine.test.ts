@@ -185,6 +185,18 @@ describe('OpenAI-shaped chat.completions.create over the engine', () => {
     expect(prefilled).toBe(newTurn + 6 + 2);
   });
 
+  it('interruptGenerate stops a reply in progress, as in WebLLM', async () => {
+    const api = createChatCompletions(setup({ double: { stopAfter: 10_000 } }));
+    const stream = await api.chat.completions.create({ messages, stream: true, max_tokens: 5_000 });
+    const chunks = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      if (chunks.length === 2) api.interruptGenerate();
+    }
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('abort');
+    expect(chunks.length).toBeLessThan(100);
+  });
+
   it('refuses requests it cannot answer as asked', async () => {
     const api = createChatCompletions(setup());
     await expect(api.chat.completions.create({ messages: [] })).rejects.toThrow(InvalidInputError);
