@@ -26,5 +26,5 @@ export type { ReembedProgress } from './embed/reembed';
 export { chooseEngine, chooseEngineHere, ENGINE_KINDS, type EngineChoice, type EngineChoiceConfig, type EngineKind } from './engine/choose';
 export { probeGpu, type AdapterReport, type GpuProbe } from './engine/probe';
 export { createWebLLMEngine, WEBLLM_DEFAULTS, type WebLLMEngineConfig, type WebLLMEngineOptions } from './engine/webllm';
-export { createChatCompletions, type ChatCompletionsApi, type CreateOptions } from './engine/openai';
+export { createChatCompletions, type ChatCompletionsApi, type CreateOptions, type MnemeCompletionUsage } from './engine/openai';
 export { createEngine, type EngineConfig, type EngineOptions } from './engine/create';

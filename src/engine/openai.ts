@@ -53,7 +53,7 @@ export function createChatCompletions(engine: Engine): ChatCompletionsApi {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const started = performance.now();
-    const usage = (result: GenerateResult): CompletionUsage => usageOf(result, promptTokens, performance.now() - started);
+    const usage = (result: GenerateResult): MnemeCompletionUsage => usageOf(result, promptTokens, performance.now() - started);
     const generate = (onChunk?: (chunk: TokenChunk) => void) =>
       engine.generate(prompt, { ...(maxTokens !== undefined ? { maxTokens } : {}), signal, ...(onChunk ? { onChunk } : {}) }).finally(done);
 
@@ -149,7 +149,10 @@ function finishReason(reason: FinishReason): ChatCompletionFinishReason {
   return reason === 'aborted' ? 'abort' : reason;
 }
 
-function usageOf(result: GenerateResult, promptTokens: number, elapsedMs: number): CompletionUsage {
+/** WebLLM's usage, plus what the cache saved: prompt tokens kept from before, and those fed through the model. */
+export type MnemeCompletionUsage = CompletionUsage & { extra: CompletionUsage['extra'] & { tokens_reused: number; tokens_prefilled: number } };
+
+function usageOf(result: GenerateResult, promptTokens: number, elapsedMs: number): MnemeCompletionUsage {
   const { stats } = result;
   return {
     prompt_tokens: promptTokens,
@@ -161,6 +164,8 @@ function usageOf(result: GenerateResult, promptTokens: number, elapsedMs: number
       decode_tokens_per_s: stats.decodeTokensPerS,
       time_to_first_token_s: stats.ttftMs / 1000,
       time_per_output_token_s: stats.decodeTokensPerS > 0 ? 1 / stats.decodeTokensPerS : 0,
+      tokens_reused: stats.tokensReused,
+      tokens_prefilled: stats.tokensPrefilled,
     },
   };
 }

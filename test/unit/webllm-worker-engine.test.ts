@@ -8,7 +8,7 @@ import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngineService } from '../../src/engine/engine-service';
-import { createChatCompletions } from '../../src/engine/openai';
+import { createChatCompletions, type MnemeCompletionUsage } from '../../src/engine/openai';
 import type { GpuProbe } from '../../src/engine/probe';
 import type { Engine, LoadProgress, TokenChunk } from '../../src/engine/types';
 import { resolveWebLLMConfig, type WebLLMEngineConfig } from '../../src/engine/webllm/config';
@@ -178,8 +178,9 @@ describe('OpenAI-shaped chat.completions.create over the engine', () => {
     const first = await api.chat.completions.create({ messages });
     const before = doubles[0]?.pipeline.forwards.flat().length ?? 0;
     const followUp = [...messages, { role: 'assistant' as const, content: first.choices[0]?.message.content ?? '' }, { role: 'user' as const, content: 'and the paint?' }];
-    await api.chat.completions.create({ messages: followUp });
+    const second = await api.chat.completions.create({ messages: followUp });
     const prefilled = (doubles[0]?.pipeline.forwards.flat().length ?? 0) - before;
+    expect((second.usage as MnemeCompletionUsage).extra.tokens_reused).toBe((first.usage?.prompt_tokens ?? 0) + 6 + 2);
     // Only the new user turn and the reply header, then the 6 reply tokens and the turn end fed after them.
     const newTurn = doubleTokenizer.encode('<|im_start|>user\nand the paint?<|im_end|>\n<|im_start|>assistant\n').length;
     expect(prefilled).toBe(newTurn + 6 + 2);
