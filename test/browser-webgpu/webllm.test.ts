@@ -59,6 +59,15 @@ describe('the WebLLM engine worker', () => {
     expect(error).toMatchObject({ code: 'model-not-found', message: `No model file at ${modelUrl}resolve/main/mlc-chat-config.json (HTTP 404): check modelUrl. WebLLM said: Failed to execute 'add' on 'Cache': Request failed` });
   });
 
+  it('a model whose config is there but whose WebGPU library is not: model-not-found naming modelLibUrl', async () => {
+    // test/fixtures/webllm/config-only holds only an mlc-chat-config.json: WebLLM reads it, then fails on the library.
+    const modelUrl = new URL('/test/fixtures/webllm/config-only/', location.href).href;
+    const modelLibUrl = new URL('/test/fixtures/webllm/config-only/missing-webgpu.wasm', location.href).href;
+    const error = await loadFailure({ model: 'ConfigOnly-q4f32_1-MLC', modelUrl, modelLibUrl });
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ code: 'model-not-found', message: expect.stringMatching(new RegExp(`^No model file at ${modelLibUrl} \\(HTTP 404\\): check modelLibUrl\\. WebLLM said: `)) });
+  });
+
   it('an unreachable self-hosted host fails the same way', async () => {
     const error = await loadFailure({ model: 'Mine-q4f32_1-MLC', modelUrl: 'http://127.0.0.1:9/models/mine/', modelLibUrl: 'http://127.0.0.1:9/mine.wasm' });
     expect(error).toMatchObject({ code: 'model-not-found', message: expect.stringMatching(/^Cannot reach http:\/\/127\.0\.0\.1:9\/models\/mine\/resolve\/main\/mlc-chat-config\.json .*check modelUrl/) });
