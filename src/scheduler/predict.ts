@@ -24,6 +24,8 @@ export interface PredictorOptions {
   maxTokens?: number;
   metrics?: Metrics;
   clock?: () => number;
+  /** Log the final set as retrieved into the prompt (it warms them). False for measurements that must not change state. Default true. */
+  recordRetrieval?: boolean;
 }
 
 export interface SendReport {
@@ -127,7 +129,7 @@ export class Predictor {
     ];
     const prompt = await this.prompt(working, text, true);
     const generated = await this.options.engine.generate(prompt, { maxTokens: this.options.maxTokens ?? 128 });
-    await this.scheduler.retrieved(results.map((r) => r.memory.id));
+    if (this.options.recordRetrieval ?? true) await this.scheduler.retrieved(results.map((r) => r.memory.id));
     this.history.push({ role: 'user', text }, { role: 'assistant', text: generated.text });
     this.prewarmed = [];
     this.pending = undefined;
