@@ -26,9 +26,12 @@
 //  R5 tvm.getGlobalFunc throws "Cannot find global function <name>" when the
 //     runtime lacks it (7979–7987), and returns a function attached to the
 //     current scope, throwing without one (7238–7241, 8006–8008).
-//  R6 vm.builtin.kv_state_popn is a runtime builtin: it shortens the runtime's
-//     sequence only. filledKVCacheLength is WebLLM's JS bookkeeping; nothing in
-//     WebLLM updates it after a popn.
+//  R6 vm.builtin.kv_state_popn is a runtime builtin (TVM's
+//     src/runtime/relax_vm/kv_state.cc registers KVStateObj::PopN; the paged KV
+//     cache's PopN in paged_kv_cache.cc): it shortens the runtime's sequence
+//     only, and older runtimes refuse to pop it whole (CHECK_LT(n, seq_length)).
+//     filledKVCacheLength is WebLLM's JS bookkeeping; nothing in WebLLM updates
+//     it after a popn.
 //  R7 importPromptCheckpoint sets filledKVCacheLength from the runtime's sequence
 //     length (12766–12802); exportPromptCheckpoint copies the pages (12716–12764).
 //  R8 the paged KV cache is created for at most context_window_size tokens
@@ -111,7 +114,9 @@ export class PipelineDouble {
     if (runtime === 'popn') {
       // R6: shortens the runtime's sequence; filledKVCacheLength is not touched.
       funcs.set('vm.builtin.kv_state_popn', (kv: Runtime, seqId: { value: number }, n: { value: number }) => {
-        if (seqId.value !== 0 || n.value > kv.seq.length) throw new Error('popn: bad sequence or length');
+        if (seqId.value !== 0) throw new Error(`The sequence "${seqId.value}" cannot be found in KV cache.`);
+        // The stricter of TVM's two PopN checks (CHECK_LT in older runtimes): a sequence cannot be popped whole.
+        if (n.value < 0 || n.value >= kv.seq.length) throw new Error(`The sequence only has length ${kv.seq.length} in the last block, while the length of pop is ${n.value}`);
         kv.seq.length -= n.value;
       });
     }

@@ -54,6 +54,8 @@ export function createWebLLMPrimitives(engine: MlcEngineLike, pipeline: Pipeline
       }
       if (!popn) throw new ModelError('generation-failed', `This model cannot roll back in place (${rollbackNote})`);
       if (length === held) return;
+      // Older TVM runtimes refuse to pop a whole sequence (PopN: CHECK_LT(n, seq_length)); emptying is a reset.
+      if (length === 0) return engine.resetChat();
       const { tvm } = pipeline;
       tvm.beginScope();
       try {
