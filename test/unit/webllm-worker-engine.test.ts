@@ -151,6 +151,17 @@ describe('the WebLLM engine through its worker', () => {
   });
 });
 
+describe('the WebLLM engine refuses bad input across the worker', () => {
+  it('a malformed prompt, a prompt past the context, and a disposed engine', async () => {
+    const engine = setup({ double: { contextWindowSize: 64 } });
+    await expect(engine.prewarm({ segments: [{ kind: 'draft', tokens: [-1] }] })).rejects.toThrow(InvalidInputError);
+    await expect(engine.generate({ segments: [{ kind: 'draft', tokens: new Array(65).fill(120) }] })).rejects.toMatchObject({ code: 'context-overflow' });
+    await expect(engine.tokenize('text' as never)).rejects.toThrow(/array of strings/);
+    await engine.dispose();
+    await expect(engine.held()).rejects.toThrow(/disposed/);
+  });
+});
+
 describe('OpenAI-shaped chat.completions.create over the engine', () => {
   const messages = [
     { role: 'system' as const, content: 'Be brief.' },
