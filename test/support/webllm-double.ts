@@ -36,7 +36,7 @@
 //     length (12766–12802); exportPromptCheckpoint copies the pages (12716–12764).
 //  R8 the paged KV cache is created for at most context_window_size tokens
 //     (11926–11931); a forward past it fails in the runtime.
-import type { ConvTemplate } from '../../src/engine/webllm/internals';
+import { KV_CHECKPOINT_FUNCS, type ConvTemplate } from '../../src/engine/webllm/internals';
 
 /** SmolLM2-360M-Instruct's conv_template as its mlc-chat-config.json has it (ChatML). */
 export const CHATML_TEMPLATE: ConvTemplate = {
@@ -121,7 +121,7 @@ export class PipelineDouble {
       });
     }
     if (runtime === 'checkpoint') {
-      for (const name of CHECKPOINT_FUNCS) funcs.set(name, () => undefined);
+      for (const name of KV_CHECKPOINT_FUNCS) funcs.set(name, () => undefined);
       this.exportPromptCheckpoint = async () => ({ processedSeqLen: this.kvCache.seq.length, pages: [...this.kvCache.seq] });
       this.importPromptCheckpoint = async (checkpoint) => {
         this.kvCache.seq = [...(checkpoint.pages ?? [])];
@@ -196,15 +196,6 @@ export class MlcEngineDouble {
     throw new Error('The WebLLM double: Mneme must not call chatCompletion (it resets the cache after length/abort and cannot keep a prefix)');
   }
 }
-
-const CHECKPOINT_FUNCS = [
-  'vm.builtin.attention_kv_cache_get_checkpoint_metadata',
-  'vm.builtin.attention_kv_cache_export_page_group',
-  'vm.builtin.attention_kv_cache_prepare_import',
-  'vm.builtin.attention_kv_cache_import_page_group',
-  'vm.builtin.attention_kv_cache_finish_import',
-  'vm.builtin.attention_kv_cache_get_sequence_length',
-];
 
 /** R5: global functions by name, attached to a scope that must be open. */
 function makeTvm(funcs: Map<string, (...args: never[]) => unknown>) {
