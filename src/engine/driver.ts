@@ -158,6 +158,7 @@ export class CacheDriver {
   /** Rewinds, then prefills the plan's tokens slice by slice; with `sample`, the last slice yields the next token. */
   private async run(plan: Plan, stats: CallStats, how: { sample: boolean; signal?: AbortSignal }): Promise<{ complete: boolean; next: number | undefined }> {
     const { rewind } = plan;
+    if (how.signal?.aborted) return { complete: false, next: undefined }; // superseded while queued: keep the cache for the newer call
     if (rewind.op === 'rollback') {
       await this.primitives.rollback(rewind.to);
       this.ledger.truncate(rewind.to);

@@ -179,6 +179,22 @@ describe('CacheDriver scheduling', () => {
     check(driver, sim);
   });
 
+  test('a prewarm superseded while queued rolls nothing back', async () => {
+    const sim = new SimCache('popn');
+    const driver = driverFor(sim);
+    const chat = new Conversation(seeded(12));
+    chat.draft = chat.tokens(10);
+    const sent = chat.prompt(true);
+    await driver.prewarm(chat.prompt(false));
+    const stale = chat.prompt(false);
+    const otherSystem = { segments: [{ kind: 'system' as const, tokens: [9, 9, 9] }, ...stale.segments.slice(1)] };
+    const superseded = driver.prewarm(otherSystem); // would roll back to 0
+    const reply = await driver.generate(sent, { maxTokens: 2 });
+    expect(await superseded).toMatchObject({ complete: false, stats: { tokensPrefilled: 0 } });
+    expect(reply.stats.tokensReused).toBe(promptLength(chat.prompt(false)));
+    check(driver, sim);
+  });
+
   test('replies stream in chunks, not per token, and the chunks add up to the reply', async () => {
     const sim = new SimCache('popn');
     const driver = driverFor(sim);
