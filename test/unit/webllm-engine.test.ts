@@ -10,8 +10,10 @@ import { flatten } from '../../src/engine/ledger';
 import type { ChatTemplatePieces, PromptTokens } from '../../src/engine/types';
 import { createWebLLMPrimitives } from '../../src/engine/webllm/primitives';
 import { reachPipeline } from '../../src/engine/webllm/internals';
+import { encodeText, templatePieces as jinjaTemplatePieces } from '../../src/engine/transformers/template';
 import { templatePieces } from '../../src/engine/webllm/template';
 import { InvalidInputError, ModelError } from '../../src/errors';
+import { smollmTokenizer } from '../support/smollm-tokenizer';
 import { CHATML_TEMPLATE, doubleTokenizer, MlcEngineDouble, type DoubleOptions } from '../support/webllm-double';
 
 const MODEL = 'SmolLM2-360M-Instruct-q4f16_1-MLC';
@@ -64,6 +66,16 @@ describe('the WebLLM chat template', () => {
     const pieces = templatePieces({ ...CHATML_TEMPLATE, role_content_sep: undefined, system_prefix_token_ids: [7] } as never, encode);
     expect(decode(pieces.turnStart.user)).toBe('<|im_start|>user: ');
     expect(pieces.prefix).toEqual([7]);
+  });
+
+  it("with SmolLM's real tokenizer, gives the same pieces as the model's own Jinja chat template (the transformers.js engine's)", () => {
+    const tokenizer = smollmTokenizer();
+    const fromConvTemplate = templatePieces(CHATML_TEMPLATE, (text) => encodeText(tokenizer, text));
+    const fromJinja = jinjaTemplatePieces(tokenizer, 'smollm');
+    expect(fromConvTemplate.turnStart).toEqual(fromJinja.turnStart);
+    expect(fromConvTemplate.turnEnd).toEqual(fromJinja.turnEnd);
+    expect(fromConvTemplate.prefix).toEqual(fromJinja.prefix);
+    expect(fromConvTemplate.turnStart.user[0]).toBe(1); // <|im_start|> is one control token, not its characters
   });
 
   it('refuses a template whose turns close in more than one way, naming the setting', () => {
