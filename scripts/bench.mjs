@@ -2,15 +2,34 @@
 // bench/results/<suite>.json (a flat object) plus a readable table on stdout.
 // Each step runs on a fresh page of one browser; see bench/*.ts for the steps.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
 
-/** Each suite's steps, in order; every step gets a fresh page. */
+/** Reads `--conversations 1-5` (or `1,3,5`) as 1-based indices. */
+function range(spec) {
+  return spec.split(',').flatMap((part) => {
+    const [a, b = a] = part.split('-').map(Number);
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < a) throw new Error(`--conversations takes ranges like 1-5 or 1,3 (got "${spec}")`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+/** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
-  plaintext: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'],
-  engine: ['ttft'],
+  plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
+  engine: { steps: ['ttft'] },
+  locomo: {
+    steps: ['run'],
+    input: (flags) => {
+      if (!flags.data) throw new Error('locomo needs --data PATH (the LoCoMo locomo10.json)');
+      const all = JSON.parse(readFileSync(flags.data, 'utf8'));
+      const picked = range(flags.conversations ?? '1-5');
+      return { conversations: picked.map((i) => all[i - 1]).filter(Boolean), label: flags.conversations ?? '1-5' };
+    },
+  },
 };
 
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
@@ -18,8 +37,12 @@ const DERIVED = {
   plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
 };
 
-const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const selected = suites.length > 0 ? suites : Object.keys(SUITES);
+const { values: flags, positionals: suites } = parseArgs({
+  allowPositionals: true,
+  options: { data: { type: 'string' }, conversations: { type: 'string' }, out: { type: 'string' } },
+});
+// Suites that need input (locomo) run only when named.
+const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => !SUITES[s].input);
 for (const s of selected) if (!(s in SUITES)) throw new Error(`unknown suite "${s}"; known: ${Object.keys(SUITES).join(', ')}`);
 
 const executablePath = await findChromium();
@@ -51,15 +74,17 @@ try {
       await p.close();
       return ua;
     })(), 'env.hardware_concurrency': 0 };
-    for (const step of SUITES[suite]) {
+    const input = SUITES[suite].input?.(flags);
+    for (const step of SUITES[suite].steps) {
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error(`[${suite}.${step}] ${e.message}`));
       page.on('console', (m) => m.type() === 'error' && console.error(`[${suite}.${step}] ${m.text()}`));
       await page.goto(url);
       await page.waitForFunction(() => window.mnemeBenchReady === true, null, { timeout: 60_000 });
+      page.setDefaultTimeout(0);
       const started = Date.now();
       try {
-        Object.assign(results, await page.evaluate(([s, st]) => window.mnemeBench[s][st](), [suite, step]));
+        Object.assign(results, await page.evaluate(([s, st, arg]) => window.mnemeBench[s][st](arg), [suite, step, input]));
         results['env.hardware_concurrency'] = await page.evaluate(() => navigator.hardwareConcurrency);
         console.error(`  ${suite}.${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
@@ -70,8 +95,9 @@ try {
     }
     Object.assign(results, DERIVED[suite]?.(results) ?? {});
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync(`bench/results/${suite}.json`, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\n${suite} (bench/results/${suite}.json)\n${table(Object.entries(results))}`);
+    const file = `bench/results/${flags.out ?? suite}.json`;
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${suite} (${file})\n${table(Object.entries(results))}`);
   }
 } finally {
   await browser.close();

@@ -42,6 +42,8 @@ export interface SearchOptions {
   filter?: MemoryFilter;
   /** A query vector from the active model, for apps that embed queries themselves. */
   vector?: Float32Array;
+  /** The query is still being typed: its last word may be partial and matches as a prefix. */
+  prefix?: boolean;
 }
 
 export interface MnemeEventMap {
@@ -263,6 +265,7 @@ export class Mneme {
       ...(vector && { vector }),
       ...(this.options.weights && { weights: this.options.weights }),
       ...(this.options.minDense !== undefined && { minDense: this.options.minDense }),
+      ...(options.prefix !== undefined && { prefix: options.prefix }),
     });
   }
 

@@ -96,7 +96,7 @@ export class Predictor {
    * resolves when that prewarm has finished or been superseded.
    */
   async draft(text: string): Promise<{ predicted: string[]; prewarmed: boolean; settled: Promise<void> }> {
-    const results = tokenize(text).length > 0 ? await this.scheduler.search(text, { k: this.budget, hotPath: true }) : [];
+    const results = tokenize(text).length > 0 ? await this.scheduler.search(text, { k: this.budget, draft: true }) : [];
     const predicted = results.map((r) => r.memory.id);
     if (this.prewarmed.length > 0 && jaccard(predicted, this.prewarmed) >= (this.options.refreshBelow ?? 0.8)) return { predicted, prewarmed: false, settled: Promise.resolve() };
     this.pending?.abort();

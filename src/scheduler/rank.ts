@@ -44,6 +44,9 @@ export interface SchedulingStrategy {
 
 const saturate = (x: number) => x / (x + 2);
 
+/** The prior's weight when the match is fully confident. */
+const TIE_BREAK = 0.02;
+
 /** Conversation favours what is hot and activated. */
 export const CONVERSATION: SchedulingStrategy = {
   name: 'conversation',
@@ -56,14 +59,17 @@ export const RESEARCH: SchedulingStrategy = {
   prior: (s) => 0.7 * s.timeliness + 0.2 * s.importance + 0.1 * saturate(s.heat),
 };
 
+/** Coverage at which a match counts as fully confident: questions rarely use only the words of their answer. */
+const FULL_COVERAGE = 0.6;
+
 /**
- * Confidence in the query's own match: the best coverage of its terms among the top hits, or —
- * with a semantic model — a clear dense match. Below `floor` a match is treated as noise.
+ * Confidence in the query's own match: the best coverage of its terms among the top hits
+ * (saturating at FULL_COVERAGE), or — with a semantic model — a clear dense match.
  */
 export function matchConfidence(hits: readonly { parts: Partial<ScoreParts> }[], semantic: boolean): number {
   let c = 0;
   for (const h of hits.slice(0, 3)) {
-    c = Math.max(c, h.parts.coverage ?? 0);
+    c = Math.max(c, Math.min(1, (h.parts.coverage ?? 0) / FULL_COVERAGE));
     if (semantic && h.parts.dense !== undefined) c = Math.max(c, Math.min(1, Math.max(0, (h.parts.dense - 0.35) / 0.35)));
   }
   return c;
@@ -72,6 +78,12 @@ export function matchConfidence(hits: readonly { parts: Partial<ScoreParts> }[],
 export interface RankInput {
   /** Hybrid search hits for the query (may be empty). */
   hits: readonly { memory: MemoryRecord; score: number; parts: ScoreParts }[];
+  /**
+   * How well a memory matches the query, 0..1 (roughly). Default: a hit's fused hybrid score, 0
+   * for the rest. Without a semantic model the scheduler measures BM25 relative to the best hit,
+   * which keeps the magnitudes rank fusion flattens, plus what neighbouring hits lend.
+   */
+  match?: (id: string) => number;
   /** Memories worth considering without a match: the activated tier and hot themes. */
   extra: readonly MemoryRecord[];
   signals: (m: MemoryRecord) => MemorySignals;
@@ -86,7 +98,7 @@ export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledR
     if (seen.has(memory.id)) return;
     const s = input.signals(memory);
     const prior = strategy.prior(s);
-    const match = hit?.score ?? 0;
+    const match = input.match ? input.match(memory.id) : (hit?.score ?? 0);
     const parts: ScheduledParts = {
       ...hit?.parts,
       heat: s.heat,
@@ -97,8 +109,8 @@ export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledR
       prior,
       match,
     };
-    // Even a confident match keeps a tenth of the prior: it settles ties between equal matches.
-    seen.set(memory.id, { memory, score: c * match + (1 - 0.9 * c) * prior, parts, reasons: explain(parts, s) });
+    // Even a confident match keeps a little of the prior: it settles ties between equal matches.
+    seen.set(memory.id, { memory, score: c * match + (1 - (1 - TIE_BREAK) * c) * prior, parts, reasons: explain(parts, s) });
   };
   for (const h of input.hits) consider(h.memory, h);
   for (const m of input.extra) consider(m);

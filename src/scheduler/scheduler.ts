@@ -35,13 +35,18 @@ export interface SchedulerOptions {
   duplicateAt?: number;
   /** Coverage at which an observed sentence counts as mentioning a memory. Default 0.6. */
   mentionAt?: number;
+  /**
+   * Share of a lexical match lent to the memories said just before and after it (an answer sits
+   * next to the turn that shares the question's words). 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
+   */
+  neighbourWeight?: number;
 }
 
 export interface SearchScheduledOptions {
   k?: number;
   filter?: MemoryFilter;
-  /** The hot path (prediction while typing): archived memories stay out. Default false. */
-  hotPath?: boolean;
+  /** The text is a draft being typed: its last word may be partial. Default false. */
+  draft?: boolean;
 }
 
 export interface Observed {
@@ -233,8 +238,9 @@ export class Scheduler {
   }
 
   /**
-   * Scheduler-ranked memories for a query: hybrid matches plus the activated tier and hot
-   * themes, each scored by match confidence against heat, themes, importance and timeliness.
+   * Scheduler-ranked memories for a query: hybrid matches (archived ones too: what is asked for by
+   * name is found) plus the activated tier and hot themes (the hot path, where archived memories
+   * never enter), each scored by match confidence against heat, themes, importance and timeliness.
    */
   async search(query: string, options: SearchScheduledOptions = {}): Promise<ScheduledResult[]> {
     const now = this.clock();
@@ -242,15 +248,28 @@ export class Scheduler {
     const k = options.k ?? 10;
     const filter = parseFilter(options.filter);
     const keep = compilePredicate(scope, filter);
-    const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope) && !(options.hotPath && m.tier === 'archived');
-    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.max(50, 4 * k), filter })).filter((h) => allowed(h.memory));
-    const extra = this.hotCandidates(now).filter(allowed);
+    const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope);
+    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.max(50, 4 * k), filter, prefix: options.draft ?? false })).filter((h) => allowed(h.memory));
+    const semantic = this.mneme.semantic;
+    const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
+    const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));
+    // Neighbours of lexical hits share in their match, and join the candidates.
+    const lent = new Map<string, number>();
+    const lend = this.options.neighbourWeight ?? 0.5;
+    if (lend > 0) {
+      for (const [id, m] of lexical) {
+        for (const n of this.state.neighbours(id, this.state.themes.config.windowMs)) lent.set(n, Math.max(lent.get(n) ?? 0, lend * m));
+      }
+    }
+    const neighbours = [...lent.keys()].filter((id) => !lexical.has(id)).map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && allowed(m));
+    const extra = [...this.hotCandidates(now, Math.max(50, 4 * k)).filter(allowed), ...neighbours];
     const ranked = rank(
       {
         hits,
         extra,
+        ...(!semantic && { match: (id: string) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0) }),
         signals: (m) => this.state.signalsOf(m, now),
-        confidence: matchConfidence(hits, this.mneme.semantic),
+        confidence: matchConfidence(hits, semantic),
         k,
       },
       this.strategy,
@@ -258,13 +277,16 @@ export class Scheduler {
     return ranked.map((r) => ({ ...r, memory: this.governance.redact(r.memory, scope) }));
   }
 
-  /** The activated tier and the members of hot themes: what a vague request draws on. */
-  private hotCandidates(now: number): MemoryRecord[] {
+  /** The activated tier and the hottest members of hot themes: what a vague request draws on. */
+  private hotCandidates(now: number, limit: number): MemoryRecord[] {
     const out = new Set<string>(this.activatedOrder);
-    const hotAt = this.lifecycle.demoteBelow;
+    const members: { id: string; heat: number }[] = [];
     for (const theme of this.state.themes.all()) {
-      if (this.state.themeHeat(theme, now) >= hotAt) for (const id of theme.members) out.add(id);
+      if (this.state.themeHeat(theme, now) < this.lifecycle.demoteBelow) continue;
+      for (const id of theme.members) if (!out.has(id)) members.push({ id, heat: this.state.heatOf(id, now) });
     }
+    members.sort((a, b) => b.heat - a.heat || (a.id < b.id ? -1 : 1));
+    for (const m of members.slice(0, limit)) out.add(m.id);
     return [...out].map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && m.tier !== 'archived');
   }
 

@@ -95,10 +95,10 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
       if (predictor) {
         const { predicted, prewarmed } = await predictor.draft(text);
-        const shown = await scheduler.search(text, { k: predicted.length || 1, hotPath: true });
+        const shown = await scheduler.search(text, { k: predicted.length || 1, draft: true });
         return { superseded: false, predicted: shown.map(view), prewarmed };
       }
-      return { superseded: false, predicted: (await scheduler.search(text, { k: 20, hotPath: true })).map(view), prewarmed: false };
+      return { superseded: false, predicted: (await scheduler.search(text, { k: 20, draft: true })).map(view), prewarmed: false };
     },
     async send(_c, text, k) {
       const { scheduler, predictor } = live();

@@ -9,6 +9,13 @@ import type { MemorySignals } from './rank';
 export class SchedulerState {
   readonly themes: ThemeIndex;
   private readonly heat = new Map<string, Heat>();
+  /** Memories in the order they were said: [createdAt, id], sorted. */
+  private readonly timeline: [number, string][] = [];
+  private readonly summaries = new Map<string, { id: string; label: string; heat: number }>();
+  private summaryAt = Number.NaN;
+  /** Changes with every update, so cached summaries are never stale. */
+  private version = 0;
+  private summaryVersion = -1;
 
   constructor(
     private readonly signals: SignalConfig,
@@ -29,23 +36,40 @@ export class SchedulerState {
   }
 
   created(record: MemoryRecord, at: number, vector?: Float32Array): void {
+    this.version++;
+    let i = this.timeline.length;
+    while (i > 0 && this.timeline[i - 1]![0] > at) i--;
+    this.timeline.splice(i, 0, [at, record.id]);
     this.heat.set(record.id, addUse(undefined, 'mention', at, this.signals));
     this.themes.assign({ id: record.id, text: record.text, at, ...(vector && { vector }) });
   }
 
   /** A changed text may belong to another theme now. */
   rewritten(record: MemoryRecord, at: number): void {
+    this.version++;
     this.themes.assign({ id: record.id, text: record.text, at });
   }
 
   used(id: string, kind: UseKind, at: number): void {
+    this.version++;
     this.heat.set(id, addUse(this.heat.get(id), kind, at, this.signals));
     if (kind !== 'retrieval') this.themes.mention(id, at);
   }
 
   removed(id: string): void {
+    this.version++;
+    const i = this.timeline.findIndex(([, m]) => m === id);
+    if (i >= 0) this.timeline.splice(i, 1);
     this.heat.delete(id);
     this.themes.remove(id);
+  }
+
+  /** What was said just before and just after a memory, within `windowMs` of it. */
+  neighbours(id: string, windowMs: number): string[] {
+    const i = this.timeline.findIndex(([, m]) => m === id);
+    if (i < 0) return [];
+    const [at] = this.timeline[i]!;
+    return [this.timeline[i - 1], this.timeline[i + 1]].filter((n): n is [number, string] => n !== undefined && Math.abs(n[0] - at) <= windowMs).map(([, m]) => m);
   }
 
   heatOf(id: string, now: number): number {
@@ -63,9 +87,21 @@ export class SchedulerState {
     return sum;
   }
 
+  /**
+   * A memory's theme with its label and heat. Summaries are cached per theme for one `now` (a
+   * search asks for hundreds of members of the same few themes).
+   */
   themeSummary(id: string, now: number): { id: string; label: string; heat: number } | undefined {
     const theme = this.themes.of(id);
-    return theme && { id: theme.id, label: this.themes.label(theme), heat: this.themeHeat(theme, now) };
+    if (!theme) return undefined;
+    if (this.summaryAt !== now || this.summaryVersion !== this.version) {
+      this.summaries.clear();
+      this.summaryAt = now;
+      this.summaryVersion = this.version;
+    }
+    let summary = this.summaries.get(theme.id);
+    if (!summary) this.summaries.set(theme.id, (summary = { id: theme.id, label: this.themes.label(theme), heat: this.themeHeat(theme, now) }));
+    return summary;
   }
 
   signalsOf(m: MemoryRecord, now: number): MemorySignals {

@@ -23,6 +23,10 @@ export const DEFAULT_THEMES: ThemeConfig = {
   semantic: false,
 };
 
+/** Once the corpus has this many memories, a term in more than COMMON_SHARE of them names no topic. */
+const COMMON_FROM = 50;
+const COMMON_SHARE = 0.2;
+
 /** Mention times kept per theme for the co-occurrence window (the newest). */
 const MAX_TIMES = 256;
 
@@ -73,7 +77,8 @@ export class ThemeIndex {
    */
   private score(theme: Theme, terms: string[], m: ThemeInput): number {
     const { weights, windowMs, semantic } = this.config;
-    const outside = Math.max(1, this.termsOf.size - theme.members.size);
+    const n = this.termsOf.size;
+    const outside = Math.max(1, n - theme.members.size);
     let total = 0;
     let shared = 0;
     let salient = 0;
@@ -83,8 +88,9 @@ export class ThemeIndex {
       const count = theme.terms.get(t);
       if (count === undefined) continue;
       shared += w;
-      const elsewhere = (this.df.get(t) ?? 0) - count;
-      salient = Math.max(salient, (count / theme.members.size) * (1 - elsewhere / outside));
+      const df = this.df.get(t) ?? 0;
+      if (n >= COMMON_FROM && df > COMMON_SHARE * n) continue; // said everywhere (a speaker's name): not a topic
+      salient = Math.max(salient, (count / theme.members.size) * (1 - (df - count) / outside));
     }
     const lexical = Math.max(total > 0 ? shared / total : 0, salient);
     const together = theme.times.some((t) => Math.abs(t - m.at) <= windowMs);

@@ -45,6 +45,8 @@ export class Bm25Index {
   private scores = new Float32Array(1024);
   private covered = new Float32Array(1024);
   private readonly touched: number[] = [];
+  /** Every term, sorted, for completing a partly typed word; rebuilt lazily after new terms. */
+  private sorted: string[] | undefined;
 
   constructor(readonly params: Bm25Params = { k1: 1.2, b: 0.75 }) {}
 
@@ -70,7 +72,10 @@ export class Bm25Index {
     this.docOf.set(id, doc);
     for (const [term, count] of tf) {
       let p = this.postings.get(term);
-      if (!p) this.postings.set(term, (p = { docs: new Int32Array(4), tfs: new Uint16Array(4), n: 0 }));
+      if (!p) {
+        this.postings.set(term, (p = { docs: new Int32Array(4), tfs: new Uint16Array(4), n: 0 }));
+        this.sorted = undefined;
+      }
       if (p.n === p.docs.length) {
         p.docs = grow(p.docs, p.n + 1);
         p.tfs = grow(p.tfs, p.n + 1);
@@ -90,7 +95,10 @@ export class Bm25Index {
       p.n--;
       p.docs[at] = p.docs[p.n]!;
       p.tfs[at] = p.tfs[p.n]!;
-      if (p.n === 0) this.postings.delete(term);
+      if (p.n === 0) {
+        this.postings.delete(term);
+        this.sorted = undefined;
+      }
     }
     this.totalLength -= this.lengths[doc]!;
     this.ids[doc] = undefined;
@@ -136,27 +144,61 @@ export class Bm25Index {
     return index;
   }
 
-  /** The `n` best-scoring documents among those `accept` lets through, best first. */
-  search(query: string, n: number, accept: (id: string) => boolean): LexicalHit[] {
+  /** Indexed terms starting with `prefix`, the most frequent first. */
+  private completions(prefix: string, max: number): string[] {
+    this.sorted ??= [...this.postings.keys()].sort();
+    const terms = this.sorted;
+    let lo = 0;
+    let hi = terms.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (terms[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < terms.length && terms[i]!.startsWith(prefix); i++) out.push(terms[i]!);
+    return out.sort((a, b) => this.postings.get(b)!.n - this.postings.get(a)!.n).slice(0, max);
+  }
+
+  /**
+   * The `n` best-scoring documents among those `accept` lets through, best first. With `prefix`,
+   * the query's last word is taken as partly typed: it matches the indexed terms it begins
+   * (each document counts its best completion once).
+   */
+  search(query: string, n: number, accept: (id: string) => boolean, options: { prefix?: boolean } = {}): LexicalHit[] {
     const N = this.docOf.size;
     if (N === 0) return [];
+    const terms = tokenize(query);
+    const partial = options.prefix && /[\p{L}\p{N}]$/u.test(query) ? terms.pop() : undefined;
+    // Each group is scored as one query term: a document takes its best member.
+    const groups: string[][] = [...new Set(terms)].map((t) => [t]);
+    if (partial !== undefined) groups.push(this.completions(partial, 16));
     const { k1, b } = this.params;
     const avg = this.totalLength / N || 1;
     const { scores, covered, touched, lengths } = this;
+    const add = (doc: number, score: number, idf: number) => {
+      if (scores[doc] === 0) touched.push(doc);
+      scores[doc] = scores[doc]! + score;
+      covered[doc] = covered[doc]! + idf;
+    };
     let weight = 0;
-    for (const term of new Set(tokenize(query))) {
-      const p = this.postings.get(term);
-      const df = p?.n ?? 0;
-      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
-      weight += idf;
-      if (!p) continue;
-      for (let i = 0; i < p.n; i++) {
-        const doc = p.docs[i]!;
-        const tf = p.tfs[i]!;
-        if (scores[doc] === 0) touched.push(doc);
-        scores[doc] = scores[doc]! + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
-        covered[doc] = covered[doc]! + idf;
+    for (const group of groups) {
+      const postings = group.map((t) => this.postings.get(t)).filter((p): p is Postings => p !== undefined);
+      const df = Math.max(0, ...postings.map((p) => p.n));
+      weight += Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      // A completed word: each document keeps its best completion only.
+      const best = postings.length > 1 ? new Map<number, { score: number; idf: number }>() : undefined;
+      for (const p of postings) {
+        const idf = Math.log(1 + (N - p.n + 0.5) / (p.n + 0.5));
+        for (let i = 0; i < p.n; i++) {
+          const doc = p.docs[i]!;
+          const tf = p.tfs[i]!;
+          const s = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
+          if (!best) add(doc, s, idf);
+          else if (s > (best.get(doc)?.score ?? 0)) best.set(doc, { score: s, idf });
+        }
       }
+      if (best) for (const [doc, { score, idf }] of best) add(doc, score, idf);
     }
     const top = new TopK(n);
     for (const doc of touched) {

@@ -7,7 +7,7 @@ import type { StoreChange, MemoryStore } from '../store/store';
 import type { VectorRow } from '../store/schema';
 import { Bm25Index, type Bm25Snapshot } from './bm25';
 import { DenseIndex, type DenseSnapshot } from './dense';
-import { fuseRanks, type RankedList } from './fuse';
+import { fuseRanks, tiedRanks, type RankedList } from './fuse';
 
 /** Why a result ranks where it does. The scheduler adds its own signals. */
 export interface ScoreParts {
@@ -40,6 +40,8 @@ export interface IndexSearch {
   weights?: { dense: number; lexical: number };
   /** Dense candidates at or below this cosine are dropped: nearest is not the same as related. Default 0. */
   minDense?: number;
+  /** The query is being typed: its last word may be partial and matches as a prefix. */
+  prefix?: boolean;
 }
 
 /** The whole index in a form IndexedDB stores in a few large values; see MemoryStore.writeSnapshot. */
@@ -162,18 +164,20 @@ export class MemoryIndex {
     const visible = compilePredicate(options.scope, options.filter);
     const accept = (id: string) => visible(this.records.get(id)!);
 
-    const lexicalHits = this.lexical.search(query, n, accept);
+    const lexicalHits = this.lexical.search(query, n, accept, { prefix: options.prefix ?? false });
     const minDense = options.minDense ?? 0;
     const denseHits = vector && this.dense ? this.dense.search(vector, n, accept).filter((h) => h.cosine > minDense) : [];
     const lists: RankedList[] = [];
-    if (denseHits.length > 0) lists.push({ ids: denseHits.map((h) => h.id), weight: weights.dense });
-    if (lexicalHits.length > 0) lists.push({ ids: lexicalHits.map((h) => h.id), weight: weights.lexical });
+    const denseRanks = tiedRanks(denseHits.map((h) => h.cosine));
+    const lexicalRanks = tiedRanks(lexicalHits.map((h) => h.score));
+    if (denseHits.length > 0) lists.push({ ids: denseHits.map((h) => h.id), weight: weights.dense, ranks: denseRanks });
+    if (lexicalHits.length > 0) lists.push({ ids: lexicalHits.map((h) => h.id), weight: weights.lexical, ranks: lexicalRanks });
     const fused = fuseRanks(lists);
 
     const parts = new Map<string, ScoreParts>();
     for (const [id, s] of fused) parts.set(id, { fused: s });
-    denseHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { dense: h.cosine, denseRank: i + 1 }));
-    lexicalHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { lexical: h.score, lexicalRank: i + 1, coverage: h.coverage }));
+    denseHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { dense: h.cosine, denseRank: denseRanks[i] }));
+    lexicalHits.forEach((h, i) => Object.assign(parts.get(h.id)!, { lexical: h.score, lexicalRank: lexicalRanks[i], coverage: h.coverage }));
 
     return [...parts]
       .sort(([a, pa], [b, pb]) => pb.fused - pa.fused || (pa.lexicalRank ?? Infinity) - (pb.lexicalRank ?? Infinity) || (a < b ? -1 : 1))
