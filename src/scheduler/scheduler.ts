@@ -2,13 +2,14 @@
 // tiers with logged reasons, preloads a session's background, turns messages
 // into memories, and ranks what a message needs. Policies are plug-ins; time
 // comes from an injected clock, so months replay in milliseconds.
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, MnemeError } from '../errors';
 import type { Mneme } from '../mneme';
 import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filter';
 import { isVisible, parseCallerScope } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { StoreChange } from '../store/store';
 import { extractSentences, termOverlap } from './extract';
+import type { Extractor } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
 import { OPEN_GOVERNANCE, defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
 import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
@@ -40,6 +41,8 @@ export interface SchedulerOptions {
    * next to the turn that shares the question's words). 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
    */
   neighbourWeight?: number;
+  /** Turns messages into memory changes (e.g. `llmExtractor(engine)`). Default: the heuristic extractor; it is also the fallback when this one fails. */
+  extractor?: Extractor;
 }
 
 export interface SearchScheduledOptions {
@@ -53,6 +56,9 @@ export interface Observed {
   created: MemoryRecord[];
   /** Existing memories the message repeated or mentioned; their heat rose. */
   mentioned: string[];
+  /** Memories the message corrected (rewritten) or contradicted (retired: valid until now). */
+  updated: string[];
+  retired: string[];
 }
 
 export class Scheduler {
@@ -207,10 +213,26 @@ export class Scheduler {
     if (typeof message?.text !== 'string') throw new InvalidInputError('invalid-input', 'observe takes { text, role? } with text a string.');
     const role = message.role ?? 'user';
     const scope = this.current?.scope ?? this.scope;
-    const created: MemoryRecord[] = [];
+    const userScope = { userId: scope.userId, ...(scope.role !== undefined && { role: scope.role }) };
+    if (this.options.extractor) {
+      try {
+        const related = (await this.mneme.searchMemory(message.text, { scope, k: 5 })).map((h) => h.memory);
+        const decision = await this.options.extractor.extract(message.text, related);
+        const created = await this.mneme.addMany(decision.add.map((a) => ({ text: a.text, scope: userScope, importance: a.importance, source: role })));
+        for (const u of decision.update) await this.mneme.update(u.id, { text: u.text });
+        for (const r of decision.retire) await this.mneme.update(r.id, { validUntil: this.clock() });
+        return { created, mentioned: [], updated: decision.update.map((u) => u.id), retired: decision.retire.map((r) => r.id) };
+      } catch (error) {
+        if (!(error instanceof MnemeError)) throw error; // a model or output failure: the heuristic still works
+      }
+    }
+    return this.observeHeuristically(message.text, role, scope, userScope);
+  }
+
+  private async observeHeuristically(text: string, role: 'user' | 'assistant', scope: CallerScope, userScope: CallerScope): Promise<Observed> {
     const mentioned = new Set<string>();
     const fresh: { text: string; importance: number }[] = [];
-    for (const s of extractSentences(message.text)) {
+    for (const s of extractSentences(text)) {
       const hits = await this.mneme.searchMemory(s.text, { scope, k: 5 });
       const duplicate = hits.find((h) => termOverlap(s.terms, [...new Set(tokenize(h.memory.text))]) >= (this.options.duplicateAt ?? 0.8));
       if (duplicate) mentioned.add(duplicate.memory.id);
@@ -219,12 +241,9 @@ export class Scheduler {
         for (const h of hits) if ((h.parts.coverage ?? 0) >= (this.options.mentionAt ?? 0.6)) mentioned.add(h.memory.id);
       }
     }
-    if (fresh.length > 0) {
-      const userScope = { userId: scope.userId, ...(scope.role !== undefined && { role: scope.role }) };
-      created.push(...(await this.mneme.addMany(fresh.map((f) => ({ text: f.text, scope: userScope, importance: f.importance, source: role })))));
-    }
+    const created = fresh.length > 0 ? await this.mneme.addMany(fresh.map((f) => ({ text: f.text, scope: userScope, importance: f.importance, source: role }))) : [];
     if (mentioned.size > 0) await this.mneme.store.recordAccess([...mentioned], USE_REASONS.mention);
-    return { created, mentioned: [...mentioned] };
+    return { created, mentioned: [...mentioned], updated: [], retired: [] };
   }
 
   /** Records explicit uses (opened, pinned, quoted) of memories. */
