@@ -1,12 +1,9 @@
 // `npm run bench`: runs the benchmark suites in headless Chromium and writes
 // bench/results/<suite>.json (a flat object) plus a readable table on stdout.
 // Each step runs on a fresh page of one browser; see bench/*.ts for the steps.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
+import { openBrowserSession } from './browser-session.mjs';
 
 /** Reads `--conversations 1-5` (or `1,3,5`) as 1-based indices. */
 function range(spec) {
@@ -45,20 +42,7 @@ const { values: flags, positionals: suites } = parseArgs({
 const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => !SUITES[s].input);
 for (const s of selected) if (!(s in SUITES)) throw new Error(`unknown suite "${s}"; known: ${Object.keys(SUITES).join(', ')}`);
 
-const executablePath = await findChromium();
-if (!executablePath) {
-  console.error(HOW_TO_GET_ONE);
-  process.exit(1);
-}
-const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs', '--bench'], { stdio: 'inherit' });
-if (gen.status !== 0) process.exit(gen.status ?? 1);
-
-const server = await createServer({ configFile: 'vite.config.ts', root: '.', logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
-await server.listen();
-const address = server.httpServer.address();
-const url = `http://127.0.0.1:${address.port}/bench/index.html`;
-const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-const context = await browser.newContext();
+const session = await openBrowserSession({ bench: true });
 
 function table(rows) {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -68,30 +52,17 @@ function table(rows) {
 let failed = false;
 try {
   for (const suite of selected) {
-    const results = { 'env.user_agent': await (async () => {
-      const p = await context.newPage();
-      const ua = await p.evaluate(() => navigator.userAgent);
-      await p.close();
-      return ua;
-    })(), 'env.hardware_concurrency': 0 };
+    const results = { ...(await session.run('env', 'describe')) };
     const input = SUITES[suite].input?.(flags);
     for (const step of SUITES[suite].steps) {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => console.error(`[${suite}.${step}] ${e.message}`));
-      page.on('console', (m) => m.type() === 'error' && console.error(`[${suite}.${step}] ${m.text()}`));
-      await page.goto(url);
-      await page.waitForFunction(() => window.mnemeBenchReady === true, null, { timeout: 60_000 });
-      page.setDefaultTimeout(0);
       const started = Date.now();
       try {
-        Object.assign(results, await page.evaluate(([s, st, arg]) => window.mnemeBench[s][st](arg), [suite, step, input]));
-        results['env.hardware_concurrency'] = await page.evaluate(() => navigator.hardwareConcurrency);
+        Object.assign(results, await session.run(suite, step, input));
         console.error(`  ${suite}.${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
         failed = true;
         console.error(`  ${suite}.${step} failed: ${error.message}`);
       }
-      await page.close();
     }
     Object.assign(results, DERIVED[suite]?.(results) ?? {});
     mkdirSync('bench/results', { recursive: true });
@@ -100,7 +71,6 @@ try {
     console.log(`\n${suite} (${file})\n${table(Object.entries(results))}`);
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await session.close();
 }
 process.exit(failed ? 1 : 0);

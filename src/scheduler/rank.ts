@@ -89,6 +89,8 @@ export interface RankInput {
   signals: (m: MemoryRecord) => MemorySignals;
   confidence: number;
   k: number;
+  /** Whether dense similarity means anything (a real model); only then is it given as a reason. Default true. */
+  semantic?: boolean;
 }
 
 export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledResult[] {
@@ -110,17 +112,17 @@ export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledR
       match,
     };
     // Even a confident match keeps a little of the prior: it settles ties between equal matches.
-    seen.set(memory.id, { memory, score: c * match + (1 - (1 - TIE_BREAK) * c) * prior, parts, reasons: explain(parts, s) });
+    seen.set(memory.id, { memory, score: c * match + (1 - (1 - TIE_BREAK) * c) * prior, parts, reasons: explain(parts, s, input.semantic ?? true) });
   };
   for (const h of input.hits) consider(h.memory, h);
   for (const m of input.extra) consider(m);
   return [...seen.values()].sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1)).slice(0, input.k);
 }
 
-function explain(p: ScheduledParts, s: MemorySignals): string[] {
+function explain(p: ScheduledParts, s: MemorySignals, semantic: boolean): string[] {
   const reasons: string[] = [];
   if (p.coverage !== undefined && p.coverage > 0) reasons.push(`matches ${Math.round(p.coverage * 100)}% of the query's terms`);
-  if (p.dense !== undefined) reasons.push(`meaning similarity ${p.dense.toFixed(2)}`);
+  if (semantic && p.dense !== undefined) reasons.push(`meaning similarity ${p.dense.toFixed(2)}`);
   if (p.confidence < 0.5) reasons.push(`vague request (match confidence ${p.confidence.toFixed(2)}): heat and themes decide`);
   if (s.activated) reasons.push('in the activated tier');
   if (s.theme && s.theme.heat >= 1) reasons.push(`theme "${s.theme.label}" heat ${s.theme.heat.toFixed(1)}`);

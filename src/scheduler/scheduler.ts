@@ -290,6 +290,7 @@ export class Scheduler {
         signals: (m) => this.state.signalsOf(m, now),
         confidence: matchConfidence(hits, semantic),
         k,
+        semantic,
       },
       this.strategy,
     );
