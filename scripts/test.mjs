@@ -1,5 +1,5 @@
-// `npm test`: generates the stand-in models, finds a browser, and runs every
-// test (Node unit tests and Chromium browser tests) in one Vitest run.
+// `npm test`: finds a browser, generates the stand-in models, type-checks, and
+// runs every test (Node unit tests and Chromium browser tests) in one Vitest run.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { findChromium, HOW_TO_GET_ONE } from './chromium.mjs';
@@ -12,6 +12,13 @@ if (!chromium) {
 
 const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs'], { stdio: 'inherit' });
 if (gen.status !== 0) process.exit(gen.status ?? 1);
+
+// Types first: the type tests (test/unit/*types*) only hold if the compiler checks them.
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.log('tests: 0 passed, 1 failed (type check)');
+  process.exit(tsc.status ?? 1);
+}
 
 const report = '.vitest-report.json';
 rmSync(report, { force: true });

@@ -7,7 +7,8 @@ import { configureTransformers } from '../../src/embed/transformers-service';
 import { resolveEmbedderConfig } from '../../src/embed/config';
 import type { Embedder, EmbedderConfig, LoadProgress } from '../../src/embed/types';
 import { createWorkerEmbedder } from '../../src/embed/worker-embedder';
-import { InvalidInputError, MnemeError, ModelError, RpcError } from '../../src/errors';
+import { InvalidInputError, ModelError, RpcError } from '../../src/errors';
+import { rejection } from '../support/rejection';
 
 const BASE = '/test/fixtures/generated/models';
 const STANDIN = { modelBaseUrl: BASE, model: 'mneme/standin-minilm-l6', allowRemote: false, dtype: 'fp32' } as const satisfies EmbedderConfig;
@@ -31,14 +32,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
-}
-async function rejection(promise: Promise<unknown>): Promise<MnemeError> {
-  const error = await promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MnemeError);
-  return error as MnemeError;
 }
 
 describe('worker embedder, loaded once', () => {

@@ -1,22 +1,15 @@
 // The RPC layer across a real worker boundary in Chromium.
 import { describe, expect, test } from 'vitest';
-import { InvalidInputError, MnemeError, RpcError } from '../../src/errors';
+import { InvalidInputError, RpcError } from '../../src/errors';
 import { createRpcClient } from '../../src/rpc/client';
 import type { TestService } from '../workers/test-service';
+import { rejection } from '../support/rejection';
 
 function startTestWorker(timeoutMs = 10_000) {
   const worker = new Worker(new URL('../workers/rpc-test.worker.ts', import.meta.url), { type: 'module' });
   return createRpcClient<TestService>(worker, { name: 'rpc-test', timeoutMs });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MnemeError> {
-  const error = await promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MnemeError);
-  return error as MnemeError;
-}
 
 describe('rpc through a real worker', () => {
   test('results, rebuilt error classes and progress callbacks cross', async () => {

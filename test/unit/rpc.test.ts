@@ -8,6 +8,7 @@ import { createRpcClient } from '../../src/rpc/client';
 import { exposeService } from '../../src/rpc/server';
 import { createTestService, type TestService } from '../workers/test-service';
 import { fakeWorker } from '../support/fake-worker';
+import { rejection } from '../support/rejection';
 
 const open: MessagePort[] = [];
 afterEach(() => {
@@ -26,14 +27,6 @@ function setup(options: { timeoutMs?: number; toError?: (e: unknown) => MnemeErr
   return { client, worker };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MnemeError> {
-  const error = await promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MnemeError);
-  return error as MnemeError;
-}
 
 describe('rpc over a MessageChannel', () => {
   test('calls return their results', async () => {
