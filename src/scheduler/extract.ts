@@ -25,12 +25,3 @@ export function extractSentences(text: string, minTerms = 2): Extracted[] {
   }
   return out;
 }
-
-/** Jaccard similarity of two term sets. */
-export function termOverlap(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 && b.length === 0) return 1;
-  const set = new Set(a);
-  let shared = 0;
-  for (const t of new Set(b)) if (set.has(t)) shared++;
-  return shared / (set.size + new Set(b).size - shared);
-}

@@ -12,6 +12,7 @@ import { tokenize } from '../search/tokenize';
 import type { Metrics } from './plugins';
 import type { ScheduledResult } from './rank';
 import type { Scheduler } from './scheduler';
+import { jaccard } from '../util/jaccard';
 
 export interface PredictorOptions {
   engine: Engine;
@@ -40,13 +41,6 @@ export interface SendReport {
 }
 
 const DEFAULT_SYSTEM = 'You are a helpful assistant with a memory of what the user told you before.';
-
-function jaccard(a: readonly string[], b: readonly string[]): number {
-  const sa = new Set(a);
-  const shared = b.filter((x) => sa.has(x)).length;
-  const union = sa.size + new Set(b).size - shared;
-  return union === 0 ? 1 : shared / union;
-}
 
 /** The draft up to its last complete word: what later keystrokes will not change. */
 export function stableDraft(draft: string): string {
@@ -92,13 +86,15 @@ export class Predictor {
 
   /**
    * A draft changed: predict its working set, and prewarm when the prediction moved enough.
-   * Resolves with the predicted ids, whether a prewarm was started, and `settled`, which
-   * resolves when that prewarm has finished or been superseded.
+   * Resolves with the ranked prediction (and its ids), whether a prewarm was started, and
+   * `settled`, which resolves when that prewarm has finished or been superseded.
    */
-  async draft(text: string): Promise<{ predicted: string[]; prewarmed: boolean; settled: Promise<void> }> {
+  async draft(text: string): Promise<{ results: ScheduledResult[]; predicted: string[]; prewarmed: boolean; settled: Promise<void> }> {
     const results = tokenize(text).length > 0 ? await this.scheduler.search(text, { k: this.budget, draft: true }) : [];
     const predicted = results.map((r) => r.memory.id);
-    if (this.prewarmed.length > 0 && jaccard(predicted, this.prewarmed) >= (this.options.refreshBelow ?? 0.8)) return { predicted, prewarmed: false, settled: Promise.resolve() };
+    if (this.prewarmed.length > 0 && jaccard(predicted, this.prewarmed) >= (this.options.refreshBelow ?? 0.8)) {
+      return { results, predicted, prewarmed: false, settled: Promise.resolve() };
+    }
     this.pending?.abort();
     const control = new AbortController();
     this.pending = control;
@@ -110,7 +106,7 @@ export class Predictor {
       () => undefined,
     );
     this.options.metrics?.record({ type: 'prewarm', at: this.now(), memories: predicted.length, tokens: promptLength(prefix) });
-    return { predicted, prewarmed: true, settled };
+    return { results, predicted, prewarmed: true, settled };
   }
 
   /**

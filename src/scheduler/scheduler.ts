@@ -8,7 +8,8 @@ import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filt
 import { isVisible, parseCallerScope } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { StoreChange } from '../store/store';
-import { extractSentences, termOverlap } from './extract';
+import { extractSentences } from './extract';
+import { jaccard } from '../util/jaccard';
 import type { Extractor } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
 import { OPEN_GOVERNANCE, defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
@@ -234,7 +235,7 @@ export class Scheduler {
     const fresh: { text: string; importance: number }[] = [];
     for (const s of extractSentences(text)) {
       const hits = await this.mneme.searchMemory(s.text, { scope, k: 5 });
-      const duplicate = hits.find((h) => termOverlap(s.terms, [...new Set(tokenize(h.memory.text))]) >= (this.options.duplicateAt ?? 0.8));
+      const duplicate = hits.find((h) => jaccard(s.terms, tokenize(h.memory.text)) >= (this.options.duplicateAt ?? 0.8));
       if (duplicate) mentioned.add(duplicate.memory.id);
       else {
         fresh.push(s);

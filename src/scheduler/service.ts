@@ -94,9 +94,8 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       await wait(debounceMs, context.signal);
       if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
       if (predictor) {
-        const { predicted, prewarmed } = await predictor.draft(text);
-        const shown = await scheduler.search(text, { k: predicted.length || 1, draft: true });
-        return { superseded: false, predicted: shown.map(view), prewarmed };
+        const { results, prewarmed } = await predictor.draft(text);
+        return { superseded: false, predicted: results.map(view), prewarmed };
       }
       return { superseded: false, predicted: (await scheduler.search(text, { k: 20, draft: true })).map(view), prewarmed: false };
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryRecord } from '../../src/memory/types';
-import { extractSentences, termOverlap } from '../../src/scheduler/extract';
+import { extractSentences } from '../../src/scheduler/extract';
+import { jaccard } from '../../src/util/jaccard';
 import { DEFAULT_LIFECYCLE, defaultRules, type MemoryState } from '../../src/scheduler/lifecycle';
 import { stableDraft } from '../../src/scheduler/predict';
 import { CONVERSATION, RESEARCH, matchConfidence, rank, type MemorySignals } from '../../src/scheduler/rank';
@@ -158,8 +159,9 @@ describe('extraction', () => {
     expect(out.map((e) => e.text)).toEqual(['The bank quoted a mortgage rate of 3.1% for the loan.', 'Tiles arrive Tuesday!']);
   });
   it('measures overlap for near-duplicates', () => {
-    expect(termOverlap(['a', 'b'], ['a', 'b'])).toBe(1);
-    expect(termOverlap(['a', 'b'], ['b', 'c'])).toBeCloseTo(1 / 3);
+    expect(jaccard(['a', 'b'], ['a', 'b', 'a'])).toBe(1);
+    expect(jaccard(['a', 'b'], ['b', 'c'])).toBeCloseTo(1 / 3);
+    expect(jaccard([], [])).toBe(1);
   });
   it('prewarms only the words typing will not change', () => {
     expect(stableDraft('help me orga')).toBe('help me ');
