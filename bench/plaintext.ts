@@ -21,7 +21,7 @@ async function inMemory(n: number) {
     id: `m${i}`, text, scope, tags: [], importance: 0.5, source: 'imported', tier: 'plaintext',
     createdAt: i, updatedAt: i, lastAccessedAt: i, accessCount: 0, embedding,
   }));
-  index.apply({ upserted: records, vectors: data.vectors.map((data, i) => ({ id: `m${i}`, ...embedding, data })), removed: [], events: [] });
+  index.apply({ upserted: records, vectors: data.vectors.map((data, i) => ({ id: `m${i}`, ...embedding, data })), removed: [], removedRecords: [], events: [] });
   return { mneme: new Mneme(store, index, {}), data };
 }
 

@@ -57,7 +57,7 @@ const days = (ms: number) => Math.floor(ms / 86_400_000);
 
 /** What drives a memory's promotion: its theme's heat, or its own when it stands alone or runs hotter. */
 function driver(s: MemoryState): { heat: number; what: string } {
-  return s.theme && s.theme.heat >= s.heat ? { heat: s.theme.heat, what: `theme ${s.theme.label}` } : { heat: s.heat, what: 'memory' };
+  return s.theme && s.theme.heat >= s.heat ? { heat: s.theme.heat, what: `theme ${s.theme.id}` } : { heat: s.heat, what: 'memory' };
 }
 
 export function defaultRules(config: LifecycleConfig = DEFAULT_LIFECYCLE): TransformationRules {

@@ -149,7 +149,7 @@ export class Scheduler {
       if (used + tokens > this.lifecycle.activatedBudget) continue;
       used += tokens;
       const theme = this.state.themeSummary(id, now);
-      transitions.push(await this.apply({ id, from: m.tier, to: 'activated', reason: `preloaded: session background${theme ? `, theme ${theme.label} heat ${theme.heat.toFixed(1)}` : ''}` }));
+      transitions.push(await this.apply({ id, from: m.tier, to: 'activated', reason: `preloaded: session background${theme ? `, theme ${theme.id} heat ${theme.heat.toFixed(1)}` : ''}` }));
     }
     return transitions;
   }

@@ -87,7 +87,7 @@ export class MemoryIndex {
     if (snapshot) return { index: snapshot, fromSnapshot: true };
     const index = new MemoryIndex(embedding);
     const { records, vectors } = await store.loadAll();
-    index.apply({ upserted: records, vectors, removed: [], events: [] });
+    index.apply({ upserted: records, vectors, removed: [], removedRecords: [], events: [] });
     return { index, fromSnapshot: false };
   }
 

@@ -6,7 +6,7 @@ import { isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseTier, type Limits, type VectorInput } from '../memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
-import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type IndexSnapshot, type MnemeDB, type VectorRow } from './schema';
+import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 
 export interface StoreOptions {
   /** IndexedDB database name. Default 'mneme'. */
@@ -22,6 +22,11 @@ export interface StoreChange {
   upserted: MemoryRecord[];
   vectors: VectorRow[];
   removed: string[];
+  /**
+   * The removed memories as they were, in memory only (never stored): caches outside the store
+   * that may hold their text (an engine's KV cache) drop it.
+   */
+  removedRecords: MemoryRecord[];
   /** The events the write appended to the log, in order. */
   events: MemoryEvent[];
 }
@@ -37,7 +42,7 @@ export interface ListOptions extends ReadOptions {
 }
 
 const WRITE = { durability: 'strict' } as const;
-const WRITABLE = ['memories', 'vectors', 'events', 'meta'] as const;
+const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots'] as const;
 type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
 
 /** What a write's body hands back: its result, the requests it queued, and what changed. */
@@ -110,7 +115,13 @@ export class MemoryStore {
     this.lastGeneration = generation;
     const change = outcome.change;
     if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
-      const full: StoreChange = { upserted: change.upserted ?? [], vectors: change.vectors ?? [], removed: change.removed ?? [], events };
+      const full: StoreChange = {
+        upserted: change.upserted ?? [],
+        vectors: change.vectors ?? [],
+        removed: change.removed ?? [],
+        removedRecords: change.removedRecords ?? [],
+        events,
+      };
       for (const listener of this.listeners) listener(full);
     }
     return outcome.result;
@@ -188,17 +199,24 @@ export class MemoryStore {
     return (await this.removeWhere(ids, 'scope cleared')).length;
   }
 
+  /**
+   * Deletes memories for good, in one transaction: the record, its vector and the cached index
+   * snapshot, which holds every text (the next one is saved without them). The event log stays
+   * append-only: its events name memories by id and never hold text.
+   */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
     return this.write('removing memories', async (tx, log) => {
       const at = this.now();
-      const present = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
-      const removed = ids.filter((_, i) => present[i] !== undefined);
+      const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
+      const removedRecords = rows.filter((r): r is MemoryRow => r !== undefined).map(fromRow);
+      const removed = removedRecords.map((r) => r.id);
       const ops = removed.flatMap((id) => [
         tx.objectStore('memories').delete(id),
         tx.objectStore('vectors').delete(id),
         log({ at, memoryId: id, type: 'removed', reason }),
       ]);
-      return { result: removed, ops, change: { removed } };
+      if (removed.length > 0) ops.push(tx.objectStore('snapshots').delete('index'));
+      return { result: removed, ops, change: { removed, removedRecords } };
     });
   }
 
@@ -207,7 +225,7 @@ export class MemoryStore {
     const key = parseId(id);
     const to = parseTier(tier);
     if (typeof reason !== 'string' || reason.trim() === '') {
-      throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme renovation heat 4.2 ≥ 3.0".');
+      throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme t3 heat 4.2 ≥ 3.0".');
     }
     return this.mutate(key, 'changing a tier', (r, at) => {
       if (r.tier === to) return undefined;
@@ -271,7 +289,8 @@ export class MemoryStore {
       const out = change(fromRow(row), this.now());
       if (!out) return { result: fromRow(row), ops: [] };
       const ops: Promise<unknown>[] = [tx.objectStore('memories').put(toRow(out.next)), log(out.event)];
-      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id));
+      // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
+      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').delete('index'));
       return { result: out.next, ops, change: { upserted: [out.next] } };
     });
   }

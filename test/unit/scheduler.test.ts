@@ -94,14 +94,14 @@ describe('lifecycle', () => {
   it('promotes a hot theme within the token budget, with the reason', () => {
     const d = rules.decide([state('a', { heat: 2, theme: theme(4.2) }), state('b', { heat: 1, theme: theme(4.2) }), state('c', { theme: theme(4.2) }), state('d', { theme: theme(4.2) })], [], 0);
     expect(d.transitions.map((t) => t.id)).toEqual(['a', 'b', 'c']); // 3 × 30 tokens fit in 100
-    expect(d.transitions[0]!.reason).toBe('promoted: theme renovation heat 4.2 ≥ 3.0');
+    expect(d.transitions[0]!.reason).toBe('promoted: theme t1 heat 4.2 ≥ 3.0');
     expect(d.activated).toEqual(['a', 'b', 'c']);
   });
   it('holds between the thresholds (hysteresis) and demotes below the lower one', () => {
     expect(rules.decide([state('a', { tier: 'activated', theme: theme(2) })], ['a'], 0).transitions).toEqual([]);
     expect(rules.decide([state('a', { theme: theme(2) })], [], 0).transitions).toEqual([]);
     const d = rules.decide([state('a', { tier: 'activated', theme: theme(0.8) })], ['a'], 0);
-    expect(d.transitions).toEqual([{ id: 'a', from: 'activated', to: 'plaintext', reason: 'demoted: theme renovation heat 0.8 < 1.0' }]);
+    expect(d.transitions).toEqual([{ id: 'a', from: 'activated', to: 'plaintext', reason: 'demoted: theme t1 heat 0.8 < 1.0' }]);
   });
   it('keeps the activated block in a stable order, appending new members', () => {
     const d = rules.decide(
