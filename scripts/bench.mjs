@@ -18,6 +18,14 @@ function range(spec) {
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
   engine: { steps: ['ttft'] },
+  // Node-only: builds the drop-in and measures it; no browser page.
+  bundle: {
+    node: async () => {
+      const { buildAll, dropinGzipBytes } = await import('./build.mjs');
+      await buildAll();
+      return { 'bundle.dropin_gzip_bytes': dropinGzipBytes() };
+    },
+  },
   locomo: {
     steps: ['run'],
     input: (flags) => {
@@ -52,9 +60,9 @@ function table(rows) {
 let failed = false;
 try {
   for (const suite of selected) {
-    const results = { ...(await session.run('env', 'describe')) };
+    const results = SUITES[suite].node ? await SUITES[suite].node() : { ...(await session.run('env', 'describe')) };
     const input = SUITES[suite].input?.(flags);
-    for (const step of SUITES[suite].steps) {
+    for (const step of SUITES[suite].steps ?? []) {
       const started = Date.now();
       try {
         Object.assign(results, await session.run(suite, step, input));

@@ -2,11 +2,14 @@
 // the predictor all live in the worker; the page only posts drafts and sends.
 // Drafts are debounced here, so a page can post every keystroke: a draft that
 // a newer one replaces within the debounce resolves as superseded.
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, MnemeError, ModelError } from '../errors';
+import type { LoadProgress } from '../embed/types';
 import { createTransformersEngine, type TransformersEngineConfig } from '../engine/transformers';
 import type { Engine } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
-import type { CallerScope } from '../memory/types';
+import { isVisible } from '../memory/scope';
+import type { CallerScope, MemoryRecord } from '../memory/types';
+import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
 import { Predictor } from './predict';
@@ -32,6 +35,17 @@ export interface MemoryView {
   reasons: string[];
 }
 
+/** A memory as the inspector shows it: its tier, heat and theme. */
+export interface MemoryRow {
+  id: string;
+  text: string;
+  tier: string;
+  heat: number;
+  theme: string | undefined;
+  tags: string[];
+  updatedAt: number;
+}
+
 export type DraftView = { superseded: true } | { superseded: false; predicted: MemoryView[]; prewarmed: boolean };
 
 export interface SendView {
@@ -51,10 +65,22 @@ export interface SchedulerService {
   send(text: string, k: number): Promise<SendView>;
   search(query: string, k: number): Promise<MemoryView[]>;
   tick(): Promise<Transition[]>;
+  /** Loads the engine that prewarms and answers (after `open` without one); a failure leaves memory working. */
+  loadEngine(config: TransformersEngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<{ model: string }>;
+  /** Every memory of the user (or those matching `query`), hottest first. */
+  inspect(query?: string): Promise<MemoryRow[]>;
+  edit(id: string, text: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  exportAll(): Promise<ExportDocument>;
+  importAll(doc: unknown): Promise<ImportReport>;
   close(): Promise<void>;
 }
 
 const view = (r: ScheduledResult): MemoryView => ({ id: r.memory.id, text: r.memory.text, tier: r.memory.tier, score: r.score, reasons: r.reasons });
+
+function row(scheduler: Scheduler, m: MemoryRecord, now: number): MemoryRow {
+  return { id: m.id, text: m.text, tier: m.tier, heat: scheduler.state.heatOf(m.id, now), theme: scheduler.state.themeSummary(m.id, now)?.label, tags: [...m.tags], updatedAt: m.updatedAt };
+}
 
 export function createSchedulerService(): ServiceHandler<SchedulerService> {
   let opened: { mneme: Mneme; scheduler: Scheduler; predictor: Predictor | undefined; engine: Engine | undefined; debounceMs: number } | undefined;
@@ -69,16 +95,53 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
+  /** Loads an engine for the open scheduler; the old one (if any) is disposed. */
+  const load = async (config: TransformersEngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<string> => {
+    const target = live();
+    const engine = createTransformersEngine(config);
+    try {
+      const info = await engine.load(onProgress ? { onProgress } : {});
+      await target.engine?.dispose();
+      target.engine = engine;
+      target.predictor = new Predictor(target.scheduler, { engine });
+      return info.model;
+    } catch (error) {
+      await engine.dispose().catch(() => undefined);
+      throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `The engine could not load ${config.model ?? 'its model'}: ${String(error)}`);
+    }
+  };
+
   return {
     async open(_c: CallContext, config) {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
-      const engine = config.engine ? createTransformersEngine(config.engine) : undefined;
-      if (engine) await engine.load();
-      const predictor = engine && new Predictor(scheduler, { engine });
-      opened = { mneme, scheduler, predictor, engine, debounceMs: config.debounceMs ?? 120 };
-      return { memories: mneme.size, engine: engine?.info?.model ?? 'none' };
+      opened = { mneme, scheduler, predictor: undefined, engine: undefined, debounceMs: config.debounceMs ?? 120 };
+      if (config.engine) await load(config.engine);
+      return { memories: mneme.size, engine: opened.engine?.info?.model ?? 'none' };
+    },
+    async loadEngine(_c, config, onProgress) {
+      return { model: await load(config, onProgress) };
+    },
+    async inspect(_c, query) {
+      const { scheduler, mneme } = live();
+      const now = Date.now();
+      const records = query?.trim() ? (await scheduler.search(query, { k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
+      const rows = records.map((m) => row(scheduler, m, now));
+      return query?.trim() ? rows : rows.sort((a, b) => b.heat - a.heat || b.updatedAt - a.updatedAt);
+    },
+    async edit(_c, id, text) {
+      await live().mneme.update(id, { text });
+    },
+    async remove(_c, id) {
+      await live().mneme.remove(id);
+    },
+    async exportAll() {
+      const { mneme, scheduler } = live();
+      return mneme.exportMemories({ scope: scheduler.scope });
+    },
+    async importAll(_c, doc) {
+      return live().mneme.importMemories(doc);
     },
     async startSession(_c, options) {
       return live().scheduler.startSession(options);

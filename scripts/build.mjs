@@ -1,0 +1,47 @@
+// `npm run build`: the library for bundlers (ES modules + TypeScript types) and
+// the drop-in classic script dist/mneme.js with the files it loads lazily
+// (mneme-worker.js, mneme-engine.js and their chunks). Prints the drop-in's
+// gzipped size; `dropinGzipBytes()` is what the bench records.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const GOAL_BYTES = 30 * 1024;
+
+/** The gzipped size of the classic script (all a page loads before memory is used). */
+export function dropinGzipBytes() {
+  return gzipSync(readFileSync(`${root}dist/mneme.js`), { level: 9 }).length;
+}
+
+export async function buildAll() {
+  const common = { root, configFile: false, logLevel: 'warn', worker: { format: 'es' } };
+  await build({
+    ...common,
+    build: {
+      outDir: 'dist',
+      emptyOutDir: true,
+      // Not lib mode, which would inline ONNX Runtime's WebAssembly into the workers as base64.
+      target: 'es2022',
+      rollupOptions: {
+        input: { index: 'src/index.ts', client: 'src/client/index.ts', 'mneme-worker': 'workers/scheduler.worker.ts', 'mneme-engine': 'src/client/engine-module.ts' },
+        preserveEntrySignatures: 'exports-only',
+        output: { format: 'es', entryFileNames: '[name].js' },
+      },
+    },
+  });
+  await build({
+    ...common,
+    build: { outDir: 'dist', emptyOutDir: false, lib: { entry: 'src/client/script.ts', formats: ['iife'], name: 'MnemeScript', fileName: () => 'mneme.js' } },
+  });
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error('type declarations failed');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildAll();
+  const bytes = dropinGzipBytes();
+  console.log(`dist/mneme.js: ${(bytes / 1024).toFixed(1)} KB gzipped (goal ≤ ${GOAL_BYTES / 1024} KB)${bytes > GOAL_BYTES ? ' — OVER THE GOAL' : ''}`);
+}

@@ -1,0 +1,40 @@
+// The classic script, `<script src="mneme.js" data-input="#message" data-send="#send" data-user="alice">`.
+// It defines `window.Mneme` ({ create, attach }) and, with data-input, attaches
+// itself once the page has loaded. Its worker (mneme-worker.js) and engine code
+// (mneme-engine.js) sit next to it and load only when used.
+import { createRpcClient } from '../rpc/client';
+import type { SchedulerService } from '../scheduler/service';
+import { dropIn, type DropIn, type DropInOptions } from './drop-in';
+
+declare global {
+  interface Window {
+    Mneme: DropIn & { attached?: ReturnType<DropIn['attach']> };
+  }
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+const base = script?.src ?? location.href;
+const beside = (file: string) => new URL(file, base).href;
+
+const Mneme: Window['Mneme'] = dropIn({
+  worker: () => createRpcClient<SchedulerService>(new Worker(beside('mneme-worker.js'), { type: 'module', name: 'mneme-scheduler' }), { name: 'scheduler', timeoutMs: 60_000 }),
+  engine: () => import(/* @vite-ignore */ beside('mneme-engine.js')),
+});
+window.Mneme = Mneme;
+
+const data = script?.dataset;
+if (data?.input) {
+  const start = () => {
+    try {
+      const options: DropInOptions = { send: data.send ?? null };
+      if (data.user) options.user = data.user;
+      if (data.role) options.role = data.role;
+      if (data.endpoint) options.endpoint = data.endpoint;
+      Mneme.attached = Mneme.attach(data.input!, options);
+    } catch (error) {
+      console.warn('Mneme:', error instanceof Error ? error.message : error); // the page goes on without memory
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+}
