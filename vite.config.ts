@@ -46,6 +46,11 @@ export default defineConfig({
       // Tests that change browser-wide state (storage quota) get their own browser, one file at a time.
       browserProject('browser-isolated', ['test/browser/isolated/**/*.test.ts'], { parallel: false }),
       // WebGPU on Chromium's software adapter; every host but localhost is unresolvable, so no model is ever fetched from the internet.
+      // End to end: plain Playwright against the built drop-in and PWA served on 127.0.0.1 (built once, in globalSetup).
+      {
+        extends: true,
+        test: { name: 'e2e', root: '.', include: ['test/e2e/**/*.test.ts'], environment: 'node', globalSetup: ['test/e2e/build.ts'], fileParallelism: false, testTimeout: 120_000, hookTimeout: 300_000 },
+      },
       browserProject('browser-webgpu', ['test/browser-webgpu/**/*.test.ts'], {
         parallel: false,
         args: ['--enable-unsafe-webgpu', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],

@@ -1,0 +1,111 @@
+// The one-tag integration on examples/plain-chat.html, as a person uses it:
+// the host page's chat works, and its requests carry the user's memories —
+// with WebGPU and without, and with memory impossible (no IndexedDB, no workers).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright';
+import { launch, WEBGPU_ARGS } from './browser';
+import { serve, type Served } from './serve';
+
+let server: Served;
+beforeAll(async () => {
+  server = await serve({ '/': '.' });
+});
+afterAll(() => server.close());
+
+interface Session {
+  page: Page;
+  /** Every body the page posted to /api/chat. */
+  requests: { messages: { role: string; content: string }[] }[];
+  warnings: string[];
+  errors: string[];
+}
+
+async function open(browser: Browser, init?: string): Promise<Session> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const session: Session = { page, requests: [], warnings: [], errors: [] };
+  if (init) await page.addInitScript(init);
+  page.on('console', (m) => m.type() === 'warning' && session.warnings.push(m.text()));
+  page.on('pageerror', (e) => session.errors.push(e.message));
+  await page.route('**/api/chat', async (route) => {
+    const body = JSON.parse(route.request().postData() ?? '{}');
+    session.requests.push(body);
+    await route.fulfill({ json: { reply: `reply ${session.requests.length}` } });
+  });
+  await page.goto(`${server.origin}/examples/plain-chat.html`);
+  return session;
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  const before = await page.locator('#log li.assistant').count();
+  await page.locator('#message').pressSequentially(text, { delay: 5 });
+  await page.locator('#message').press('Enter');
+  await page.locator('#log li.assistant').nth(before).waitFor();
+}
+
+for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webgpu', WEBGPU_ARGS]] as const) {
+  describe(`examples/plain-chat.html ${label}`, () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launch([...args]);
+    });
+    afterAll(() => browser.close());
+
+    it('keeps the host chat working and adds what the user said before to later requests', async () => {
+      const { page, requests, errors } = await open(browser);
+      expect(await page.evaluate(() => typeof window.Mneme?.attach)).toBe('function');
+      await page.waitForFunction(() => window.Mneme.attached !== undefined);
+      expect(await page.evaluate(() => window.Mneme.attached!.ready)).toBe(true);
+
+      await say(page, 'My sister Ana lives in Porto and works as an architect.');
+      await expect.poll(() => page.evaluate(() => window.Mneme.attached!.searchMemory('Ana').then((r) => r.map((m) => m.text)))).toContain(
+        'My sister Ana lives in Porto and works as an architect.',
+      );
+
+      // While typing, the scheduler predicts the memories the message will need.
+      const predicted = page.evaluate(() => new Promise<string[]>((resolve) => window.Mneme.attached!.on('prediction', (p) => p.length > 0 && resolve(p.map((m) => m.text)))));
+      await page.locator('#message').pressSequentially('Where does my sister Ana', { delay: 5 });
+      expect(await predicted).toContain('My sister Ana lives in Porto and works as an architect.');
+      await page.locator('#message').pressSequentially(' live?', { delay: 5 });
+      await page.locator('#message').press('Enter');
+      await page.locator('#log li.assistant').nth(1).waitFor();
+
+      expect(await page.locator('#log li').allTextContents()).toEqual([
+        'My sister Ana lives in Porto and works as an architect.',
+        'reply 1',
+        'Where does my sister Ana live?',
+        'reply 2',
+      ]);
+      const last = requests.at(-1)!.messages;
+      expect(last[0]!.role).toBe('system');
+      expect(last[0]!.content).toContain('<memory>My sister Ana lives in Porto and works as an architect.</memory>');
+      expect(last.at(-1)).toEqual({ role: 'user', content: 'Where does my sister Ana live?' });
+      expect(errors).toEqual([]);
+    });
+  });
+}
+
+describe('examples/plain-chat.html where memory cannot start', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(() => browser.close());
+
+  for (const [missing, init] of [
+    ['IndexedDB', 'delete window.indexedDB'],
+    ['Web Workers', 'delete window.Worker'],
+  ] as const) {
+    it(`without ${missing}: the host chat works, requests go out as the page made them, and Mneme says why`, async () => {
+      const { page, requests, warnings, errors } = await open(browser, init);
+      await page.waitForFunction(() => window.Mneme.attached !== undefined);
+      expect(await page.evaluate(() => window.Mneme.attached!.ready)).toBe(false);
+      await say(page, 'Remember that I like green tea.');
+      await say(page, 'What do I like?');
+      expect(await page.locator('#log li').allTextContents()).toEqual(['Remember that I like green tea.', 'reply 1', 'What do I like?', 'reply 2']);
+      expect(requests.at(-1)!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+      expect(warnings.join('\n')).toMatch(new RegExp(`Mneme: memory is off: .*${missing === 'IndexedDB' ? 'IndexedDB' : 'Web Workers'}`));
+      expect(errors).toEqual([]);
+    });
+  }
+});
