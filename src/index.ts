@@ -34,6 +34,8 @@ export type { CallStats, ChatTemplatePieces, Engine, EngineInfo, GenerateOptions
 export { layoutPrompt, type HistoryTurn, type PromptParts } from './engine/layout';
 export { Scheduler, type Observed, type SchedulerOptions, type SearchScheduledOptions } from './scheduler/scheduler';
 export { Predictor, type PredictorOptions, type SendReport } from './scheduler/predict';
+export { GuardedEngine, type CacheGuardOptions } from './scheduler/cache-guard';
+export { composeGovernance, medicalForDoctors, sensitiveStaysInDomain } from './memory/governance';
 export { CONVERSATION, RESEARCH, type MemorySignals, type ScheduledParts, type ScheduledResult, type SchedulingStrategy } from './scheduler/rank';
 export { defaultRules, DEFAULT_LIFECYCLE, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './scheduler/lifecycle';
 export { defaultBinding, MetricsEmitter, OPEN_GOVERNANCE, type ContextBinding, type Governance, type MetricEvent, type Metrics, type SessionContext } from './scheduler/plugins';

@@ -6,6 +6,7 @@ import { InvalidInputError, MnemeError, ModelError } from './errors';
 import type { Embedder, LoadProgress } from './embed/types';
 import { reembed, type ReembedProgress } from './embed/reembed';
 import { parseQueryScope, type MemoryFilter } from './memory/filter';
+import type { Governance } from './memory/governance';
 import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from './memory/types';
@@ -31,6 +32,8 @@ export interface MnemeOptions {
    * Default: true when there is an embedder.
    */
   semantic?: boolean;
+  /** Who may see which memory, beyond scope; enforced in every read and search (see src/memory/governance.ts). Default: scope rules only. */
+  governance?: Governance;
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
   snapshotDelayMs?: number;
 }
@@ -62,6 +65,7 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.name !== undefined && { name: options.name }),
     ...(options.now !== undefined && { now: options.now }),
     ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.governance !== undefined && { governance: options.governance }),
   });
   const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
   const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');
@@ -262,6 +266,7 @@ export class Mneme {
       k,
       scope,
       filter,
+      governance: this.store.governance,
       ...(vector && { vector }),
       ...(this.options.weights && { weights: this.options.weights }),
       ...(this.options.minDense !== undefined && { minDense: this.options.minDense }),

@@ -1,8 +1,8 @@
 // Filters that narrow which memories a list, count or search considers.
 // They apply before ranking, on top of the caller's scope.
 import { InvalidInputError } from '../errors';
-import { describe, isPlainObject, parseCallerScope } from './scope';
-import { isVisible } from './scope';
+import type { Governance } from './governance';
+import { describe, isPlainObject, isVisible, parseCallerScope } from './scope';
 import { parseTier, parseTime } from './validate';
 import type { CallerScope, MemoryRecord, Tier } from './types';
 
@@ -40,10 +40,10 @@ export function parseFilter(value: unknown): MemoryFilter {
   return filter;
 }
 
-/** One predicate for a scope plus a filter, built once per query. */
+/** One predicate for a scope plus a filter (and governance, when given), built once per query. */
 export type MemoryPredicate = (record: MemoryRecord) => boolean;
 
-export function compilePredicate(scope: CallerScope, filter: MemoryFilter): MemoryPredicate {
+export function compilePredicate(scope: CallerScope, filter: MemoryFilter, governance?: Governance): MemoryPredicate {
   const tags = filter.tags && new Set(filter.tags);
   const tiers = filter.tiers && new Set(filter.tiers);
   const { createdFrom, createdTo } = filter;
@@ -52,7 +52,8 @@ export function compilePredicate(scope: CallerScope, filter: MemoryFilter): Memo
     (tiers === undefined || tiers.has(r.tier)) &&
     (createdFrom === undefined || r.createdAt >= createdFrom) &&
     (createdTo === undefined || r.createdAt < createdTo) &&
-    (tags === undefined || r.tags.some((t) => tags.has(t)));
+    (tags === undefined || r.tags.some((t) => tags.has(t))) &&
+    (governance === undefined || governance.allow(r, scope));
 }
 
 /** Validates `{ scope, filter }` as every read takes it. */

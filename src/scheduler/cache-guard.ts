@@ -1,7 +1,8 @@
 // The engine's KV cache must not outlive what it was built from. A guarded
-// engine empties the cache when a memory whose text it holds is deleted, and
-// before the first prefill for another user or role, so nothing of the old
-// context is reused. Wrap the engine the predictor drives with it.
+// engine empties the cache when a memory whose text it holds is deleted or
+// updated (its tags may now deny it to the caller), and before the first
+// prefill for another user or role, so nothing of the old context is reused.
+// Wrap the engine the predictor drives with it.
 import { memoryElement } from '../engine/layout';
 import type { Engine, GenerateOptions, GenerateResult, PrewarmOptions, PrewarmResult, PromptTokens } from '../engine/types';
 import type { CallerScope, MemoryRecord } from '../memory/types';
@@ -25,7 +26,9 @@ export class GuardedEngine implements Engine {
     private readonly options: CacheGuardOptions,
   ) {
     this.unsubscribe = store.subscribe((change) => {
-      if (change.removedRecords.length > 0) this.queue(() => this.forget(change.removedRecords));
+      const updated = new Set(change.events.filter((e) => e.type === 'updated').map((e) => e.memoryId));
+      const stale = [...change.removedRecords, ...change.upserted.filter((r) => updated.has(r.id))];
+      if (stale.length > 0) this.queue(() => this.forget(stale));
     });
   }
 
@@ -55,7 +58,7 @@ export class GuardedEngine implements Engine {
     return this.engine.generate(prompt, options);
   }
 
-  /** Resolves once every deletion heard so far has been checked against the cache (and the cache emptied if it held one). */
+  /** Resolves once every deletion and update heard so far has been checked against the cache (and the cache emptied if it held one). */
   settled(): Promise<void> {
     return this.chain;
   }

@@ -40,14 +40,8 @@ export function defaultBinding(options: { hotThemeAt?: number; importantAt?: num
   };
 }
 
-/** Permissions and governance: applied before any memory reaches a result or a prompt. */
-export interface Governance {
-  allow(memory: MemoryRecord, scope: CallerScope): boolean;
-  /** The memory as this caller may see it (e.g. with parts of the text masked). */
-  redact(memory: MemoryRecord, scope: CallerScope): MemoryRecord;
-}
-
-export const OPEN_GOVERNANCE: Governance = { allow: () => true, redact: (m) => m };
+/** Permissions and governance: applied before any memory reaches a result or a prompt (and in the store's query path). */
+export { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 
 /** What the scheduler reports, as events a UI can chart. */
 export type MetricEvent =

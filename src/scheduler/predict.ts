@@ -52,6 +52,7 @@ export class Predictor {
   readonly history: HistoryTurn[] = [];
   private prewarmed: string[] = [];
   private pending: AbortController | undefined;
+  private context: string | undefined;
   private readonly budget: number;
   private readonly system: string;
 
@@ -90,6 +91,7 @@ export class Predictor {
    * `settled`, which resolves when that prewarm has finished or been superseded.
    */
   async draft(text: string): Promise<{ results: ScheduledResult[]; predicted: string[]; prewarmed: boolean; settled: Promise<void> }> {
+    this.enterContext();
     const results = tokenize(text).length > 0 ? await this.scheduler.search(text, { k: this.budget, draft: true }) : [];
     const predicted = results.map((r) => r.memory.id);
     if (this.prewarmed.length > 0 && jaccard(predicted, this.prewarmed) >= (this.options.refreshBelow ?? 0.8)) {
@@ -114,13 +116,15 @@ export class Predictor {
    * name is found), answer with it, and report how much the prewarm saved.
    */
   async send(text: string, k: number): Promise<SendReport> {
+    this.enterContext();
     const results = await this.scheduler.search(text, { k });
     const held = new Set(this.prewarmed);
     const hit = results.length === 0 ? 1 : results.filter((r) => held.has(r.memory.id)).length / results.length;
     // Prewarmed memories first, in their prewarmed order, then the final set's new ones.
     const byId = new Map(results.map((r) => [r.memory.id, r.memory]));
     const working = [
-      ...this.prewarmed.map((id) => byId.get(id) ?? this.scheduler.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined),
+      // A prewarmed memory the caller may no longer see (retagged, or another user or role since) stays out.
+      ...this.prewarmed.map((id) => byId.get(id) ?? this.scheduler.usable(id)).filter((m): m is MemoryRecord => m !== undefined),
       ...results.filter((r) => !held.has(r.memory.id)).map((r) => r.memory),
     ];
     const prompt = await this.prompt(working, text, true);
@@ -139,6 +143,17 @@ export class Predictor {
     };
     this.options.metrics?.record({ type: 'send', at: this.now(), prewarmHit: hit, prefillTokensAtSend: report.prefillTokensAtSend, prefillTokensCold: report.prefillTokensCold, ttftMs: report.ttftMs });
     return report;
+  }
+
+  /** Another user or role since the last prompt: nothing of the old context (prewarmed set, history) carries over. */
+  private enterContext(): void {
+    const key = JSON.stringify(this.scheduler.contextScope);
+    if (this.context !== undefined && key !== this.context) {
+      this.pending?.abort();
+      this.prewarmed = [];
+      this.history.length = 0;
+    }
+    this.context = key;
   }
 
   private now(): number {

@@ -5,6 +5,7 @@
 import { InvalidInputError, MnemeError } from '../errors';
 import type { Mneme } from '../mneme';
 import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filter';
+import { composeGovernance } from '../memory/governance';
 import { isVisible, parseCallerScope } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { StoreChange } from '../store/store';
@@ -12,7 +13,7 @@ import { extractSentences } from './extract';
 import { jaccard } from '../util/jaccard';
 import type { Extractor } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
-import { OPEN_GOVERNANCE, defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
+import { defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
 import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
 import { DEFAULT_SIGNALS, USE_REASONS, useOf, type SignalConfig, type UseKind } from './signals';
 import { SchedulerState } from './state';
@@ -85,7 +86,8 @@ export class Scheduler {
     this.rules = options.rules ?? defaultRules(this.lifecycle);
     this.strategy = options.strategy ?? CONVERSATION;
     this.binding = options.binding ?? defaultBinding({ hotThemeAt: this.lifecycle.promoteAt });
-    this.governance = options.governance ?? OPEN_GOVERNANCE;
+    // The store's governance always applies; the scheduler's own narrows it further.
+    this.governance = options.governance ? composeGovernance(mneme.store.governance, options.governance) : mneme.store.governance;
     this.countTokens = options.countTokens ?? ((t) => Math.ceil(t.length / 4) + 4);
     this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, ...options.themes });
     this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
@@ -107,6 +109,11 @@ export class Scheduler {
   /** Memories of this user (any role or agent of theirs) and shared ones. */
   private owns(m: MemoryRecord): boolean {
     return 'shared' in m.scope || m.scope.userId === this.scope.userId;
+  }
+
+  /** The scope reads run under now (the session's, through the context binding). */
+  get contextScope(): CallerScope {
+    return this.readScope();
   }
 
   private readScope(): CallerScope {
@@ -195,6 +202,13 @@ export class Scheduler {
   private visibleRecords(): MemoryRecord[] {
     const scope = this.readScope();
     return [...this.mneme.records()].filter((m) => isVisible(m.scope, scope) && this.governance.allow(m, scope));
+  }
+
+  /** A memory as this session may see it (redacted), or undefined when it is gone or not visible to the session. */
+  usable(id: string): MemoryRecord | undefined {
+    const scope = this.readScope();
+    const m = this.mneme.peek(id);
+    return m && isVisible(m.scope, scope) && this.governance.allow(m, scope) ? this.governance.redact(m, scope) : undefined;
   }
 
   /** The activated tier in its stable order, as this session may see it. */

@@ -2,6 +2,7 @@
 // and its terms. It loads once at open and then follows the store's committed
 // writes, so it never rebuilds.
 import { compilePredicate, type MemoryFilter } from '../memory/filter';
+import type { Governance } from '../memory/governance';
 import type { CallerScope, EmbeddingRef, MemoryRecord } from '../memory/types';
 import type { StoreChange, MemoryStore } from '../store/store';
 import type { VectorRow } from '../store/schema';
@@ -42,6 +43,8 @@ export interface IndexSearch {
   minDense?: number;
   /** The query is being typed: its last word may be partial and matches as a prefix. */
   prefix?: boolean;
+  /** Denied memories are never candidates; results come redacted. */
+  governance?: Governance;
 }
 
 /** The whole index in a form IndexedDB stores in a few large values; see MemoryStore.writeSnapshot. */
@@ -161,7 +164,8 @@ export class MemoryIndex {
     const { k, vector } = options;
     const n = options.candidates ?? Math.max(50, 4 * k);
     const weights = options.weights ?? { dense: 1, lexical: 1 };
-    const visible = compilePredicate(options.scope, options.filter);
+    const { governance, scope } = options;
+    const visible = compilePredicate(scope, options.filter, governance);
     const accept = (id: string) => visible(this.records.get(id)!);
 
     const lexicalHits = this.lexical.search(query, n, accept, { prefix: options.prefix ?? false });
@@ -182,6 +186,9 @@ export class MemoryIndex {
     return [...parts]
       .sort(([a, pa], [b, pb]) => pb.fused - pa.fused || (pa.lexicalRank ?? Infinity) - (pb.lexicalRank ?? Infinity) || (a < b ? -1 : 1))
       .slice(0, k)
-      .map(([id, p]) => ({ memory: this.records.get(id)!, score: p.fused, parts: p }));
+      .map(([id, p]) => {
+        const memory = this.records.get(id)!;
+        return { memory: governance ? governance.redact(memory, scope) : memory, score: p.fused, parts: p };
+      });
   }
 }

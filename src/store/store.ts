@@ -1,6 +1,7 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { InvalidInputError, NotFoundError } from '../errors';
+import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
 import { isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseTier, type Limits, type VectorInput } from '../memory/validate';
@@ -15,6 +16,8 @@ export interface StoreOptions {
   now?: () => number;
   limits?: Partial<Limits>;
   newId?: () => string;
+  /** Applied in every read (list, count, export): what it denies is never returned. Default: scope rules only. */
+  governance?: Governance;
 }
 
 /** What changed in one committed write; the search index and the scheduler follow these. */
@@ -62,6 +65,7 @@ export async function openMemoryStore(options: StoreOptions = {}): Promise<Memor
 
 export class MemoryStore {
   readonly limits: Limits;
+  readonly governance: Governance;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners = new Set<(change: StoreChange) => void>();
@@ -74,6 +78,7 @@ export class MemoryStore {
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.governance = options.governance ?? OPEN_GOVERNANCE;
   }
 
   /** Calls `listener` after every committed write. Returns a function that stops it. */
@@ -314,14 +319,17 @@ export class MemoryStore {
   }
 
   private async visible(scope: CallerScope, filter: MemoryFilter): Promise<MemoryRecord[]> {
-    const keep = compilePredicate(scope, filter);
+    const keep = compilePredicate(scope, filter, this.governance);
     const rows = await guard('listing memories', async () => {
       const tx = this.db.transaction('memories', 'readonly');
       const index = tx.store.index('by-owner');
       const [own, shared] = await Promise.all([index.getAll(`u:${scope.userId}`), index.getAll(SHARED_OWNER), tx.done]);
       return [...own, ...shared];
     });
-    return rows.map(fromRow).filter(keep);
+    return rows
+      .map(fromRow)
+      .filter(keep)
+      .map((r) => this.governance.redact(r, scope));
   }
 
   /** Every memory and vector, for building the in-memory search index at open. */
