@@ -23,10 +23,39 @@ const setStorageQuota: BrowserCommand<[origin: string, quotaBytes?: number]> = a
   }
 };
 
-export const browserCommands = { setStorageQuota };
+/** Extra pages (tabs) a test opened, by id, for multi-tab and crash tests. */
+const pages = new Map<string, Page>();
+
+/** Opens `path` (on the test server) in a new tab of the same browser context; returns its id. */
+const openPage: BrowserCommand<[path: string]> = async (context, path) => {
+  const page = (context as unknown as { page: Page }).page;
+  const tab = await page.context().newPage();
+  await tab.goto(new URL(path, page.url()).href);
+  const id = crypto.randomUUID();
+  pages.set(id, tab);
+  return id;
+};
+
+/** Ends a tab: 'close' as a user closing it (no unload handlers), 'crash' as its renderer dying. */
+const closePage: BrowserCommand<[id: string, how?: 'close' | 'crash']> = async (_context, id, how = 'close') => {
+  const tab = pages.get(id);
+  if (!tab) throw new Error(`no page ${id}`);
+  pages.delete(id);
+  if (how === 'crash') {
+    const session = await tab.context().newCDPSession(tab);
+    const crashed = new Promise((done) => tab.once('crash', done));
+    void session.send('Page.crash').catch(() => undefined); // the renderer dies before it answers
+    await crashed;
+  }
+  await tab.close({ runBeforeUnload: false });
+};
+
+export const browserCommands = { setStorageQuota, openPage, closePage };
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
     setStorageQuota: (origin: string, quotaBytes?: number) => Promise<void>;
+    openPage: (path: string) => Promise<string>;
+    closePage: (id: string, how?: 'close' | 'crash') => Promise<void>;
   }
 }
