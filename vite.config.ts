@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import { playwright } from '@vitest/browser-playwright';
+import { VitePWA } from 'vite-plugin-pwa';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_ARGS } from './scripts/chromium.mjs';
 import { browserCommands } from './test/commands';
@@ -29,9 +30,44 @@ function browserProject(name: string, include: string[], extra: { exclude?: stri
   };
 }
 
-// The demo is the dev server's root; tests and benchmarks run from the repo root.
+// The PWA: a manifest, and a service worker precaching the app shell. Model
+// files are cached by the engines' own caches; the runtime's WebAssembly and
+// the lazily loaded WebLLM worker are cached the first time they are used.
+const pwa = VitePWA({
+  registerType: 'autoUpdate',
+  injectRegister: false,
+  manifest: {
+    name: 'Mneme: chat with memory that stays on this device',
+    short_name: 'Mneme',
+    description: 'A chat whose memory lives in your browser, and works offline.',
+    start_url: '.',
+    display: 'standalone',
+    background_color: '#f6f5f2',
+    theme_color: '#3d5afe',
+    icons: [
+      { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
+    ],
+  },
+  workbox: {
+    globPatterns: ['**/*.{js,css,html,svg,png}'],
+    globIgnores: ['**/webllm.worker-*'],
+    maximumFileSizeToCacheInBytes: 2 * 1024 * 1024,
+    navigateFallback: 'index.html',
+    clientsClaim: true,
+    skipWaiting: true,
+    runtimeCaching: [{ urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.includes('/assets/'), handler: 'CacheFirst', options: { cacheName: 'mneme-app-runtime' } }],
+  },
+});
+
+// The demo is the dev server's root (npm run dev) and the PWA build (npm start builds and serves dist/app);
+// tests and benchmarks run from the repo root.
 export default defineConfig({
   root: 'demo',
+  plugins: [pwa],
+  build: { outDir: '../dist/app', emptyOutDir: true, target: 'es2022' },
+  preview: { port: 5173, host: '127.0.0.1' },
   server: { fs: { allow: ['..'] } },
   worker: { format: 'es' },
   optimizeDeps: { include: ['idb', 'comlink', '@mlc-ai/web-llm'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },

@@ -1,167 +1,133 @@
-// The demo page: add, list, edit, delete, search, export and import memories.
-// Everything stays in this browser; the optional model downloads once and is cached.
-import { createMneme, createWorkerEmbedder, MnemeError, type Mneme, type MemoryRecord, type SearchResult } from '../src';
+// The demo app: a chat with memory that lives on this device. The scheduler,
+// the store and the engine run in workers; this page shows the conversation,
+// what is prewarmed while typing, the memory inspector and the settings.
+// Memory, search and the inspector work before any model is downloaded.
+import { chooseEngineHere, createSchedulerWorker, type LoadProgress, type SchedulerClient } from '../src';
+import { chatPane } from './chat';
+import { h, size } from './dom';
+import { inspector } from './inspector';
+import { DEFAULT_SETTINGS, describeModel, engineConfig, loadSettings, PRESETS, presetOf, saveSettings, settingsDialog } from './settings';
 
 export interface DemoOptions {
   /** IndexedDB name. Default 'mneme-demo'. */
   dbName?: string;
-  /** Whether semantic search may be offered (it downloads a model). Default true. */
-  offerModel?: boolean;
 }
 
-const MODEL = { id: 'Xenova/all-MiniLM-L6-v2', size: '23 MB' };
-const MODEL_KEY = 'mneme-demo:model-enabled';
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { dataset?: Record<string, string> } = {}, ...children: (Node | string)[]) {
-  const el = document.createElement(tag);
-  const { dataset, ...rest } = props;
-  Object.assign(el, rest);
-  if (dataset) Object.assign(el.dataset, dataset);
-  el.append(...children);
-  return el;
-}
-
-export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): Promise<{ mneme: () => Mneme; close: () => Promise<void> }> {
+export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): Promise<void> {
   const dbName = options.dbName ?? 'mneme-demo';
-  let user = 'me';
-  let mneme: Mneme;
+  let settings = loadSettings();
+  if (!settings.modelChosen && settings.model === DEFAULT_SETTINGS.model && settings.engine === 'auto') {
+    const choice = await chooseEngineHere().catch(() => undefined);
+    if (choice?.engine === 'webllm') settings = { ...settings, model: PRESETS.find((p) => p.engine === 'webllm')!.id };
+  }
+  let client: SchedulerClient | undefined;
 
   const status = h('span', { className: 'status', role: 'status' });
-  const bar = h('progress', { className: 'bar', max: 1, value: 0, hidden: true });
-  const modelButton = h('button', { type: 'button', className: 'secondary', textContent: `Enable semantic search (downloads ${MODEL.size} once)` });
-  modelButton.hidden = options.offerModel === false;
-  const userInput = h('input', { value: user, ariaLabel: 'User', className: 'user' });
-
-  const text = h('textarea', { placeholder: 'Something worth remembering…', rows: 2, ariaLabel: 'Memory text', name: 'text' });
-  const tags = h('input', { placeholder: 'tags, comma separated', ariaLabel: 'Tags', name: 'tags' });
-  const addForm = h('form', { className: 'add' }, text, h('div', { className: 'row' }, tags, h('button', { type: 'submit', textContent: 'Remember' })));
+  const offline = h('span', { className: 'badge offline', textContent: 'offline', hidden: navigator.onLine });
+  const gear = h('button', { type: 'button', className: 'icon', ariaLabel: 'Settings', title: 'Settings', textContent: '⚙' });
   const error = h('p', { className: 'error', role: 'alert' });
-
-  const query = h('input', { type: 'search', placeholder: 'Search memories…', ariaLabel: 'Search' });
-  const list = h('ul', { className: 'memories', ariaLabel: 'Memories' });
-  const heading = h('h2', { textContent: 'All memories' });
-  const exportButton = h('button', { type: 'button', className: 'secondary', textContent: 'Export' });
-  const importInput = h('input', { type: 'file', accept: 'application/json', hidden: true });
-  const importButton = h('button', { type: 'button', className: 'secondary', textContent: 'Import' });
-
+  const card = h('section', { className: 'model-card', ariaLabel: 'Model' });
+  const chat = chatPane();
+  const showError = (e: unknown) => (error.textContent = e instanceof Error ? e.message : String(e));
+  const memories = inspector(showError, () => void updateStatus());
+  chat.onSent = () => void memories.refresh().then(updateStatus);
+  const tabs = h('nav', { className: 'tabs' },
+    h('button', { type: 'button', textContent: 'Chat', className: 'on', onclick: () => show('chat') }),
+    h('button', { type: 'button', textContent: 'Memories', onclick: () => show('inspector') }));
+  const main = h('main', { dataset: { view: 'chat' } }, h('div', { className: 'left' }, card, chat.element), memories.element);
   root.replaceChildren(
-    h('header', {},
-      h('h1', {}, 'Mneme', h('small', { textContent: ' memory that stays on this device' })),
-      h('div', { className: 'row' }, h('label', {}, 'User ', userInput), status, bar, modelButton),
-    ),
-    h('main', {}, addForm, error, query, h('div', { className: 'row between' }, heading, h('div', { className: 'row' }, exportButton, importButton, importInput)), list),
-  );
+    h('header', {}, h('h1', {}, 'Mneme', h('small', { textContent: 'memory that stays on this device' })), h('div', { className: 'row' }, status, offline, gear)),
+    error, tabs, main);
+  function show(view: 'chat' | 'inspector') {
+    main.dataset.view = view;
+    for (const b of tabs.querySelectorAll('button')) b.classList.toggle('on', b.textContent === (view === 'chat' ? 'Chat' : 'Memories'));
+    if (view === 'inspector') void memories.refresh();
+  }
+  addEventListener('online', () => (offline.hidden = true));
+  addEventListener('offline', () => (offline.hidden = false));
 
-  const scope = () => ({ userId: user });
-  const show = (e: unknown) => {
-    error.textContent = e instanceof MnemeError ? e.message : String(e);
-  };
-  const setStatus = () => {
-    const model = { none: 'lexical search', loading: 'loading model…', ready: 'semantic + lexical search', failed: 'model failed: lexical search' }[mneme.modelStatus];
-    status.textContent = `${mneme.size} memories · ${model}`;
-  };
-
-  function item(m: MemoryRecord, hit?: SearchResult): HTMLLIElement {
-    const body = h('p', { className: 'text', textContent: m.text });
-    const meta = h('p', { className: 'meta' }, h('span', { className: `tier ${m.tier}`, textContent: m.tier }), ...m.tags.map((t) => h('span', { className: 'tag', textContent: t })));
-    if (hit) {
-      const p = hit.parts;
-      const why = [p.lexical !== undefined && `words #${p.lexicalRank}`, p.dense !== undefined && `meaning #${p.denseRank} (${p.dense.toFixed(2)})`].filter(Boolean).join(' · ');
-      meta.append(h('span', { className: 'score', textContent: `score ${hit.score.toFixed(2)} — ${why}` }));
-    }
-    const edit = h('button', { type: 'button', className: 'link', textContent: 'Edit' });
-    const remove = h('button', { type: 'button', className: 'link danger', textContent: 'Delete' });
-    const li = h('li', { dataset: { id: m.id } }, body, meta, h('div', { className: 'actions' }, edit, remove));
-    edit.onclick = () => {
-      const box = h('textarea', { value: m.text, rows: 2, ariaLabel: 'Edit memory' });
-      const save = h('button', { type: 'button', textContent: 'Save' });
-      body.replaceWith(box);
-      edit.replaceWith(save);
-      box.focus();
-      save.onclick = () => void mneme.update(m.id, { text: box.value }).then(refresh, show);
-    };
-    remove.onclick = () => void mneme.remove(m.id).then(refresh, show);
-    return li;
+  let engineLabel = 'no model yet: memory and search only';
+  async function updateStatus() {
+    const rows = client ? await client.call('inspect', []).catch(() => []) : [];
+    status.textContent = `${settings.user}${settings.role ? ` (${settings.role})` : ''} · ${rows.length} memories · ${engineLabel}`;
   }
 
-  let searchSeq = 0;
-  async function refresh(): Promise<void> {
-    error.textContent = '';
-    setStatus();
-    const q = query.value.trim();
-    const seq = ++searchSeq;
-    if (q === '') {
-      const all = await mneme.list({ scope: scope() });
-      if (seq !== searchSeq) return;
-      heading.textContent = `All memories (${all.length})`;
-      list.replaceChildren(...(all.length > 0 ? all.map((m) => item(m)) : [h('li', { className: 'empty', textContent: 'Nothing remembered yet. Add something above; it never leaves this device.' })]));
-    } else {
-      const hits = await mneme.searchMemory(q, { scope: scope(), k: 20 });
-      if (seq !== searchSeq) return;
-      heading.textContent = `Results for “${q}” (${hits.length})`;
-      list.replaceChildren(...hits.map((r) => item(r.memory, r)));
-    }
+  function firstRunCard() {
+    const preset = presetOf(settings.model);
+    card.replaceChildren(
+      h('h2', { textContent: 'No model on this device yet' }),
+      h('p', { textContent: `Chat, memory and search work now. For answers, Mneme can download ${describeModel(settings)}, once; it is cached for offline use.` }),
+      h('div', { className: 'row' },
+        h('button', { type: 'button', className: 'download', textContent: preset ? `Download (${size(preset.bytes)})` : 'Download', onclick: () => void chooseModel() }),
+        h('button', { type: 'button', className: 'secondary', textContent: 'Choose another', onclick: () => openSettings() }),
+        h('button', { type: 'button', className: 'link', textContent: 'Not now', onclick: () => (card.hidden = true) })));
+    card.hidden = false;
   }
 
-  async function open(withModel: boolean): Promise<void> {
-    await mneme?.close();
-    const embedder = withModel ? createWorkerEmbedder({ model: MODEL.id }) : undefined;
-    mneme = await createMneme({ name: dbName, ...(embedder && { embedder }) });
-    modelButton.hidden = withModel || options.offerModel === false;
-    mneme.on('model-progress', (p) => {
-      bar.hidden = p.fraction >= 1;
+  async function chooseModel() {
+    settings = { ...settings, modelChosen: true };
+    saveSettings(settings);
+    await loadModel();
+  }
+
+  async function loadModel() {
+    if (!client) return;
+    const bar = h('progress', { max: 1, value: 0, ariaLabel: 'Model download' });
+    const detail = h('span', { className: 'detail', textContent: 'starting…' });
+    card.replaceChildren(h('h2', { textContent: `Loading ${settings.model}` }), bar, detail);
+    card.hidden = false;
+    engineLabel = 'loading the model…';
+    void updateStatus();
+    const onProgress = (p: LoadProgress) => {
       bar.value = p.fraction;
-    });
-    mneme.on('model-ready', () => void refresh());
-    mneme.on('model-error', (e) => {
-      bar.hidden = true;
-      show(e);
-      setStatus();
-    });
-    await refresh();
+      detail.textContent = p.status === 'downloading' ? `${p.file ?? ''} ${size(p.loaded)} of ${size(p.total)}` : p.status === 'initializing' ? 'starting the model…' : 'ready';
+    };
+    try {
+      const loaded = await client.call('loadEngine', [engineConfig(settings), onProgress], { timeoutMs: 1_800_000 });
+      engineLabel = `${loaded.model} on ${loaded.engine === 'webllm' ? 'the GPU' : 'the CPU'}`;
+      card.hidden = true;
+      chat.setClient(client, true);
+    } catch (e) {
+      engineLabel = 'model failed: memory and search only';
+      card.replaceChildren(
+        h('h2', { textContent: 'The model could not load' }),
+        h('p', { className: 'error', textContent: e instanceof Error ? e.message : String(e) }),
+        h('p', { textContent: 'Memory, search and the inspector keep working.' }),
+        h('div', { className: 'row' }, h('button', { type: 'button', textContent: 'Try again', onclick: () => void loadModel() }), h('button', { type: 'button', className: 'secondary', textContent: 'Settings', onclick: () => openSettings() })));
+    }
+    void updateStatus();
   }
 
-  addForm.onsubmit = (e) => {
-    e.preventDefault();
-    const tagList = tags.value.split(',').map((t) => t.trim()).filter(Boolean);
-    mneme.add({ text: text.value, scope: scope(), tags: tagList, source: 'manual' }).then(() => {
-      text.value = '';
-      tags.value = '';
-      return refresh();
-    }, show);
-  };
-  let debounce: ReturnType<typeof setTimeout> | undefined;
-  query.oninput = () => {
-    clearTimeout(debounce);
-    debounce = setTimeout(() => void refresh().catch(show), 80);
-  };
-  userInput.onchange = () => {
-    user = userInput.value.trim() || 'me';
-    void refresh().catch(show);
-  };
-  modelButton.onclick = () => {
-    localStorage.setItem(MODEL_KEY, '1');
-    void open(true);
-  };
-  exportButton.onclick = async () => {
-    const doc = await mneme.exportMemories({ scope: scope() });
-    const a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: 'application/json' })), download: `mneme-${user}.json` });
-    a.click();
-    URL.revokeObjectURL(a.href);
-  };
-  importButton.onclick = () => importInput.click();
-  importInput.onchange = async () => {
-    const file = importInput.files?.[0];
-    if (!file) return;
-    try {
-      const report = await mneme.importMemories(JSON.parse(await file.text()));
-      await refresh();
-      error.textContent = `Imported ${report.imported}, skipped ${report.skipped}, rejected ${report.rejected.length}.`;
-    } catch (e) {
-      show(e);
+  async function open() {
+    if (client) {
+      await client.call('close', []).catch(() => undefined);
+      client.terminate();
     }
-  };
+    client = createSchedulerWorker();
+    const scope = { userId: settings.user, ...(settings.role && { role: settings.role }) };
+    await client.call('open', [{ scope, dbName }]);
+    await client.call('startSession', [settings.role ? { role: settings.role } : {}]);
+    await client.call('tick', []);
+    chat.setClient(client, false);
+    memories.setClient(client);
+    engineLabel = 'no model yet: memory and search only';
+    await Promise.all([memories.refresh(), updateStatus()]);
+    if (settings.modelChosen) await loadModel();
+    else firstRunCard();
+  }
 
-  await open(options.offerModel !== false && localStorage.getItem(MODEL_KEY) === '1');
-  return { mneme: () => mneme, close: () => mneme.close() };
+  function openSettings() {
+    const dialog = settingsDialog(settings, (next) => {
+      settings = next;
+      saveSettings(settings);
+      void open().catch(showError);
+    });
+    root.append(dialog);
+    dialog.addEventListener('close', () => dialog.remove());
+    dialog.showModal();
+  }
+  gear.onclick = openSettings;
+
+  await open().catch(showError);
+  chat.focus();
 }

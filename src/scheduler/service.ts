@@ -4,6 +4,7 @@
 // a newer one replaces within the debounce resolves as superseded.
 import { InvalidInputError, MnemeError, ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
+import { createEngine, type EngineConfig } from '../engine/create';
 import { createTransformersEngine, type TransformersEngineConfig } from '../engine/transformers';
 import type { Engine } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
@@ -66,7 +67,7 @@ export interface SchedulerService {
   search(query: string, k: number): Promise<MemoryView[]>;
   tick(): Promise<Transition[]>;
   /** Loads the engine that prewarms and answers (after `open` without one); a failure leaves memory working. */
-  loadEngine(config: TransformersEngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<{ model: string }>;
+  loadEngine(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<{ model: string; engine: string; reason: string }>;
   /** Every memory of the user (or those matching `query`), hottest first. */
   inspect(query?: string): Promise<MemoryRow[]>;
   edit(id: string, text: string): Promise<void>;
@@ -96,9 +97,8 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     });
 
   /** Loads an engine for the open scheduler; the old one (if any) is disposed. */
-  const load = async (config: TransformersEngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<string> => {
+  const load = async (engine: Engine, onProgress?: (progress: LoadProgress) => void): Promise<string> => {
     const target = live();
-    const engine = createTransformersEngine(config);
     try {
       const info = await engine.load(onProgress ? { onProgress } : {});
       await target.engine?.dispose();
@@ -107,7 +107,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       return info.model;
     } catch (error) {
       await engine.dispose().catch(() => undefined);
-      throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `The engine could not load ${config.model ?? 'its model'}: ${String(error)}`);
+      throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `The engine could not load its model: ${String(error)}`);
     }
   };
 
@@ -117,16 +117,18 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
       opened = { mneme, scheduler, predictor: undefined, engine: undefined, debounceMs: config.debounceMs ?? 120 };
-      if (config.engine) await load(config.engine);
+      if (config.engine) await load(createTransformersEngine(config.engine));
       return { memories: mneme.size, engine: opened.engine?.info?.model ?? 'none' };
     },
     async loadEngine(_c, config, onProgress) {
-      return { model: await load(config, onProgress) };
+      const { engine, choice } = await createEngine(config);
+      return { model: await load(engine, onProgress), engine: choice.engine, reason: choice.reason };
     },
     async inspect(_c, query) {
       const { scheduler, mneme } = live();
       const now = Date.now();
-      const records = query?.trim() ? (await scheduler.search(query, { k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
+      // A search here finds what matches (hybrid search), not what the scheduler would add by heat.
+      const records = query?.trim() ? (await mneme.searchMemory(query, { scope: scheduler.scope, k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
       const rows = records.map((m) => row(scheduler, m, now));
       return query?.trim() ? rows : rows.sort((a, b) => b.heat - a.heat || b.updatedAt - a.updatedAt);
     },

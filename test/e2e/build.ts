@@ -4,6 +4,6 @@ import { build } from 'vite';
 import { buildAll } from '../../scripts/build.mjs';
 
 export default async function setup(): Promise<void> {
-  await buildAll();
+  await buildAll({ types: false });
   await build({ configFile: 'vite.config.ts', logLevel: 'warn' });
 }

@@ -1,0 +1,149 @@
+// The PWA demo, built and served on 127.0.0.1, used as a person would: chat
+// that makes memories, a prediction while typing, the inspector, a model
+// downloaded by choice (the stand-in, served locally), reloads, offline use,
+// and a log of every request the session made.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { launch } from './browser';
+import { serve, type Served } from './serve';
+
+const SCREENSHOTS = process.env.SCREENSHOTS === '1'; // `npm run screenshots` refreshes docs/*.png
+let server: Served;
+let browser: Browser;
+beforeAll(async () => {
+  server = await serve({ '/': 'dist/app', '/models/': 'test/fixtures/generated/models' });
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser.close();
+  await server.close();
+});
+
+async function start(viewport = { width: 1200, height: 760 }): Promise<{ context: BrowserContext; page: Page; requests: string[]; errors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.origin);
+  await page.locator('.status').filter({ hasText: 'memories' }).waitFor();
+  return { context, page, requests, errors };
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  const answers = page.locator('.msg.assistant');
+  const before = await answers.count();
+  await page.locator('textarea[name=message]').fill(text);
+  await page.locator('textarea[name=message]').press('Enter');
+  await expect.poll(() => answers.count()).toBe(before + 1);
+  await expect.poll(() => answers.last().locator('.typing').count(), { timeout: 60_000 }).toBe(0);
+}
+
+const memoryTexts = (page: Page) => page.locator('.memories li:not(.empty) .text').allTextContents();
+const shot = async (page: Page, name: string) => {
+  if (!SCREENSHOTS) return;
+  mkdirSync('docs', { recursive: true });
+  await page.screenshot({ path: `docs/${name}.png` });
+};
+
+describe('the PWA demo', () => {
+  it('a session: memories through chat, the inspector, a model by choice, prewarm and TTFT, a reload; no request leaves 127.0.0.1', async () => {
+    const { context, page, requests, errors } = await start();
+    // First run: no model; the card says what would be downloaded and how big.
+    await expect.poll(() => page.locator('.model-card').textContent()).toMatch(/No model on this device yet.*SmolLM 360M Instruct.*about 390 MB/);
+
+    // Memory works before any model.
+    await say(page, 'My sister Ana lives in Porto and works as an architect.');
+    await say(page, 'I am allergic to peanuts.');
+    for (const line of ['The renovation of the bathroom starts in May.', 'The renovation budget is 12000 euros.', 'For the renovation, the plumber comes on Monday.', 'The renovation needs new tiles too.']) await say(page, line);
+    await expect.poll(() => memoryTexts(page)).toContain('My sister Ana lives in Porto and works as an architect.');
+    expect(await memoryTexts(page)).toContain('I am allergic to peanuts.');
+    // The inspector shows tier changes: the hot renovation theme is promoted to the activated tier.
+    await say(page, 'How is the renovation going?');
+    await expect.poll(() => page.locator('.memories li[data-tier=activated]').count()).toBeGreaterThan(0);
+    expect(await page.locator('.memories li[data-tier=activated] .text').first().textContent()).toMatch(/renovation/);
+    expect(await page.locator('.counts').textContent()).toMatch(/[1-9]\d* activated/);
+    expect(await page.locator('.memories li[data-tier=activated] .theme').first().textContent()).toMatch(/renovation/);
+
+    // Typing shows the prediction.
+    await page.locator('textarea[name=message]').pressSequentially('Where does my sister', { delay: 20 });
+    await expect.poll(() => page.locator('.live .chip').allTextContents()).toContain('My sister Ana lives in Porto and works as an architect.');
+    await shot(page, 'demo-chat');
+    await page.locator('textarea[name=message]').fill('');
+
+    // Inspector: search, edit, delete, export.
+    await page.getByLabel('Search memories').fill('peanuts');
+    await expect.poll(() => memoryTexts(page)).toEqual(['I am allergic to peanuts.']);
+    await page.locator('.memories li').first().getByText('Edit').click();
+    await page.getByLabel('Edit memory').fill('I am allergic to peanuts and cashews.');
+    await page.locator('.memories li').first().getByText('Save').click();
+    await expect.poll(() => memoryTexts(page)).toEqual(['I am allergic to peanuts and cashews.']);
+    await page.getByLabel('Search memories').fill('');
+    await expect.poll(() => memoryTexts(page)).toContain('The renovation needs new tiles too.');
+    await page.locator('.memories li', { hasText: 'The renovation needs new tiles too.' }).getByText('Delete').click();
+    await expect.poll(() => memoryTexts(page)).not.toContain('The renovation needs new tiles too.');
+    const download = page.waitForEvent('download');
+    await page.getByText('Export').click();
+    const exported = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as { memories: { text: string }[] };
+    expect(exported.memories.map((m) => m.text).sort()).toEqual((await memoryTexts(page)).sort());
+
+    // Settings: the stand-in model from this server; then the person chooses to download it.
+    await page.getByLabel('Settings').click();
+    const dialog = page.locator('dialog.settings');
+    await dialog.locator('input[name=model]').fill('mneme/standin-smollm-tiny');
+    await dialog.locator('input[name=modelBaseUrl]').fill(`${server.origin}/models`);
+    await dialog.locator('select[name=dtype]').selectOption('fp32');
+    await dialog.getByText('Save').click();
+    await expect.poll(() => page.locator('.model-card').textContent()).toMatch(/mneme\/standin-smollm-tiny from http:\/\/127\.0\.0\.1/);
+    await page.locator('.model-card .download').click();
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+
+    // With the model: typing prewarms its cache; the answer reports its time to first token.
+    await page.locator('textarea[name=message]').pressSequentially('Where does my sister Ana', { delay: 20 });
+    await expect.poll(() => page.locator('.live .label').textContent()).toMatch(/Prewarmed in the model's cache/);
+    await page.locator('textarea[name=message]').pressSequentially(' live?', { delay: 20 });
+    await page.locator('textarea[name=message]').press('Enter');
+    await expect.poll(() => page.locator('.msg.assistant .ttft').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.locator('.msg.assistant .ttft').textContent()).toMatch(/^TTFT \d+ ms · \d+ of \d+ prompt tokens prefilled at send/);
+    expect(await page.locator('.msg.assistant').last().locator('.used .chip').allTextContents()).toContain('My sister Ana lives in Porto and works as an architect.');
+    await shot(page, 'demo-answer');
+
+    // A reload keeps everything: memories, edits, the chosen model (from the engine's cache).
+    const before = (await memoryTexts(page)).sort();
+    await page.reload();
+    await expect.poll(() => memoryTexts(page).then((t) => t.sort())).toEqual(before);
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+
+    // Privacy: every request of the whole session (page, workers, service worker) stayed on this machine.
+    const hosts = new Set(requests.map((u) => (u.startsWith('http') ? new URL(u).host : u.split(':')[0])));
+    expect([...hosts].filter((h) => h !== new URL(server.origin).host && h !== 'data' && h !== 'blob')).toEqual([]);
+    expect(requests.length).toBeGreaterThan(10);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('works offline after the first load: a reload serves the app and the memories, and chat keeps remembering', async () => {
+    const { context, page, errors } = await start({ width: 390, height: 800 });
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await say(page, 'My bike is the blue one in the shed.');
+    await shot(page, 'demo-phone');
+
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('.tabs').getByText('Memories').click();
+    await expect.poll(() => memoryTexts(page)).toEqual(['My bike is the blue one in the shed.']);
+    expect(await page.locator('.badge.offline').isVisible()).toBe(true);
+    await shot(page, 'demo-inspector');
+
+    await page.locator('.tabs').getByText('Chat').click();
+    await say(page, 'My passport expires in March 2027.');
+    await page.reload();
+    await page.locator('.tabs').getByText('Memories').click();
+    await expect.poll(() => memoryTexts(page).then((t) => t.sort())).toEqual(['My bike is the blue one in the shed.', 'My passport expires in March 2027.']);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
