@@ -152,6 +152,7 @@ export interface VectorInput {
 
 export function checkVectors(count: number, input: VectorInput | undefined): void {
   if (input === undefined) return;
+  if (!isPlainObject(input)) throw new InvalidInputError('invalid-input', `Vectors are given as { vectors, embedding } (got ${describe(input)}).`);
   const { vectors, embedding } = input;
   if (!Array.isArray(vectors) || vectors.length !== count) {
     throw new InvalidInputError('invalid-input', `Pass one vector per memory: got ${Array.isArray(vectors) ? vectors.length : 'no array of'} vectors for ${count} memories.`);
@@ -164,4 +165,11 @@ export function checkVectors(count: number, input: VectorInput | undefined): voi
       throw new InvalidInputError('invalid-input', `Each vector is a Float32Array of ${embedding.dim} finite numbers, as embedding.dim says.`);
     }
   }
+}
+
+/** An options argument: undefined (all defaults) or a plain object; anything else is a typed error naming `what`. */
+export function parseOptions<T extends object>(value: T | undefined, what: string): Partial<T> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new InvalidInputError('invalid-input', `${what} takes an options object or nothing (got ${describe(value)}).`);
+  return value;
 }

@@ -6,7 +6,8 @@ import { InvalidInputError, MnemeError } from '../errors';
 import type { Mneme } from '../mneme';
 import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filter';
 import { composeGovernance } from '../memory/governance';
-import { isVisible, parseCallerScope } from '../memory/scope';
+import { parseOptions } from '../memory/validate';
+import { describe, isVisible, parseCallerScope } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { StoreChange } from '../store/store';
 import { extractSentences } from './extract';
@@ -138,7 +139,8 @@ export class Scheduler {
   }
 
   /** Opens a session: runs the lifecycle, then preloads the user's common background into the activated tier. */
-  async startSession(options: { sessionId?: string; role?: string; agentId?: string } = {}): Promise<Transition[]> {
+  async startSession(sessionOptions?: { sessionId?: string; role?: string; agentId?: string }): Promise<Transition[]> {
+    const options = parseOptions(sessionOptions, 'startSession');
     const now = this.clock();
     const scope: CallerScope = { ...this.scope, ...(options.role !== undefined && { role: options.role }), ...(options.agentId !== undefined && { agentId: options.agentId }) };
     this.current = { scope: parseCallerScope(scope), sessionId: options.sessionId ?? `s${now}`, startedAt: now };
@@ -263,11 +265,13 @@ export class Scheduler {
 
   /** Records explicit uses (opened, pinned, quoted) of memories. */
   async access(ids: readonly string[], kind: Exclude<UseKind, 'retrieval'> = 'access'): Promise<void> {
+    if (kind !== 'access' && kind !== 'mention') throw new InvalidInputError('invalid-input', `access kind is 'access' or 'mention' (got ${describe(kind)}).`);
     await this.mneme.store.recordAccess(ids, USE_REASONS[kind]);
   }
 
   /** Records that memories went into a prompt. */
   async retrieved(ids: readonly string[]): Promise<void> {
+    if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'retrieved takes an array of memory ids.');
     if (ids.length > 0) await this.mneme.store.recordAccess(ids, USE_REASONS.retrieval);
   }
 
@@ -276,14 +280,16 @@ export class Scheduler {
    * name is found) plus the activated tier and hot themes (the hot path, where archived memories
    * never enter), each scored by match confidence against heat, themes, importance and timeliness.
    */
-  async search(query: string, options: SearchScheduledOptions = {}): Promise<ScheduledResult[]> {
+  async search(query: string, searchOptions?: SearchScheduledOptions): Promise<ScheduledResult[]> {
+    const options = parseOptions(searchOptions, 'search');
     const now = this.clock();
     const scope = this.readScope();
     const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new InvalidInputError('invalid-input', `k is a whole number ≥ 1 (got ${describe(k)}).`);
     const filter = parseFilter(options.filter);
     const keep = compilePredicate(scope, filter);
     const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope);
-    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.max(50, 4 * k), filter, prefix: options.draft ?? false })).filter((h) => allowed(h.memory));
+    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.min(1000, Math.max(50, 4 * k)), filter, prefix: options.draft === true })).filter((h) => allowed(h.memory));
     const semantic = this.mneme.semantic;
     const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
     const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));

@@ -3,7 +3,7 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
-import { isWithin, parseMemoryScope } from '../memory/scope';
+import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseTier, type Limits, type VectorInput } from '../memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
@@ -114,10 +114,12 @@ export class MemoryStore {
         await tx.done.catch(() => undefined);
         throw error;
       }
-      await Promise.all<unknown>([...out.ops, tx.objectStore('meta').put(generation, 'generation'), tx.done]);
+      // A write that changed nothing (e.g. removing an id that is not there) keeps the generation, and so the snapshot.
+      const changed = out.ops.length > 0;
+      await Promise.all<unknown>([...out.ops, ...(changed ? [tx.objectStore('meta').put(generation, 'generation')] : []), tx.done]);
+      if (changed) this.lastGeneration = generation;
       return out;
     });
-    this.lastGeneration = generation;
     const change = outcome.change;
     if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
       const full: StoreChange = {
@@ -242,6 +244,7 @@ export class MemoryStore {
   /** Records that memories were used: bumps their access count and logs an `accessed` event each. */
   async recordAccess(ids: readonly string[], reason = 'accessed'): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
+    if (typeof reason !== 'string') throw new InvalidInputError('invalid-input', 'An access reason is a string, e.g. "accessed".');
     const keys = ids.map(parseId);
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
@@ -260,9 +263,11 @@ export class MemoryStore {
 
   /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */
   async putVectors(entries: readonly { id: string; vector: Float32Array; text?: string }[], embedding: EmbeddingRef): Promise<number> {
+    if (!Array.isArray(entries) || entries.some((e) => !isPlainObject(e))) throw new InvalidInputError('invalid-input', 'putVectors takes an array of { id, vector, text? }.');
+    const keys = entries.map((e) => parseId(e.id));
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
     return this.write('storing vectors', async (tx) => {
-      const found = await Promise.all(entries.map((e) => tx.objectStore('memories').get(e.id)));
+      const found = await Promise.all(keys.map((key) => tx.objectStore('memories').get(key)));
       const updated: MemoryRecord[] = [];
       const rows: VectorRow[] = [];
       const ops: Promise<unknown>[] = [];
@@ -305,7 +310,7 @@ export class MemoryStore {
     const { scope, filter } = parseQueryScope(options);
     const limit = options.limit ?? Infinity;
     const offset = options.offset ?? 0;
-    if (!(limit >= 0) || !Number.isInteger(offset) || offset < 0) {
+    if (typeof limit !== 'number' || !(limit >= 0) || !Number.isInteger(offset) || offset < 0) {
       throw new InvalidInputError('invalid-input', 'limit is a number ≥ 0 and offset a whole number ≥ 0.');
     }
     const visible = await this.visible(scope, filter);

@@ -4,7 +4,7 @@
 import { InvalidInputError, MalformedImportError, MnemeError } from '../errors';
 import type { MemoryFilter } from '../memory/filter';
 import { describe, isPlainObject, parseMemoryScope } from '../memory/scope';
-import { createRecord, parseTime, type Limits } from '../memory/validate';
+import { createRecord, parseOptions, parseTime, type Limits } from '../memory/validate';
 import type { CallerScope, MemoryRecord, MemoryScope } from '../memory/types';
 import { base64ToBytes, bytesToBase64 } from '../util/base64';
 import type { VectorRow } from './schema';
@@ -106,8 +106,9 @@ function parseDocument(doc: unknown): unknown[] {
 }
 
 /** Imports an export document in one transaction; memories that fail validation are reported, not written. */
-export async function importMemories(store: MemoryStore, doc: unknown, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importMemories(store: MemoryStore, doc: unknown, importOptions?: ImportOptions): Promise<ImportReport> {
   const items = parseDocument(doc);
+  const options = parseOptions(importOptions, 'importMemories');
   const onConflict = options.onConflict ?? 'skip';
   if (onConflict !== 'skip' && onConflict !== 'replace') throw new InvalidInputError('invalid-input', 'onConflict is "skip" or "replace".');
   const scope = options.scope === undefined ? undefined : parseMemoryScope(options.scope);
