@@ -35,6 +35,7 @@ export { layoutPrompt, type HistoryTurn, type PromptParts } from './engine/layou
 export { Scheduler, type Observed, type SchedulerOptions, type SearchScheduledOptions } from './scheduler/scheduler';
 export { Predictor, type PredictorOptions, type SendReport } from './scheduler/predict';
 export { GuardedEngine, type CacheGuardOptions } from './scheduler/cache-guard';
+export { claimOwnership, type Ownership } from './scheduler/ownership';
 export { composeGovernance, medicalForDoctors, sensitiveStaysInDomain } from './memory/governance';
 export { CONVERSATION, RESEARCH, type MemorySignals, type ScheduledParts, type ScheduledResult, type SchedulingStrategy } from './scheduler/rank';
 export { defaultRules, DEFAULT_LIFECYCLE, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './scheduler/lifecycle';

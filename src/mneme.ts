@@ -12,6 +12,7 @@ import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from './memory/types';
 import { MemoryIndex, type SearchResult } from './search/memory-index';
 import { openMemoryStore, type ListOptions, type MemoryStore, type ReadOptions } from './store/store';
+import { syncTabs } from './store/tab-sync';
 import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
 
 export interface MnemeOptions {
@@ -34,6 +35,8 @@ export interface MnemeOptions {
   semantic?: boolean;
   /** Who may see which memory, beyond scope; enforced in every read and search (see src/memory/governance.ts). Default: scope rules only. */
   governance?: Governance;
+  /** Follow the writes other tabs make to the same database (BroadcastChannel). Default true. */
+  syncTabs?: boolean;
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
   snapshotDelayMs?: number;
 }
@@ -91,10 +94,15 @@ export class Mneme {
     readonly openedFrom: 'snapshot' | 'records' = 'records',
   ) {
     this.embedder = options.embedder;
-    this.unsubscribe = store.subscribe((change) => {
+    const unsubscribe = store.subscribe((change) => {
       index.apply(change);
       this.scheduleSnapshot();
     });
+    const unsync = (options.syncTabs ?? true) ? syncTabs(store, options.name ?? 'mneme') : () => undefined;
+    this.unsubscribe = () => {
+      unsync();
+      unsubscribe();
+    };
     this.status = this.embedder ? (this.embedder.ref ? 'ready' : 'loading') : 'none';
     this.ready = this.embedder ? this.startModel(this.embedder) : Promise.resolve(undefined);
   }

@@ -32,6 +32,8 @@ export interface StoreChange {
   removedRecords: MemoryRecord[];
   /** The events the write appended to the log, in order. */
   events: MemoryEvent[];
+  /** Set when another tab committed the write (see tab-sync.ts). */
+  remote?: true;
 }
 
 export interface ReadOptions {
@@ -85,6 +87,13 @@ export class MemoryStore {
   subscribe(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A write another tab committed: listeners hear it as if it were local, and the generation follows it. */
+  receive(change: StoreChange, generation: string): void {
+    this.lastGeneration = generation;
+    const remote: StoreChange = { ...change, remote: true };
+    for (const listener of this.listeners) listener(remote);
   }
 
   /** The generation token of the last write this instance committed (or read at open). */
