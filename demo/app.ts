@@ -49,7 +49,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   let engineLabel = 'no model yet: memory and search only';
   async function updateStatus() {
     const rows = client ? await client.call('inspect', []).catch(() => []) : [];
-    status.textContent = `${settings.user}${settings.role ? ` (${settings.role})` : ''} · ${rows.length} memories · ${engineLabel}`;
+    status.textContent = `${settings.user}${settings.role ? ` (${settings.role})` : ''} · ${rows.length} ${rows.length === 1 ? 'memory' : 'memories'} · ${engineLabel}`;
   }
 
   function firstRunCard() {

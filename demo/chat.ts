@@ -79,6 +79,7 @@ export function chatPane(): ChatPane {
       const sent = await client.call('send', [text, 5]);
       await client.call('observe', [{ text, role: 'user' }]);
       pending.replaceChildren(...answer(sent));
+      pending.scrollIntoView({ block: 'end' });
     } catch (error) {
       pending.replaceChildren(h('p', { className: 'error', textContent: error instanceof Error ? error.message : String(error) }));
     }

@@ -18,7 +18,8 @@ export function dropinGzipBytes() {
 
 /** `types: false` skips the declarations (the e2e tests need only the scripts). */
 export async function buildAll({ types = true } = {}) {
-  const common = { root, configFile: false, logLevel: 'warn', worker: { format: 'es' } };
+  // Relative URLs: the files work wherever the folder is served from.
+  const common = { root, base: './', configFile: false, logLevel: 'warn', worker: { format: 'es' } };
   await build({
     ...common,
     build: {

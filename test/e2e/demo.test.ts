@@ -28,7 +28,7 @@ async function start(viewport = { width: 1200, height: 760 }): Promise<{ context
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.origin);
-  await page.locator('.status').filter({ hasText: 'memories' }).waitFor();
+  await page.locator('.status').filter({ hasText: /memor(y|ies)/ }).waitFor();
   return { context, page, requests, errors };
 }
 

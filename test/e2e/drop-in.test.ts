@@ -82,6 +82,31 @@ for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webg
       expect(last.at(-1)).toEqual({ role: 'user', content: 'Where does my sister Ana live?' });
       expect(errors).toEqual([]);
     });
+
+    it('answers chat.completions.create on the device with the memories added (the GPU engine forced and failing falls back to the CPU)', async () => {
+      const { page, errors } = await open(browser);
+      await page.waitForFunction(() => window.Mneme.attached !== undefined);
+      await say(page, 'My sister Ana lives in Porto and works as an architect.');
+      const run = (user: string) =>
+        page.evaluate(async ({ user, base }) => {
+          const transformers = { modelBaseUrl: base, model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, cacheName: `e2e-${user}` };
+          const mneme = window.Mneme.create({ user, dbName: 'mneme', engine: { engine: 'webllm', transformers } });
+          const degraded: string[] = [];
+          mneme.on('degraded', (d) => degraded.push(d.what));
+          const reply = await mneme.chat.completions.create({ messages: [{ role: 'user', content: 'Where does my sister Ana live?' }], max_tokens: 4 });
+          await mneme.close();
+          return { reply, degraded };
+        }, { user, base: `${server.origin}/test/fixtures/generated/models` });
+      const alice = await run('alice');
+      const stranger = await run('nobody');
+      expect('choices' in alice.reply && alice.reply.choices[0]!.message.content).toEqual(expect.any(String));
+      expect('usage' in alice.reply && alice.reply.model).toBe('mneme/standin-smollm-tiny');
+      expect(alice.degraded).toEqual(['gpu-engine']);
+      // Alice's memory went into her prompt; a user with no memories gets the bare question.
+      const tokens = (r: typeof alice.reply) => ('usage' in r ? r.usage!.prompt_tokens : 0);
+      expect(tokens(alice.reply)).toBeGreaterThan(tokens(stranger.reply) + 10);
+      expect(errors).toEqual([]);
+    });
   });
 }
 
