@@ -13,6 +13,7 @@ import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
+import { GuardedEngine } from './cache-guard';
 import { Predictor } from './predict';
 import type { ScheduledResult } from './rank';
 import { Scheduler } from './scheduler';
@@ -102,8 +103,10 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     try {
       const info = await engine.load(onProgress ? { onProgress } : {});
       await target.engine?.dispose();
-      target.engine = engine;
-      target.predictor = new Predictor(target.scheduler, { engine });
+      // Guarded: a deleted memory, or another user or role, never stays in the engine's cache.
+      const guarded = new GuardedEngine(engine, target.mneme.store, { context: () => target.scheduler.contextScope });
+      target.engine = guarded;
+      target.predictor = new Predictor(target.scheduler, { engine: guarded });
       return info.model;
     } catch (error) {
       await engine.dispose().catch(() => undefined);
