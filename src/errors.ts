@@ -13,6 +13,12 @@ export type MnemeErrorCode =
   | 'not-found'
   | 'malformed-import'
   | 'quota-exceeded'
+  /** The passphrase or key does not open this encrypted database. */
+  | 'wrong-key'
+  /** An encryption option that cannot be a key (empty passphrase, not an AES-GCM CryptoKey). */
+  | 'invalid-key'
+  /** The database is encrypted and was opened without a passphrase or key. */
+  | 'locked'
   | 'storage-failed'
   | 'store-closed'
   | 'model-load-failed'
@@ -84,6 +90,14 @@ export class StorageError extends MnemeError {
   }
 }
 
+/** An encrypted database could not be unlocked; nothing in it was changed. */
+export class EncryptionError extends MnemeError {
+  override name = 'EncryptionError';
+  constructor(code: Extract<MnemeErrorCode, 'wrong-key' | 'invalid-key' | 'locked'>, message: string) {
+    super(code, message);
+  }
+}
+
 export class ModelError extends MnemeError {
   override name = 'ModelError';
   constructor(
@@ -127,6 +141,7 @@ const CLASSES: Record<string, (code: MnemeErrorCode, message: string) => MnemeEr
   MalformedImportError: (_c, m) => new MalformedImportError(m),
   StorageQuotaError: (_c, m) => new StorageQuotaError(m),
   StorageError: (code, m) => new StorageError(code as never, m),
+  EncryptionError: (code, m) => new EncryptionError(code as never, m),
   ModelError: (code, m) => new ModelError(code as never, m),
   DeviceError: (code, m) => new DeviceError(code as never, m),
   RpcError: (code, m) => new RpcError(code as never, m),

@@ -12,6 +12,7 @@ import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from './memory/types';
 import { MemoryIndex, type SearchResult } from './search/memory-index';
 import { openMemoryStore, type ListOptions, type MemoryStore, type ReadOptions } from './store/store';
+import type { EncryptionOption } from './store/seal';
 import { syncTabs } from './store/tab-sync';
 import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
 
@@ -35,6 +36,8 @@ export interface MnemeOptions {
   semantic?: boolean;
   /** Who may see which memory, beyond scope; enforced in every read and search (see src/memory/governance.ts). Default: scope rules only. */
   governance?: Governance;
+  /** Encrypt texts and vectors at rest; see StoreOptions.encryption. Off by default. */
+  encryption?: EncryptionOption;
   /** Follow the writes other tabs make to the same database (BroadcastChannel). Default true. */
   syncTabs?: boolean;
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
@@ -69,6 +72,7 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.now !== undefined && { now: options.now }),
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.governance !== undefined && { governance: options.governance }),
+    ...(options.encryption !== undefined && { encryption: options.encryption }),
   });
   const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
   const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');

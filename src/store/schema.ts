@@ -3,18 +3,21 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { isShared } from '../memory/scope';
+import type { KeyParams, Sealed } from './seal';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
-/** A memory as stored: the record plus `owner`, an indexable key for its scope. */
-export type MemoryRow = MemoryRecord & { owner: string };
+/** A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted, `text` is empty and `sealed` holds it. */
+export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed };
 
 /** A vector, stored apart from the text. */
 export interface VectorRow {
   id: string;
   model: string;
   dim: number;
+  /** Empty when encrypted: `sealed` holds the bytes. */
   data: Float32Array;
+  sealed?: Sealed;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface MnemeDB extends DBSchema {
   events: { key: number; value: MemoryEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
   snapshots: { key: 'index'; value: IndexSnapshot };
+  keyring: { key: 'params'; value: KeyParams };
 }
 
 export const SHARED_OWNER = 's';
@@ -46,7 +50,7 @@ export function toRow(record: MemoryRecord): MemoryRow {
 }
 
 export function fromRow(row: MemoryRow): MemoryRecord {
-  const { owner: _owner, ...record } = row;
+  const { owner: _owner, sealed: _sealed, ...record } = row;
   return record;
 }
 
@@ -58,6 +62,7 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 1: memories (indexed by owner) and vectors.
  * 2: the append-only event log, backfilled with a `created` event per memory, and a tier index.
  * 3: `meta` (a generation token every write changes) and `snapshots` (the cached search index).
+ * 4: `keyring` (how an encrypted database's key is derived, and a check value).
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -80,6 +85,9 @@ export const MIGRATIONS: readonly Step[] = [
   (db) => {
     db.createObjectStore('meta');
     db.createObjectStore('snapshots');
+  },
+  (db) => {
+    db.createObjectStore('keyring');
   },
 ];
 

@@ -1,13 +1,14 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { InvalidInputError, NotFoundError } from '../errors';
+import { EncryptionError, InvalidInputError, NotFoundError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseTier, type Limits, type VectorInput } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTier, type Limits, type VectorInput } from '../memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
-import { SCHEMA_VERSION, SHARED_OWNER, fromRow, toRow, upgrade, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { SCHEMA_VERSION, SHARED_OWNER, upgrade, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { PLAIN_CODEC, unlock, type EncryptionOption, type RowCodec } from './seal';
 
 export interface StoreOptions {
   /** IndexedDB database name. Default 'mneme'. */
@@ -18,6 +19,12 @@ export interface StoreOptions {
   newId?: () => string;
   /** Applied in every read (list, count, export): what it denies is never returned. Default: scope rules only. */
   governance?: Governance;
+  /**
+   * Encrypt texts and vectors at rest (AES-GCM) under a passphrase (PBKDF2) or a host-provided
+   * AES-GCM key. Needed to open a database created with it; a wrong one is an EncryptionError.
+   * Off by default; the index snapshot is not kept while it is on.
+   */
+  encryption?: EncryptionOption;
 }
 
 /** What changed in one committed write; the search index and the scheduler follow these. */
@@ -62,7 +69,25 @@ export async function openMemoryStore(options: StoreOptions = {}): Promise<Memor
   const db = await guard(`opening database "${name}"`, () =>
     openDB<MnemeDB>(name, SCHEMA_VERSION, { upgrade: (db, oldV, newV, tx) => upgrade(db, oldV, newV ?? SCHEMA_VERSION, tx) }),
   );
-  return new MemoryStore(db, options);
+  try {
+    return new MemoryStore(db, options, await openCodec(db, options.encryption));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The row codec for this database: plaintext, or sealed under the unlocked key (new params stored for a new encrypted database). */
+async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOption | undefined): Promise<RowCodec> {
+  const [stored, count] = await guard('reading the keyring', () => Promise.all([db.get('keyring', 'params'), db.count('memories')]));
+  if (!option) {
+    if (stored) throw new EncryptionError('locked', 'This database is encrypted: open it with encryption: { passphrase } (or { key }).');
+    return PLAIN_CODEC;
+  }
+  if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
+  const { codec, params } = await unlock(option, stored);
+  if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
+  return codec;
 }
 
 export class MemoryStore {
@@ -76,6 +101,7 @@ export class MemoryStore {
   constructor(
     private readonly db: IDBPDatabase<MnemeDB>,
     options: StoreOptions,
+    private readonly codec: RowCodec = PLAIN_CODEC,
   ) {
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
@@ -170,13 +196,15 @@ export class MemoryStore {
         rows.push({ id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! });
       });
     }
+    await this.codec.prepare(records);
+    const stored = await this.codec.sealVectors(rows);
     return this.write(`adding ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       for (const r of records) {
-        ops.push(tx.objectStore('memories').add(toRow(r)));
+        ops.push(tx.objectStore('memories').add(this.codec.row(r)));
         ops.push(log({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
       }
-      for (const v of rows) ops.push(tx.objectStore('vectors').put(v));
+      for (const v of stored) ops.push(tx.objectStore('vectors').put(v));
       return { result: records, ops, change: { upserted: records, vectors: rows } };
     });
   }
@@ -184,17 +212,22 @@ export class MemoryStore {
   async get(id: string): Promise<MemoryRecord | undefined> {
     const key = parseId(id);
     const row = await guard('reading a memory', () => this.db.get('memories', key));
-    return row && fromRow(row);
+    if (!row) return undefined;
+    await this.codec.open([row]);
+    return this.codec.record(row);
   }
 
   async getVector(id: string): Promise<VectorRow | undefined> {
     const key = parseId(id);
-    return guard('reading a vector', () => this.db.get('vectors', key));
+    const row = await guard('reading a vector', () => this.db.get('vectors', key));
+    return row && (await this.codec.openVectors([row]))[0];
   }
 
   /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
-    return this.mutate(parseId(id), 'updating a memory', (r, at) => {
+    const key = parseId(id);
+    if (this.codec.sealed) await this.unsealRows([key], typeof patch?.text === 'string' ? parseText(patch.text, this.limits) : undefined);
+    return this.mutate(key, 'updating a memory', (r, at) => {
       const { next, textChanged } = applyPatch(r, patch, this.limits, at);
       const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', reason: Object.keys(patch).join(', ') };
       return { next, event, dropVector: textChanged };
@@ -221,10 +254,12 @@ export class MemoryStore {
    * append-only: its events name memories by id and never hold text.
    */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
+    if (this.codec.sealed) await this.unsealRows(ids); // the removed texts go to listeners (an engine cache drops them)
     return this.write('removing memories', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
-      const removedRecords = rows.filter((r): r is MemoryRow => r !== undefined).map(fromRow);
+      const removedRecords = rows.filter((r): r is MemoryRow => r !== undefined).map((r) => this.codec.record(r));
+      for (const r of removedRecords) this.codec.forget(r.id);
       const removed = removedRecords.map((r) => r.id);
       const ops = removed.flatMap((id) => [
         tx.objectStore('memories').delete(id),
@@ -243,6 +278,7 @@ export class MemoryStore {
     if (typeof reason !== 'string' || reason.trim() === '') {
       throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme t3 heat 4.2 ≥ 3.0".');
     }
+    if (this.codec.sealed) await this.unsealRows([key]);
     return this.mutate(key, 'changing a tier', (r, at) => {
       if (r.tier === to) return undefined;
       const event: MemoryEvent = { at, memoryId: key, type: 'tier-changed', from: r.tier, to, reason };
@@ -255,6 +291,7 @@ export class MemoryStore {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     if (typeof reason !== 'string') throw new InvalidInputError('invalid-input', 'An access reason is a string, e.g. "accessed".');
     const keys = ids.map(parseId);
+    if (this.codec.sealed) await this.unsealRows(keys);
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
@@ -262,9 +299,9 @@ export class MemoryStore {
       const ops: Promise<unknown>[] = [];
       for (const row of rows) {
         if (!row) continue;
-        const next = { ...fromRow(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
+        const next = { ...this.codec.record(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
         touched.push(next);
-        ops.push(tx.objectStore('memories').put(toRow(next)), log({ at, memoryId: next.id, type: 'accessed', reason }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), log({ at, memoryId: next.id, type: 'accessed', reason }));
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
@@ -275,6 +312,8 @@ export class MemoryStore {
     if (!Array.isArray(entries) || entries.some((e) => !isPlainObject(e))) throw new InvalidInputError('invalid-input', 'putVectors takes an array of { id, vector, text? }.');
     const keys = entries.map((e) => parseId(e.id));
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
+    if (this.codec.sealed) await this.unsealRows(keys);
+    const sealed = await this.codec.sealVectors(entries.map((e, i) => ({ id: keys[i]!, model: embedding.model, dim: embedding.dim, data: e.vector })));
     return this.write('storing vectors', async (tx) => {
       const found = await Promise.all(keys.map((key) => tx.objectStore('memories').get(key)));
       const updated: MemoryRecord[] = [];
@@ -283,11 +322,11 @@ export class MemoryStore {
       entries.forEach((e, i) => {
         const row = found[i];
         if (!row || (e.text !== undefined && row.text !== e.text)) return; // removed or rewritten meanwhile: the vector is stale
-        const next = { ...fromRow(row), embedding: { ...embedding } };
+        const next = { ...this.codec.record(row), embedding: { ...embedding } };
         const vec: VectorRow = { id: e.id, model: embedding.model, dim: embedding.dim, data: e.vector };
         updated.push(next);
         rows.push(vec);
-        ops.push(tx.objectStore('memories').put(toRow(next)), tx.objectStore('vectors').put(vec));
+        ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), tx.objectStore('vectors').put(sealed[i]!));
       });
       return { result: updated.length, ops, change: { upserted: updated, vectors: rows } };
     });
@@ -305,9 +344,9 @@ export class MemoryStore {
     return this.write(doing, async (tx, log) => {
       const row = await tx.objectStore('memories').get(id);
       if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
-      const out = change(fromRow(row), this.now());
-      if (!out) return { result: fromRow(row), ops: [] };
-      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(toRow(out.next)), log(out.event)];
+      const out = change(this.codec.record(row), this.now());
+      if (!out) return { result: this.codec.record(row), ops: [] };
+      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(this.codec.row(out.next, row)), log(out.event)];
       // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
       if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').delete('index'));
       return { result: out.next, ops, change: { upserted: [out.next] } };
@@ -340,8 +379,9 @@ export class MemoryStore {
       const [own, shared] = await Promise.all([index.getAll(`u:${scope.userId}`), index.getAll(SHARED_OWNER), tx.done]);
       return [...own, ...shared];
     });
+    await this.codec.open(rows);
     return rows
-      .map(fromRow)
+      .map((r) => this.codec.record(r))
       .filter(keep)
       .map((r) => this.governance.redact(r, scope));
   }
@@ -357,12 +397,23 @@ export class MemoryStore {
         tx.done,
       ]);
       this.lastGeneration = generation;
-      return { records: rows.map(fromRow), vectors };
+      return { rows, vectors };
+    }).then(async ({ rows, vectors }) => {
+      await this.codec.open(rows);
+      return { records: rows.map((r) => this.codec.record(r)), vectors: await this.codec.openVectors(vectors) };
     });
+  }
+
+  /** Reads and opens these rows before a transaction that writes them back (sealed rows only), sealing `text` for the first if given. */
+  private async unsealRows(ids: readonly string[], text?: string): Promise<void> {
+    const rows = await guard('reading memories', () => Promise.all(ids.map((id) => this.db.get('memories', id))));
+    await this.codec.open(rows.filter((r): r is MemoryRow => r !== undefined));
+    if (text !== undefined && ids[0] !== undefined) await this.codec.prepare([{ id: ids[0], text }]);
   }
 
   /** The cached search index, if it is as new as the store; undefined otherwise. */
   async readSnapshot(): Promise<unknown> {
+    if (this.codec.sealed) return undefined;
     return guard('reading the index snapshot', async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
       const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
@@ -374,6 +425,7 @@ export class MemoryStore {
 
   /** Caches the search index as of `generation`; skipped (false) if any write has happened since. */
   async writeSnapshot(generation: string, data: unknown): Promise<boolean> {
+    if (this.codec.sealed) return false; // the snapshot would hold every text in the clear
     return guard('writing the index snapshot', async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readwrite');
       if ((await tx.objectStore('meta').get('generation')) !== generation) {
@@ -388,7 +440,7 @@ export class MemoryStore {
 
   /** Every stored vector. */
   async allVectors(): Promise<VectorRow[]> {
-    return guard('loading vectors', () => this.db.getAll('vectors'));
+    return this.codec.openVectors(await guard('loading vectors', () => this.db.getAll('vectors')));
   }
 
   /** The event log, oldest first; of one memory when `memoryId` is given. */
@@ -401,14 +453,16 @@ export class MemoryStore {
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
     const at = this.now();
+    await this.codec.prepare(records);
+    const sealed = await this.codec.sealVectors(vectors);
     await this.write(`importing ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
-        ops.push(tx.objectStore('memories').put(toRow(r)), log({ at, memoryId: r.id, type: 'created', reason }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log({ at, memoryId: r.id, type: 'created', reason }));
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
-      for (const v of vectors) ops.push(tx.objectStore('vectors').put(v));
+      for (const v of sealed) ops.push(tx.objectStore('vectors').put(v));
       return { result: undefined, ops, change: { upserted: [...records], vectors: [...vectors] } };
     });
   }

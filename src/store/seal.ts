@@ -1,0 +1,149 @@
+// Encryption at rest (optional): texts and vectors are sealed with AES-GCM, a
+// random IV per value, under a key derived from a passphrase with PBKDF2 (its
+// salt and iterations stored in the `keyring` store) or supplied by the host.
+// WebCrypto is asynchronous and IndexedDB transactions commit when left idle,
+// so nothing is sealed or opened inside one: the store seals before a write and
+// opens after a read, and a codec keeps each text's plaintext and ciphertext in
+// memory ("decrypted into memory after unlock") for the rows a transaction
+// reads and writes back.
+import { EncryptionError, MnemeError } from '../errors';
+import type { MemoryRecord } from '../memory/types';
+import { fromRow, toRow, type MemoryRow, type VectorRow } from './schema';
+
+/** Ciphertext with its IV. */
+export interface Sealed {
+  iv: Uint8Array;
+  data: ArrayBuffer;
+}
+
+/** Stored once per database: how the key is derived, and a sealed check value that proves it. */
+export interface KeyParams {
+  kdf: 'PBKDF2-SHA-256' | 'host-key';
+  salt: Uint8Array;
+  iterations: number;
+  check: Sealed;
+}
+
+export type EncryptionOption = { passphrase: string; iterations?: number } | { key: CryptoKey };
+
+export const PBKDF2_ITERATIONS = 600_000;
+const CHECK = 'mneme-key-check';
+
+/** Plaintext rows, or sealed ones: how records and vectors become rows and back. */
+export interface RowCodec {
+  readonly sealed: boolean;
+  /** Seals these texts (and remembers them) so `row` can write them inside a transaction. */
+  prepare(texts: readonly { id: string; text: string }[]): Promise<void>;
+  row(record: MemoryRecord, from?: MemoryRow): MemoryRow;
+  /** Opens rows read from the store so `record` can read them (call after the transaction). */
+  open(rows: readonly MemoryRow[]): Promise<void>;
+  record(row: MemoryRow): MemoryRecord;
+  sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
+  openVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
+  forget(id: string): void;
+}
+
+export const PLAIN_CODEC: RowCodec = {
+  sealed: false,
+  prepare: async () => undefined,
+  row: (r) => toRow(r),
+  open: async () => undefined,
+  record: fromRow,
+  sealVectors: async (rows) => [...rows],
+  openVectors: async (rows) => [...rows],
+  forget: () => undefined,
+};
+
+/** Derives (or checks) the key for `option` against stored params; new params when there are none yet. */
+export async function unlock(option: EncryptionOption, stored: KeyParams | undefined): Promise<{ codec: RowCodec; params: KeyParams }> {
+  let key: CryptoKey;
+  let params: KeyParams;
+  if ('key' in option) {
+    if (!(option.key instanceof CryptoKey) || option.key.algorithm.name !== 'AES-GCM') {
+      throw new EncryptionError('invalid-key', 'encryption.key must be an AES-GCM CryptoKey (usages encrypt, decrypt).');
+    }
+    key = option.key;
+    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)) };
+  } else {
+    if (typeof option.passphrase !== 'string' || option.passphrase.length === 0) throw new EncryptionError('invalid-key', 'encryption.passphrase must be a non-empty string.');
+    const salt = stored?.salt ?? crypto.getRandomValues(new Uint8Array(16));
+    const iterations = stored?.iterations ?? option.iterations ?? PBKDF2_ITERATIONS;
+    key = await derive(option.passphrase, salt, iterations);
+    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)) };
+  }
+  if (stored) {
+    const check = await unseal(key, stored.check).catch(() => undefined);
+    if (check === undefined || new TextDecoder().decode(check) !== CHECK) {
+      throw new EncryptionError('wrong-key', 'The passphrase (or key) does not open this database; nothing was changed. Check encryption.passphrase.');
+    }
+  }
+  return { codec: new SealedCodec(key), params };
+}
+
+async function derive(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
+  return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+
+async function seal(key: CryptoKey, bytes: Uint8Array): Promise<Sealed> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, bytes as BufferSource) };
+}
+
+async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.data));
+}
+
+class SealedCodec implements RowCodec {
+  readonly sealed = true;
+  private readonly plain = new Map<string, string>();
+  private readonly cipher = new Map<string, Sealed>();
+
+  constructor(private readonly key: CryptoKey) {}
+
+  async prepare(texts: readonly { id: string; text: string }[]): Promise<void> {
+    await Promise.all(
+      texts.map(async ({ id, text }) => {
+        if (this.plain.get(id) === text && this.cipher.has(id)) return;
+        this.cipher.set(id, await seal(this.key, new TextEncoder().encode(text)));
+        this.plain.set(id, text);
+      }),
+    );
+  }
+
+  row(record: MemoryRecord, from?: MemoryRow): MemoryRow {
+    const known = this.plain.get(record.id) === record.text;
+    const sealed = known ? (this.cipher.get(record.id) ?? from?.sealed) : undefined;
+    if (!sealed) throw new MnemeError('internal', `memory ${record.id} was not sealed before its write`);
+    return { ...toRow(record), text: '', sealed };
+  }
+
+  async open(rows: readonly MemoryRow[]): Promise<void> {
+    await Promise.all(
+      rows.map(async (row) => {
+        if (!row.sealed || this.cipher.get(row.id) === row.sealed) return;
+        this.plain.set(row.id, new TextDecoder().decode(await unseal(this.key, row.sealed)));
+        this.cipher.set(row.id, row.sealed);
+      }),
+    );
+  }
+
+  record(row: MemoryRow): MemoryRecord {
+    const { sealed, ...rest } = row;
+    if (!sealed) return fromRow(rest);
+    return { ...fromRow(rest), text: this.plain.get(row.id) ?? '' };
+  }
+
+  sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
+    return Promise.all(rows.map(async (v) => ({ id: v.id, model: v.model, dim: v.dim, data: new Float32Array(0), sealed: await seal(this.key, new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)) })));
+  }
+
+  openVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
+    return Promise.all(rows.map(async (v) => (v.sealed ? { id: v.id, model: v.model, dim: v.dim, data: new Float32Array((await unseal(this.key, v.sealed)).buffer) } : v)));
+  }
+
+  forget(id: string): void {
+    this.plain.delete(id);
+    this.cipher.delete(id);
+  }
+}

@@ -1,0 +1,77 @@
+// Encryption at rest: with a passphrase (or a host key) no text or vector lies in
+// IndexedDB in the clear, search works after unlock, and a wrong passphrase is a
+// typed error that changes nothing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { EncryptionError } from '../../src/errors';
+import { createMneme, type Mneme } from '../../src/mneme';
+import { openMemoryStore } from '../../src/store/store';
+import { HashingEmbedder } from '../support/hashing-embedder';
+import { dumpDatabase, occurrences, strings } from '../support/raw-idb';
+import { rejection } from '../support/rejection';
+
+const u = { userId: 'u' };
+const open: Mneme[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
+});
+
+const TEXTS = ['The safe code is quokka4471 behind the painting', 'Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline'];
+const SECRETS = ['quokka4471', 'narwhal8812', 'pelican3390', 'painting', 'Lisbon', 'syndrome'];
+const passphrase = { passphrase: 'correct horse battery staple', iterations: 10_000 };
+
+describe('encryption at rest', () => {
+  it('stores no plaintext, searches after unlock, and refuses a wrong passphrase without changing anything', async () => {
+    const name = `enc-${crypto.randomUUID()}`;
+    const m = await createMneme({ name, embedder: new HashingEmbedder(), encryption: passphrase, snapshotDelayMs: 5 });
+    const added = await m.addMany(TEXTS.map((text) => ({ text, scope: u })));
+    await m.update(added[0]!.id, { text: 'The safe code is quokka4471 behind the mirror painting' });
+    await m.update(added[1]!.id, { tags: ['medical'] });
+    await m.setTier(added[2]!.id, 'working', 'test');
+    await m.remove(added[2]!.id);
+    await m.add({ text: 'Flight to Lisbon on pelican3390 airline, rebooked', scope: u });
+    expect((await m.searchMemory('quokka4471 code', { scope: u }))[0]!.memory.text).toContain('quokka4471');
+    await new Promise((r) => setTimeout(r, 50)); // a snapshot would have been saved by now
+    await m.close();
+
+    const raw = await dumpDatabase(name);
+    const found = SECRETS.map((s) => occurrences(raw, s));
+    const bytes = SECRETS.reduce((sum, s, i) => sum + Object.values(found[i]!).reduce((a, n) => a + n * s.length, 0), 0);
+    console.log(`encryption: ${raw.memories!.length} memories, ${raw.vectors!.length} vectors at rest; plaintext found: ${bytes} bytes`);
+    expect(found.every((f) => Object.keys(f).length === 0)).toBe(true);
+    expect(raw.snapshots).toEqual([]);
+    // Vectors are sealed too: no stored float array carries data.
+    expect(raw.vectors!.every((r) => (r.value as { data: Float32Array }).data.length === 0)).toBe(true);
+    expect((raw.keyring![0]!.value as { kdf: string; iterations: number }).kdf).toBe('PBKDF2-SHA-256');
+    expect(strings(raw.memories).join(' ')).not.toContain('quokka');
+
+    // A wrong passphrase, or none: a typed error, and the database is as it was.
+    const wrong = await rejection(createMneme({ name, encryption: { passphrase: 'wrong horse' } }));
+    expect(wrong).toBeInstanceOf(EncryptionError);
+    expect(wrong.code).toBe('wrong-key');
+    expect((await rejection(openMemoryStore({ name }))).code).toBe('locked');
+    expect(await dumpDatabase(name)).toEqual(raw);
+
+    // The right one opens it: every memory is back and search works (decrypted into memory).
+    const again = await createMneme({ name, embedder: new HashingEmbedder(), encryption: passphrase });
+    open.push(again);
+    const texts = (await again.list({ scope: u })).map((r) => r.text).sort();
+    expect(texts).toEqual(['Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline, rebooked', 'The safe code is quokka4471 behind the mirror painting']);
+    const hits = await again.searchMemory('narwhal8812 syndrome', { scope: u });
+    expect(hits[0]!.memory.text).toBe('Diagnosed with narwhal8812 syndrome in March');
+    expect(hits[0]!.parts.dense).toBeGreaterThan(0.3);
+  });
+
+  it('takes a key from the host instead of a passphrase', async () => {
+    const name = `enc-key-${crypto.randomUUID()}`;
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const m = await createMneme({ name, encryption: { key } });
+    await m.add({ text: 'host keyed okapi5150 secret', scope: u });
+    await m.close();
+    expect(occurrences(await dumpDatabase(name), 'okapi5150')).toEqual({});
+    const other = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    expect((await rejection(createMneme({ name, encryption: { key: other } }))).code).toBe('wrong-key');
+    const again = await createMneme({ name, encryption: { key } });
+    open.push(again);
+    expect((await again.searchMemory('okapi5150', { scope: u }))[0]!.memory.text).toBe('host keyed okapi5150 secret');
+  });
+});
