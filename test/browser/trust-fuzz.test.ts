@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MnemeError } from '../../src/errors';
 import { createMneme, type Mneme } from '../../src/mneme';
 import { Scheduler } from '../../src/scheduler/scheduler';
+import type { EncryptionOption } from '../../src/store/seal';
 
 const SEED = 6;
-const RUNS = 160;
+const RUNS = 100;
 
 function deep(depth: number, leaf: unknown = 'x'): unknown {
   let v = leaf;
@@ -76,20 +77,25 @@ const unhandled: unknown[] = [];
 const onUnhandled = (e: PromiseRejectionEvent) => unhandled.push(e.reason);
 const tally = { cases: 0, resolved: 0, typed: 0 };
 
-beforeAll(async () => {
-  name = `fuzz-${crypto.randomUUID()}`;
-  // No embedder: nothing writes in the background, so a rejected call is the only thing that could change the database.
-  m = await createMneme({ name, snapshotDelayMs: 60_000 });
-  await m.addMany([{ text: 'a memory to find about tiles', scope: { userId: 'u' } }, { text: 'shared memory about tiles', scope: { shared: true } }]);
-  scheduler = await Scheduler.create(m, { scope: { userId: 'u' } });
-  addEventListener('unhandledrejection', onUnhandled);
-});
-afterAll(async () => {
+beforeAll(() => addEventListener('unhandledrejection', onUnhandled));
+afterAll(() => {
   removeEventListener('unhandledrejection', onUnhandled);
   console.log(`fuzz: ${tally.cases} cases, ${tally.resolved} resolved, ${tally.typed} rejected with a typed error, 0 crashes, ${unhandled.length} unhandled rejections`);
-  scheduler.dispose();
-  await m.close();
 });
+
+/** A database with two memories; no embedder, so nothing writes in the background and a rejected call is the only thing that could change it. */
+function openFuzzed(encryption: EncryptionOption | undefined): void {
+  beforeAll(async () => {
+    name = `fuzz-${crypto.randomUUID()}`;
+    m = await createMneme({ name, snapshotDelayMs: 60_000, ...(encryption && { encryption }) });
+    await m.addMany([{ text: 'a memory to find about tiles', scope: { userId: 'u' } }, { text: 'shared memory about tiles', scope: { shared: true } }]);
+    scheduler = await Scheduler.create(m, { scope: { userId: 'u' } });
+  });
+  afterAll(async () => {
+    scheduler.dispose();
+    await m.close();
+  });
+}
 
 /** Calls `call` on each generated argument list; a rejection must be a MnemeError and must leave the database untouched. */
 async function fuzz<A extends unknown[]>(args: fc.Arbitrary<A>, call: (...a: A) => Promise<unknown> | unknown): Promise<void> {
@@ -115,7 +121,11 @@ async function fuzz<A extends unknown[]>(args: fc.Arbitrary<A>, call: (...a: A) 
   expect(unhandled).toEqual([]);
 }
 
-describe('fuzzed public API', () => {
+describe.each([
+  { at: 'plaintext', encryption: undefined },
+  { at: 'encrypted', encryption: { passphrase: 'fuzz', iterations: 1000 } },
+])('fuzzed public API ($at)', ({ encryption }) => {
+  openFuzzed(encryption);
   it('Mneme', async () => {
     await fuzz(fc.tuple(memoryInput), (i) => m.add(i as never));
     await fuzz(fc.tuple(fc.oneof(fc.array(memoryInput, { maxLength: 5 }), junk)), (i) => m.addMany(i as never));
