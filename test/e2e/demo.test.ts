@@ -125,7 +125,7 @@ describe('the PWA demo', () => {
     await context.close();
   });
 
-  it('works offline after the first load: a reload serves the app and the memories, and chat keeps remembering', async () => {
+  it('works offline after the first load: a reload serves the app and the memories, chat keeps remembering, and a cached model answers', async () => {
     const { context, page, errors } = await start({ width: 390, height: 800 });
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
@@ -144,6 +144,19 @@ describe('the PWA demo', () => {
     await page.reload();
     await page.locator('.tabs').getByText('Memories').click();
     await expect.poll(() => memoryTexts(page).then((t) => t.sort())).toEqual(['My bike is the blue one in the shed.', 'My passport expires in March 2027.']);
+
+    // A model loaded once online answers offline too: its files and the runtime come from the caches.
+    await context.setOffline(false);
+    const models = `${server.origin}/models`;
+    await page.evaluate((base) => localStorage.setItem('mneme-demo:settings', JSON.stringify({ model: 'mneme/standin-smollm-tiny', modelBaseUrl: base, dtype: 'fp32', modelChosen: true })), models);
+    await page.reload();
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+    await context.setOffline(true);
+    await page.reload();
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+    await say(page, 'When does my passport expire?');
+    expect(await page.locator('.msg.assistant .ttft').count()).toBe(1);
+    expect(await page.locator('.msg.assistant').last().locator('.used .chip').allTextContents()).toContain('My passport expires in March 2027.');
     expect(errors).toEqual([]);
     await context.close();
   });
