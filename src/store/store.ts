@@ -1,13 +1,15 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
+// This is the write side (one transaction per write, a generation token, change
+// events after commit); reads are in reader.ts.
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { EncryptionError, InvalidInputError, NotFoundError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
-import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTier, type Limits, type VectorInput } from '../memory/validate';
-import type { CallerScope, EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
+import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
 import { guard } from './idb-errors';
-import { SCHEMA_VERSION, SHARED_OWNER, upgrade, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { StoreReader } from './reader';
+import { SCHEMA_VERSION, SHARED_OWNER, upgrade, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 import { PLAIN_CODEC, unlock, type EncryptionOption, type RowCodec } from './seal';
 
 export interface StoreOptions {
@@ -27,6 +29,8 @@ export interface StoreOptions {
   encryption?: EncryptionOption;
 }
 
+export type { ListOptions, ReadOptions } from './reader';
+
 /** What changed in one committed write; the search index and the scheduler follow these. */
 export interface StoreChange {
   upserted: MemoryRecord[];
@@ -43,15 +47,6 @@ export interface StoreChange {
   remote?: true;
 }
 
-export interface ReadOptions {
-  scope: CallerScope;
-  filter?: MemoryFilter;
-}
-
-export interface ListOptions extends ReadOptions {
-  limit?: number;
-  offset?: number;
-}
 
 const WRITE = { durability: 'strict' } as const;
 const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots'] as const;
@@ -90,23 +85,17 @@ async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOption | u
   return codec;
 }
 
-export class MemoryStore {
+export class MemoryStore extends StoreReader {
   readonly limits: Limits;
-  readonly governance: Governance;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners = new Set<(change: StoreChange) => void>();
-  private lastGeneration: string | undefined;
 
-  constructor(
-    private readonly db: IDBPDatabase<MnemeDB>,
-    options: StoreOptions,
-    private readonly codec: RowCodec = PLAIN_CODEC,
-  ) {
+  constructor(db: IDBPDatabase<MnemeDB>, options: StoreOptions, codec: RowCodec = PLAIN_CODEC) {
+    super(db, codec, options.governance ?? OPEN_GOVERNANCE);
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.governance = options.governance ?? OPEN_GOVERNANCE;
   }
 
   /** Calls `listener` after every committed write. Returns a function that stops it. */
@@ -122,10 +111,6 @@ export class MemoryStore {
     for (const listener of this.listeners) listener(remote);
   }
 
-  /** The generation token of the last write this instance committed (or read at open). */
-  get generation(): string | undefined {
-    return this.lastGeneration;
-  }
 
   /**
    * Runs one write transaction: `body` queues its requests (awaiting only IndexedDB requests of
@@ -209,19 +194,6 @@ export class MemoryStore {
     });
   }
 
-  async get(id: string): Promise<MemoryRecord | undefined> {
-    const key = parseId(id);
-    const row = await guard('reading a memory', () => this.db.get('memories', key));
-    if (!row) return undefined;
-    await this.codec.open([row]);
-    return this.codec.record(row);
-  }
-
-  async getVector(id: string): Promise<VectorRow | undefined> {
-    const key = parseId(id);
-    const row = await guard('reading a vector', () => this.db.get('vectors', key));
-    return row && (await this.codec.openVectors([row]))[0];
-  }
 
   /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
@@ -353,102 +325,6 @@ export class MemoryStore {
     });
   }
 
-  /** The memories a caller may see, newest first. */
-  async list(options: ListOptions): Promise<MemoryRecord[]> {
-    const { scope, filter } = parseQueryScope(options);
-    const limit = options.limit ?? Infinity;
-    const offset = options.offset ?? 0;
-    if (typeof limit !== 'number' || !(limit >= 0) || !Number.isInteger(offset) || offset < 0) {
-      throw new InvalidInputError('invalid-input', 'limit is a number ≥ 0 and offset a whole number ≥ 0.');
-    }
-    const visible = await this.visible(scope, filter);
-    visible.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
-    return visible.slice(offset, offset + limit);
-  }
-
-  async count(options: ReadOptions): Promise<number> {
-    const { scope, filter } = parseQueryScope(options);
-    return (await this.visible(scope, filter)).length;
-  }
-
-  private async visible(scope: CallerScope, filter: MemoryFilter): Promise<MemoryRecord[]> {
-    const keep = compilePredicate(scope, filter, this.governance);
-    const rows = await guard('listing memories', async () => {
-      const tx = this.db.transaction('memories', 'readonly');
-      const index = tx.store.index('by-owner');
-      const [own, shared] = await Promise.all([index.getAll(`u:${scope.userId}`), index.getAll(SHARED_OWNER), tx.done]);
-      return [...own, ...shared];
-    });
-    await this.codec.open(rows);
-    return rows
-      .map((r) => this.codec.record(r))
-      .filter(keep)
-      .map((r) => this.governance.redact(r, scope));
-  }
-
-  /** Every memory and vector, for building the in-memory search index at open. */
-  async loadAll(): Promise<{ records: MemoryRecord[]; vectors: VectorRow[] }> {
-    return guard('loading the store', async () => {
-      const tx = this.db.transaction(['memories', 'vectors', 'meta'], 'readonly');
-      const [rows, vectors, generation] = await Promise.all([
-        tx.objectStore('memories').getAll(),
-        tx.objectStore('vectors').getAll(),
-        tx.objectStore('meta').get('generation'),
-        tx.done,
-      ]);
-      this.lastGeneration = generation;
-      return { rows, vectors };
-    }).then(async ({ rows, vectors }) => {
-      await this.codec.open(rows);
-      return { records: rows.map((r) => this.codec.record(r)), vectors: await this.codec.openVectors(vectors) };
-    });
-  }
-
-  /** Reads and opens these rows before a transaction that writes them back (sealed rows only), sealing `text` for the first if given. */
-  private async unsealRows(ids: readonly string[], text?: string): Promise<void> {
-    const rows = await guard('reading memories', () => Promise.all(ids.map((id) => this.db.get('memories', id))));
-    await this.codec.open(rows.filter((r): r is MemoryRow => r !== undefined));
-    if (text !== undefined && ids[0] !== undefined) await this.codec.prepare([{ id: ids[0], text }]);
-  }
-
-  /** The cached search index, if it is as new as the store; undefined otherwise. */
-  async readSnapshot(): Promise<unknown> {
-    if (this.codec.sealed) return undefined;
-    return guard('reading the index snapshot', async () => {
-      const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
-      const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
-      if (snapshot === undefined || generation === undefined || snapshot.generation !== generation) return undefined;
-      this.lastGeneration = generation;
-      return snapshot.data;
-    });
-  }
-
-  /** Caches the search index as of `generation`; skipped (false) if any write has happened since. */
-  async writeSnapshot(generation: string, data: unknown): Promise<boolean> {
-    if (this.codec.sealed) return false; // the snapshot would hold every text in the clear
-    return guard('writing the index snapshot', async () => {
-      const tx = this.db.transaction(['meta', 'snapshots'], 'readwrite');
-      if ((await tx.objectStore('meta').get('generation')) !== generation) {
-        await tx.done;
-        return false;
-      }
-      const snapshot: IndexSnapshot = { generation, data };
-      await Promise.all([tx.objectStore('snapshots').put(snapshot, 'index'), tx.done]);
-      return true;
-    });
-  }
-
-  /** Every stored vector. */
-  async allVectors(): Promise<VectorRow[]> {
-    return this.codec.openVectors(await guard('loading vectors', () => this.db.getAll('vectors')));
-  }
-
-  /** The event log, oldest first; of one memory when `memoryId` is given. */
-  async events(memoryId?: string): Promise<MemoryEvent[]> {
-    if (memoryId === undefined) return guard('reading the event log', () => this.db.getAll('events'));
-    const key = parseId(memoryId);
-    return guard('reading the event log', () => this.db.getAllFromIndex('events', 'by-memory', key));
-  }
 
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
@@ -467,17 +343,4 @@ export class MemoryStore {
     });
   }
 
-  async has(ids: readonly string[]): Promise<Set<string>> {
-    const keys = await guard('checking ids', async () => {
-      const tx = this.db.transaction('memories', 'readonly');
-      const found = await Promise.all(ids.map((id) => tx.store.getKey(id)));
-      await tx.done;
-      return found;
-    });
-    return new Set(keys.filter((k): k is string => k !== undefined));
-  }
-
-  close(): void {
-    this.db.close();
-  }
 }
