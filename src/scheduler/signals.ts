@@ -77,8 +77,11 @@ const CUES: RegExp[] = [
   /\b(my|our) (name|birthday|address|allergy|allergic|wife|husband|partner|son|daughter|doctor)\b|\bi am allergic\b/i,
 ];
 
+/** The importance of a text with no cue in it. */
+export const BASE_IMPORTANCE = 0.3;
+
 /** Importance a text suggests on its own: reminders, deadlines, dates, amounts, personal facts. 0.3..0.9 */
 export function inferImportance(text: string): number {
   const cues = CUES.filter((re) => re.test(text)).length;
-  return Math.min(0.9, 0.3 + 0.15 * cues);
+  return Math.min(0.9, BASE_IMPORTANCE + 0.15 * cues);
 }

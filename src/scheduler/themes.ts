@@ -4,7 +4,7 @@
 // and rare overall), co-occurrence (mentioned within the same time window as
 // the theme's members), and, only when the embedding model is a real one,
 // vector similarity. Co-occurrence needs no model at all.
-import { tokenize } from '../search/tokenize';
+import { tokenizeWords } from '../search/tokenize';
 
 export interface ThemeConfig {
   /** A memory joins a theme scoring at least this. Default 0.35. */
@@ -60,6 +60,8 @@ export class ThemeIndex {
   private readonly termsOf = new Map<string, string[]>();
   private readonly df = new Map<string, number>();
   private readonly vectors = new Map<string, Float32Array | undefined>();
+  /** A word each term was written as, for labels ("renovation", not the stem "renov"). */
+  private readonly words = new Map<string, string>();
   private nextId = 1;
 
   constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
@@ -102,7 +104,9 @@ export class ThemeIndex {
   /** Places a memory in the theme it fits best, or in a new one. Re-adding a memory moves it. */
   assign(m: ThemeInput): Assignment {
     this.remove(m.id);
-    const terms = [...new Set(tokenize(m.text))];
+    const tokens = tokenizeWords(m.text);
+    for (const { term, word } of tokens) if (!this.words.has(term)) this.words.set(term, word);
+    const terms = [...new Set(tokens.map((t) => t.term))];
     let best: Theme | undefined;
     let bestScore = -Infinity;
     for (const theme of this.themes.values()) {
@@ -172,7 +176,7 @@ export class ThemeIndex {
       .map(([t, c]) => ({ t, w: c * this.idf(t) * (c > 1 || theme.members.size === 1 ? 1 : 0.5) }))
       .sort((a, b) => b.w - a.w || (a.t < b.t ? -1 : 1))
       .slice(0, size)
-      .map((x) => x.t)
+      .map((x) => this.words.get(x.t) ?? x.t)
       .join(' ');
   }
 

@@ -39,16 +39,21 @@ export function stem(word: string): string {
   return w;
 }
 
-export function tokenize(text: string): string[] {
-  const terms: string[] = [];
+/** Each term with the word it came from (folded, unstemmed), e.g. for readable labels. */
+export function tokenizeWords(text: string): { term: string; word: string }[] {
+  const out: { term: string; word: string }[] = [];
   const folded = text.normalize('NFKD').replace(MARKS, '').toLowerCase();
   for (const match of folded.matchAll(WORD)) {
     const word = match[0];
     if (CJK.test(word)) {
-      for (const ch of word) terms.push(ch);
+      for (const ch of word) out.push({ term: ch, word: ch });
     } else if (!STOPWORDS.has(word)) {
-      terms.push(stem(word));
+      out.push({ term: stem(word), word });
     }
   }
-  return terms;
+  return out;
+}
+
+export function tokenize(text: string): string[] {
+  return tokenizeWords(text).map((t) => t.term);
 }
