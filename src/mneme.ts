@@ -207,8 +207,9 @@ export class Mneme {
     return this.store.addMany(inputs, await this.vectorsFor(texts));
   }
 
-  get(id: string): Promise<MemoryRecord | undefined> {
-    return this.store.get(id);
+  /** A memory by id; pass the caller's scope to get it only if they may see it. */
+  get(id: string, options?: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
+    return this.store.get(id, options);
   }
 
   /** Changes a memory; a new text is re-embedded. */

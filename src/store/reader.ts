@@ -36,12 +36,16 @@ export class StoreReader {
     return this.lastGeneration;
   }
 
-  async get(id: string): Promise<MemoryRecord | undefined> {
+  /** A memory by id; given a caller scope, only if that caller may see it (scope and governance), as they may see it. */
+  async get(id: string, options?: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
     const key = parseId(id);
+    const scope = options === undefined ? undefined : parseQueryScope(options).scope;
     const row = await guard('reading a memory', () => this.db.get('memories', key));
     if (!row) return undefined;
     await this.codec.open([row]);
-    return this.codec.record(row);
+    const record = this.codec.record(row);
+    if (scope === undefined) return record;
+    return compilePredicate(scope, {}, this.governance)(record) ? this.governance.redact(record, scope) : undefined;
   }
 
   async getVector(id: string): Promise<VectorRow | undefined> {

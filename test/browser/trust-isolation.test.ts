@@ -84,6 +84,11 @@ describe('isolation', () => {
     expect(await views({ userId: 'u0', agentId: 'work' }, 'salary therapy review')).toEqual(['Favourite', 'Salary']);
     expect(await views({ userId: 'u0', agentId: 'health' }, 'salary therapy review')).toEqual(['Favourite', 'Therapy']);
     expect(await views({ userId: 'u0', agentId: 'health', role: 'doctor' }, 'salary therapy review medication')).toEqual(['Blood', 'Favourite', 'Therapy']);
+    // By id too, when the caller says who they are.
+    const blood = (await m.list({ scope: { userId: 'u0', role: 'doctor' } })).find((r) => r.text.startsWith('Blood'))!;
+    expect((await m.get(blood.id, { scope: { userId: 'u0', role: 'doctor' } }))?.text).toBe(blood.text);
+    expect(await m.get(blood.id, { scope: { userId: 'u0', role: 'nurse' } })).toBeUndefined();
+    expect(await m.get(blood.id, { scope: { userId: 'u1', role: 'doctor' } })).toBeUndefined();
     // Nor does the prompt: a nurse's prewarm holds no medical memory.
     as({ userId: 'u0', role: 'nurse' });
     await (await predictor.draft('what medication dose lisinopril blood pressure ')).settled;
@@ -143,6 +148,7 @@ describe('isolation', () => {
       { weight: 1, arbitrary: fc.record({ op: fc.constant('list' as const), caller: callerArb }) },
       { weight: 3, arbitrary: fc.record({ op: fc.constant('search' as const), caller: callerArb, pick: fc.nat(), word }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('export' as const), caller: callerArb }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('get' as const), caller: callerArb, pick: fc.nat() }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('scheduled' as const), caller: callerArb, pick: fc.nat(), word }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('prewarm' as const), caller: callerArb, pick: fc.nat(), word }) },
     );
@@ -184,6 +190,12 @@ describe('isolation', () => {
           } else if (o.op === 'list') {
             const listed = await m.list({ scope: o.caller });
             check(o.caller, listed.map((r) => r.id), true);
+          } else if (o.op === 'get') {
+            const id = pickId(o.pick);
+            if (id === undefined) continue;
+            const got = await m.get(id, { scope: o.caller });
+            check(o.caller, got ? [got.id] : [], false);
+            if (!got && maySee(live.get(id)!, o.caller)) tally.missing++;
           } else if (o.op === 'export') {
             check(o.caller, (await m.exportMemories({ scope: o.caller })).memories.map((r) => r.id), true);
           } else {
