@@ -35,12 +35,12 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
   const metrics = new MetricsEmitter();
   const output: ScenarioOutput = { name: scenario.name, queries: [], transitions: [] };
   const texts = new Map<string, string>();
+  const scheduler = await Scheduler.create(mneme, { ...options.scheduler, scope: { userId: scenario.user }, clock, metrics });
   metrics.on((e) => {
     if (e.type !== 'transition') return;
     const t: Transition = e.transition;
-    output.transitions.push({ at: iso(), text: texts.get(t.id) ?? mneme.peek(t.id)?.text ?? t.id, from: t.from, to: t.to, reason: t.reason });
+    output.transitions.push({ at: iso(), text: texts.get(t.id) ?? mneme.peek(t.id)?.text ?? t.id, from: t.from, to: t.to, reason: scheduler.describe(t.reason) });
   });
-  const scheduler = await Scheduler.create(mneme, { ...options.scheduler, scope: { userId: scenario.user }, clock, metrics });
   await options.engine.load();
   let predictor = new Predictor(scheduler, { engine: options.engine, metrics, clock });
   try {

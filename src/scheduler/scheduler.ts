@@ -213,6 +213,18 @@ export class Scheduler {
     return m && isVisible(m.scope, scope) && this.governance.allow(m, scope) ? this.governance.redact(m, scope) : undefined;
   }
 
+  /**
+   * A transition's reason with theme ids replaced by the themes' current labels, for people
+   * ("promoted: theme renovation bathroom heat 4.2 ≥ 3.0"). The event log keeps the ids: labels
+   * are words of memories, and a deleted memory's words must not stay behind in the log.
+   */
+  describe(reason: string): string {
+    return reason.replace(/\btheme (t\d+)\b/g, (whole, id: string) => {
+      const theme = this.state.themes.get(id);
+      return theme ? `theme ${this.state.themes.label(theme)}` : whole;
+    });
+  }
+
   /** The activated tier in its stable order, as this session may see it. */
   activatedRecords(): MemoryRecord[] {
     const scope = this.readScope();

@@ -19,5 +19,7 @@ describe('household scenario', () => {
     expect(vague!.results.slice(0, 3).every((r) => r.tier === 'activated')).toBe(true);
     expect(vague!.results.slice(0, 3).some((r) => house.test(r.text))).toBe(false);
     expect(specific!.results[0]!.text).toMatch(/mortgage rate of 3\.1%/);
+    // Reasons read as words for people (the log itself keeps theme ids).
+    expect(promoted(renovation)[0]!.reason).toMatch(/^promoted: theme .*renovation.* heat \d+\.\d ≥ 3\.0$/);
   });
 });
