@@ -1,15 +1,7 @@
 // Seeded synthetic memories for benchmarks: short texts drawn from a Zipf
 // vocabulary, and random unit vectors (384-d, like MiniLM). Queries are noisy
 // copies of stored vectors plus words of their text, so each has a true match.
-
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../scripts/onnx/random.mjs';
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ren', 'tu', 'sa', 'vo', 'el', 'dar', 'ni', 'po', 'qua', 'ri', 'ste', 'ul', 'xen', 'yo', 'zi', 'bra', 'chu'];
 
@@ -35,7 +27,7 @@ export function unitVector(dim: number, next: () => number): Float32Array {
 
 export function synthetic(n: number, options: { dim?: number; queries?: number; seed?: number } = {}): Synthetic {
   const dim = options.dim ?? 384;
-  const next = rng(options.seed ?? 42);
+  const next = seededRandom(options.seed ?? 42);
   const vocab = Array.from({ length: 5000 }, (_, i) => {
     let w = '';
     for (let x = i + 1; x > 0; x = Math.floor(x / SYLLABLES.length)) w += SYLLABLES[x % SYLLABLES.length];

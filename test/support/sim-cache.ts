@@ -79,14 +79,5 @@ export function coldReply(prompt: readonly number[], maxTokens: number, stops: r
   return out;
 }
 
-/** mulberry32: a small seeded PRNG. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the one the stand-in weights are drawn with). */
+export { seededRandom as seeded } from '../../scripts/onnx/random.mjs';

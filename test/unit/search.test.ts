@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileKernel } from '../../scripts/build-kernel.mjs';
+import { seededRandom as rng } from '../../scripts/onnx/random.mjs';
 import { Bm25Index } from '../../src/search/bm25';
 import { DenseIndex } from '../../src/search/dense';
 import { fuseRanks } from '../../src/search/fuse';
 import { KERNEL_WASM_BASE64 } from '../../src/search/kernel-wasm';
 import { TopK } from '../../src/search/top-k';
 import { tokenize } from '../../src/search/tokenize';
-
-/** Seeded PRNG (mulberry32) so every run ranks the same data. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomUnit(dim: number, next: () => number): Float32Array {
   const v = new Float32Array(dim);
