@@ -2,7 +2,8 @@
 // Each conversation's turns become memories on a clock set to their session
 // dates; each question with evidence is typed in steps, and we record evidence
 // recall@10 of the final ranking, a plain-BM25 baseline over the same memories,
-// and how much of the final top 10 was already prewarmed at 25/50/75% typed.
+// and how much of the final top 10 the cache held at 25/50/75% typed (a
+// prewarm of 10).
 // No dense model: stand-in embeddings carry no meaning, so this is lexical plus
 // scheduler signals, and the output says so.
 import { createMneme } from '../src/mneme';
@@ -73,20 +74,21 @@ async function runConversation(c: Conversation, engine: Engine, acc: Record<stri
     const evidence = new Set((qa.evidence ?? []).flatMap((e) => e.split(/[;,\s]+/)).filter((e) => mneme.peek(e)));
     if (evidence.size === 0) continue;
     const q = qa.question;
-    const predictor = new Predictor(scheduler, { engine, budget: 20, recordRetrieval: false });
+    // A prewarm the size of the final set, counted from what the cache held.
+    const predictor = new Predictor(scheduler, { engine, budget: 10, recordRetrieval: false });
     const prewarmedAt: Record<number, Set<string>> = {};
     for (const pct of [25, 50, 75]) {
       const { settled } = await predictor.draft(q.slice(0, Math.round((q.length * pct) / 100)));
       await settled;
-      prewarmedAt[pct] = new Set(predictor.prewarmedIds);
+      prewarmedAt[pct] = new Set(predictor.heldIds);
     }
-    const sent = await predictor.send(q, 10);
+    const sent = await predictor.send({ text: q, k: 10 });
     const top = sent.results.map((r) => r.memory.id);
     acc.recall!.push(recall(top, evidence));
     acc.bm25!.push(recall(baseline.search(q, 10, () => true).map((h) => h.id), evidence));
     for (const pct of [25, 50, 75]) acc[`hit${pct}`]!.push(top.length === 0 ? 1 : top.filter((id) => prewarmedAt[pct]!.has(id)).length / top.length);
     acc.atSend!.push(sent.prefillTokensAtSend);
-    acc.cold!.push(sent.prefillTokensCold);
+    acc.cold!.push(sent.promptTokens);
   }
   scheduler.dispose();
   await mneme.close();
@@ -106,6 +108,6 @@ export async function run(input: { conversations: Conversation[]; label: string 
     'predict.hit_at_10.p50': mean(acc.hit50!),
     'predict.hit_at_10.p75': mean(acc.hit75!),
     'predict.prefill_tokens_at_send.mean': mean(acc.atSend!),
-    'predict.prefill_tokens_cold.mean': mean(acc.cold!),
+    'predict.prompt_tokens.mean': mean(acc.cold!),
   };
 }

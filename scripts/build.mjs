@@ -1,6 +1,6 @@
 // `npm run build`: the library for bundlers (ES modules + TypeScript types) and
 // the drop-in classic script dist/mneme.js with the files it loads lazily
-// (mneme-worker.js, mneme-engine.js and their chunks). Prints the drop-in's
+// (mneme-worker.js, which owns the scheduler and the one engine, and its chunks). Prints the drop-in's
 // gzipped size; `dropinGzipBytes()` is what the bench records.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ export async function buildAll({ types = true } = {}) {
       // Not lib mode, which would inline ONNX Runtime's WebAssembly into the workers as base64.
       target: 'es2022',
       rollupOptions: {
-        input: { index: 'src/index.ts', client: 'src/client/index.ts', 'mneme-worker': 'workers/scheduler.worker.ts', 'mneme-engine': 'src/client/engine-module.ts' },
+        input: { index: 'src/index.ts', client: 'src/client/index.ts', 'mneme-worker': 'workers/scheduler.worker.ts' },
         preserveEntrySignatures: 'exports-only',
         output: { format: 'es', entryFileNames: '[name].js' },
       },

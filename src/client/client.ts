@@ -5,12 +5,13 @@
 // fails, the CPU engine answers; when that fails, memory and lexical search go
 // on. Each step down is reported as a 'degraded' event and on the console.
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '@mlc-ai/web-llm';
-import { MnemeError, ModelError } from '../errors';
+import { ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
-import type { ChatCompletionsApi } from '../engine/openai';
+import { chatCompletionsOver, type CreateOptions, type RequestParts } from '../engine/openai';
+import type { TokenChunk } from '../engine/types';
 import type { SchedulerClient } from '../scheduler/client';
-import type { MemoryView } from '../scheduler/service';
+import type { EngineLoaded, MemoryView, SendView } from '../scheduler/service';
 import { augmentMessages, lastUserText, type ChatMessage } from './augment';
 
 export interface ClientOptions {
@@ -21,16 +22,15 @@ export interface ClientOptions {
   dbName?: string;
   /** Memories added to a request. Default 5. */
   k?: number;
-  /** The engine `chat.completions.create` answers with (loaded on first use). */
+  /** The engine that prewarms while the user types and answers `chat.completions.create`, in the worker (loaded by `loadEngine` or the first `create`). */
   engine?: EngineConfig;
   /** Report degradations on the console too. Default true. */
   log?: boolean;
 }
 
-/** How the client reaches its worker and its lazily loaded engine code; each entry point supplies its own. */
+/** How the client reaches its worker; each entry point supplies its own. */
 export interface ClientLoaders {
   worker(): SchedulerClient;
-  engine(): Promise<typeof import('./engine-module')>;
 }
 
 export interface Degradation {
@@ -45,6 +45,8 @@ export interface ClientEventMap {
   'model-progress': LoadProgress;
   'model-ready': { model: string; engine: string };
   sent: { text: string; memories: MemoryView[] };
+  /** A reply from the on-device engine: exactly the memories the model saw, and what the cache held at send. */
+  answered: SendView;
 }
 
 type Completion = ChatCompletion | AsyncIterable<ChatCompletionChunk>;
@@ -59,7 +61,12 @@ export interface MnemeClient {
   searchMemory(query: string, options?: { k?: number }): Promise<MemoryView[]>;
   /** The messages with memories for the last user message added. */
   augment(messages: readonly ChatMessage[]): Promise<ChatMessage[]>;
-  chat: { completions: { create(request: ChatCompletionRequest): Promise<Completion> } };
+  /**
+   * Loads the one engine, in the worker, that prewarms while the user types and answers `chat.completions.create`.
+   * Drafts prewarm from then on. Without it, the first `create` loads it.
+   */
+  loadEngine(config?: EngineConfig): Promise<{ model: string; engine: string }>;
+  chat: { completions: { create(request: ChatCompletionRequest, options?: CreateOptions): Promise<Completion> } };
   on<K extends keyof ClientEventMap>(type: K, listener: (detail: ClientEventMap[K]) => void): () => void;
   close(): Promise<void>;
 }
@@ -102,31 +109,44 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     }
   };
 
-  let answering: Promise<ChatCompletionsApi> | undefined;
-  const engineApi = () => (answering ??= loadEngine());
-  async function loadEngine(): Promise<ChatCompletionsApi> {
-    const { createEngine, createChatCompletions } = await loaders.engine();
-    const onProgress = (p: LoadProgress) => emit('model-progress', p);
-    for (const config of [options.engine ?? {}, { ...options.engine, engine: 'transformers' as const }]) {
+  let engineLoad: Promise<EngineLoaded> | undefined;
+  /** The worker's one engine: loaded once; a failure is reported and a later call tries again. */
+  const loadEngine = (config: EngineConfig | undefined): Promise<EngineLoaded> =>
+    (engineLoad ??= (async () => {
+      if (!(await ready) || !worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
       try {
-        const { engine, choice } = await createEngine(config);
-        try {
-          const info = await engine.load({ onProgress });
-          emit('model-ready', { model: info.model, engine: choice.engine });
-          return createChatCompletions(engine);
-        } catch (error) {
-          await engine.dispose().catch(() => undefined);
-          if (choice.engine !== 'webllm') throw error;
-          degrade('gpu-engine', error);
-        }
+        const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+        if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
+        emit('model-ready', { model: loaded.model, engine: loaded.engine });
+        return loaded;
       } catch (error) {
+        engineLoad = undefined;
         degrade('engine', error);
-        answering = undefined; // a later request tries again
-        throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `No engine could load: ${String(error)}`);
+        throw error;
       }
-    }
-    throw new ModelError('model-load-failed', 'No engine could load');
-  }
+    })());
+
+  /** Answers on the worker's engine, the memories laid out as they were prewarmed. */
+  const answer = async (parts: RequestParts, o: { maxTokens: number | undefined; signal: AbortSignal; onChunk: (chunk: TokenChunk) => void }) => {
+    const loaded = await loadEngine(undefined);
+    const message = { text: parts.draft, k, history: parts.history, ...(parts.system !== undefined && { system: parts.system }), ...(o.maxTokens !== undefined && { maxTokens: o.maxTokens }) };
+    const done = worker!.call('send', [message, o.onChunk], { signal: o.signal, timeoutMs: 600_000 }).then((sent) => {
+      emit('answered', sent);
+      return {
+        text: sent.reply,
+        finishReason: sent.finishReason as 'stop' | 'length' | 'aborted',
+        promptTokens: sent.promptTokens,
+        completionTokens: 0,
+        tokensReused: sent.tokensReused,
+        tokensPrefilled: sent.prefillTokensAtSend,
+        prefillTokensPerS: 0,
+        decodeTokensPerS: 0,
+        extra: { memories: sent.seen.length, memories_held: sent.heldFinal, tokens_prefilled_while_typing: sent.typingPrefillTokens, tokens_wasted_while_typing: sent.wastedPrefillTokens, worker_ttft_s: sent.workerTtftMs / 1000 },
+      };
+    });
+    return { model: loaded.model, done };
+  };
+  const completions = chatCompletionsOver(answer);
 
   const client: MnemeClient = {
     ready,
@@ -137,7 +157,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
       });
     },
     async send(text) {
-      const memories = await withMemory([], (w) => w.call('send', [text, k]).then((s) => s.results));
+      const memories = await client.searchMemory(text);
       emit('sent', { text, memories });
       await client.observe(text, 'user');
       return memories;
@@ -146,15 +166,17 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     searchMemory: (query, o = {}) => withMemory([], (w) => w.call('search', [query, o.k ?? k])),
     async augment(messages) {
       const text = lastUserText(messages);
-      const memories = await client.searchMemory(text);
+      // The same path as an answer on the device (the memories are picked and recorded as retrieved), but nothing is generated.
+      const memories = await withMemory([], (w) => w.call('send', [{ text, k, answer: false }]).then((s) => s.seen));
       return augmentMessages(messages, memories.map((m) => m.text).filter((m) => m !== text.trim()));
+    },
+    async loadEngine(config) {
+      const loaded = await loadEngine(config);
+      return { model: loaded.model, engine: loaded.engine };
     },
     chat: {
       completions: {
-        async create(request) {
-          const api = await engineApi();
-          return api.chat.completions.create({ ...request, messages: await client.augment(request.messages) });
-        },
+        create: (request, createOptions) => completions.chat.completions.create(request, createOptions),
       },
     },
     on(type, listener) {

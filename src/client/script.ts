@@ -1,7 +1,7 @@
 // The classic script, `<script src="mneme.js" data-input="#message" data-send="#send" data-user="alice">`.
 // It defines `window.Mneme` ({ create, attach }) and, with data-input, attaches
-// itself once the page has loaded. Its worker (mneme-worker.js) and engine code
-// (mneme-engine.js) sit next to it and load only when used.
+// itself once the page has loaded. Its worker (mneme-worker.js: memory, the
+// scheduler and the one engine) sits next to it with its chunks, loaded only when used.
 import { createRpcClient } from '../rpc/client';
 import type { SchedulerService } from '../scheduler/service';
 import { dropIn, type DropIn, type DropInOptions } from './drop-in';
@@ -18,7 +18,6 @@ const beside = (file: string) => new URL(file, base).href;
 
 const Mneme: Window['Mneme'] = dropIn({
   worker: () => createRpcClient<SchedulerService>(new Worker(beside('mneme-worker.js'), { type: 'module', name: 'mneme-scheduler' }), { name: 'scheduler', timeoutMs: 60_000 }),
-  engine: () => import(/* @vite-ignore */ beside('mneme-engine.js')),
 });
 window.Mneme = Mneme;
 

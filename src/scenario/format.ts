@@ -21,9 +21,14 @@ export interface ScenarioQueryResult {
   at: string;
   text: string;
   results: { text: string; tier: string; score: number; reasons: string[] }[];
-  prewarmHit: number;
+  /** Exactly the working memories the model saw. */
+  seen: string[];
+  /** Final memories the cache held at send. */
+  heldFinal: number;
   prefillTokensAtSend: number;
-  prefillTokensCold: number;
+  promptTokens: number;
+  /** Tokens prefilled while typing that the send did not reuse. */
+  wastedPrefillTokens: number;
 }
 
 export interface ScenarioOutput {

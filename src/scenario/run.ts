@@ -67,14 +67,16 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
             now += event.msPerKey ?? 120;
             if (event.text[i - 1] === ' ') await (await predictor.draft(event.text.slice(0, i))).settled;
           }
-          const sent = await predictor.send(event.text, event.k ?? 5);
+          const sent = await predictor.send({ text: event.text, k: event.k ?? 5 });
           output.queries.push({
             at: iso(),
             text: event.text,
             results: sent.results.map((r) => ({ text: r.memory.text, tier: r.memory.tier, score: r.score, reasons: r.reasons })),
-            prewarmHit: sent.prewarmHit,
+            seen: sent.seen.map((m) => m.text),
+            heldFinal: sent.heldFinal,
             prefillTokensAtSend: sent.prefillTokensAtSend,
-            prefillTokensCold: sent.prefillTokensCold,
+            promptTokens: sent.promptTokens,
+            wastedPrefillTokens: sent.wastedPrefillTokens,
           });
           await scheduler.tick();
           break;

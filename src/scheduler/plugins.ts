@@ -46,7 +46,8 @@ export { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 /** What the scheduler reports, as events a UI can chart. */
 export type MetricEvent =
   | { type: 'prewarm'; at: number; memories: number; tokens: number }
-  | { type: 'send'; at: number; prewarmHit: number; prefillTokensAtSend: number; prefillTokensCold: number; ttftMs?: number }
+  /** A send: how many of its `final` memories the cache held, and what was prefilled at send of the whole prompt. */
+  | { type: 'send'; at: number; heldFinal: number; final: number; prefillTokensAtSend: number; promptTokens: number; ttftMs: number }
   | { type: 'transition'; at: number; transition: Transition }
   | { type: 'tiers'; at: number; sizes: Record<string, number> };
 

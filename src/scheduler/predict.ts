@@ -1,26 +1,32 @@
-// Prediction from partial keystrokes. While the user types, each draft is
-// ranked on the hot path; when the predicted working set changes enough, the
-// engine is asked to prewarm the prompt prefix the send will need, and the
-// superseded prewarm is cancelled. At send, the final set is laid out after the
-// prewarmed memories, so all that is left to prefill is what typing could not
-// know: new memories, if any, and the end of the message.
-import { layoutPrompt, type HistoryTurn } from '../engine/layout';
+// The effect runner of the prediction core (src/core/prediction.ts): the one
+// place where the keystroke-to-first-token path does I/O. It feeds events to
+// the core and carries out its commands: searches on the scheduler, prewarms
+// and generates on the engine (one engine, serialized), uses recorded in the
+// store. Outcomes go back to the core as events, so every race (a slow search
+// for an old draft, a prewarm superseded mid-prefill) is decided by the core
+// from sequence numbers and from what the cache reported holding.
+import { layoutPrompt, type LaidOutPrompt } from '../engine/layout';
 import { promptLength } from '../engine/ledger';
-import type { Engine, PromptTokens } from '../engine/types';
+import type { Engine, FinishReason, TokenChunk } from '../engine/types';
+import { PREDICTION_DEFAULTS, PredictionCore, type CacheOutcome, type CoreCommand, type CoreEvent, type Layout, type SendFigures, type SendLayout, type Turn } from '../core/prediction';
+import { InvalidInputError } from '../errors';
 import type { MemoryRecord } from '../memory/types';
-import { tokenize } from '../search/tokenize';
 import type { Metrics } from './plugins';
 import type { ScheduledResult } from './rank';
 import type { Scheduler } from './scheduler';
-import { jaccard } from '../util/jaccard';
+
+export { stableDraft } from '../core/prediction';
 
 export interface PredictorOptions {
-  engine: Engine;
+  /** The engine that prewarms and answers; without one, drafts are predicted and sends pick memories only. */
+  engine?: Engine;
   system?: string;
-  /** Memories a prewarm holds. Default 20. */
+  /** Memories a prewarm holds. Default 10. */
   budget?: number;
   /** Prewarm again only when the predicted set's overlap with the prewarmed one falls below this (Jaccard). Default 0.8. */
   refreshBelow?: number;
+  /** How the send's working block is chosen. Default held memories plus the final set's new ones, within 600 tokens. */
+  sendLayout?: SendLayout;
   /** Most reply tokens at send. Default 128. */
   maxTokens?: number;
   metrics?: Metrics;
@@ -29,134 +35,288 @@ export interface PredictorOptions {
   recordRetrieval?: boolean;
 }
 
-export interface SendReport {
+export interface DraftOutcome {
   results: ScheduledResult[];
+  predicted: string[];
+  /** Whether a prewarm was started for this draft. */
+  prewarmed: boolean;
+  /** Resolves when that prewarm finished, was superseded, or failed. */
+  settled: Promise<void>;
+}
+
+export interface SendRequest {
+  text: string;
+  /** Final memories. Default 5. */
+  k?: number;
+  /** The conversation so far, when the caller keeps it (an OpenAI-style request); otherwise the predictor's own. */
+  history?: readonly Turn[];
+  system?: string;
+  maxTokens?: number;
+  /** False: pick the memories for another model, generate nothing. Default true when there is an engine. */
+  answer?: boolean;
+  onChunk?: (chunk: TokenChunk) => void;
+  signal?: AbortSignal;
+}
+
+/** One send, reported from what the engine's cache held. */
+export interface SendReport {
+  /** The final set, ranked. */
+  results: ScheduledResult[];
+  /** Exactly the working memories the model saw, in prompt order (for `answer: false`, the final set). */
+  seen: MemoryRecord[];
+  /** Final memories whose tokens the cache held at send. */
+  heldFinal: number;
   reply: string;
-  /** Share of the final set that was already prefilled when the user pressed send. */
-  prewarmHit: number;
+  finishReason: FinishReason | 'none';
+  promptTokens: number;
+  tokensReused: number;
   prefillTokensAtSend: number;
-  /** What an empty cache would have prefilled for the same prompt. */
-  prefillTokensCold: number;
+  /** Tokens prefilled while typing that the send did not reuse. */
+  wastedPrefillTokens: number;
+  typingPrefillTokens: number;
+  /** From the send call to the first token, in this thread: retrieval, layout and every worker hop included. */
   ttftMs: number;
 }
 
-const DEFAULT_SYSTEM = 'You are a helpful assistant with a memory of what the user told you before.';
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
 
-/** The draft up to its last complete word: what later keystrokes will not change. */
-export function stableDraft(draft: string): string {
-  const cut = draft.search(/\s\S*$/);
-  return cut < 0 ? '' : draft.slice(0, cut + 1);
+interface Pending {
+  draft?: Waiter & { settled?: () => void };
+  send?: Waiter & { request: SendRequest; started: number; firstToken?: number; generated?: { promptTokens: number; reply: string; finishReason: FinishReason } };
+  results?: ScheduledResult[];
 }
 
 export class Predictor {
-  readonly history: HistoryTurn[] = [];
-  private prewarmed: string[] = [];
-  private pending: AbortController | undefined;
-  private context: string | undefined;
-  private readonly budget: number;
-  private readonly system: string;
+  private readonly core: PredictionCore;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private prewarming: AbortController | undefined;
+  /** Sends run one at a time, in order. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly options: PredictorOptions,
+    private readonly options: PredictorOptions = {},
   ) {
-    this.budget = options.budget ?? 20;
-    this.system = options.system ?? DEFAULT_SYSTEM;
+    this.core = new PredictionCore({
+      system: options.system ?? PREDICTION_DEFAULTS.system,
+      budget: options.budget ?? PREDICTION_DEFAULTS.budget,
+      refreshBelow: options.refreshBelow ?? PREDICTION_DEFAULTS.refreshBelow,
+      send: options.sendLayout ?? PREDICTION_DEFAULTS.send,
+      recordRetrieval: options.recordRetrieval ?? PREDICTION_DEFAULTS.recordRetrieval,
+    });
   }
 
-  /** What the last prewarm holds. */
-  get prewarmedIds(): readonly string[] {
-    return this.prewarmed;
+  get engine(): Engine | undefined {
+    return this.options.engine;
   }
 
-  private async prompt(working: readonly MemoryRecord[], draft: string, final: boolean): Promise<PromptTokens> {
-    const { engine } = this.options;
-    return layoutPrompt(
-      {
-        system: this.system,
-        activated: this.scheduler.activatedRecords().map((m) => m.text),
-        history: this.history,
-        working: working.map((m) => m.text),
-        draft,
-      },
-      engine.info!.template,
-      (texts) => engine.tokenize(texts),
-      { final },
-    );
+  /** The conversation the next prompt continues. */
+  get history(): readonly Turn[] {
+    return this.core.history;
   }
 
-  /**
-   * A draft changed: predict its working set, and prewarm when the prediction moved enough.
-   * Resolves with the ranked prediction (and its ids), whether a prewarm was started, and
-   * `settled`, which resolves when that prewarm has finished or been superseded.
-   */
-  async draft(text: string): Promise<{ results: ScheduledResult[]; predicted: string[]; prewarmed: boolean; settled: Promise<void> }> {
-    this.enterContext();
-    const results = tokenize(text).length > 0 ? await this.scheduler.search(text, { k: this.budget, draft: true }) : [];
-    const predicted = results.map((r) => r.memory.id);
-    if (this.prewarmed.length > 0 && jaccard(predicted, this.prewarmed) >= (this.options.refreshBelow ?? 0.8)) {
-      return { results, predicted, prewarmed: false, settled: Promise.resolve() };
-    }
-    this.pending?.abort();
-    const control = new AbortController();
-    this.pending = control;
-    this.prewarmed = predicted;
-    const prefix = await this.prompt(results.map((r) => r.memory), stableDraft(text), false);
-    // A prewarm that is superseded or fails only means more to prefill at send.
-    const settled = this.options.engine.prewarm(prefix, { signal: control.signal }).then(
-      () => undefined,
-      () => undefined,
-    );
-    this.options.metrics?.record({ type: 'prewarm', at: this.now(), memories: predicted.length, tokens: promptLength(prefix) });
-    return { results, predicted, prewarmed: true, settled };
+  /** The working set of the current message (transient, never stored). */
+  get working(): readonly string[] {
+    return this.core.working;
   }
 
-  /**
-   * The user pressed send: rank the final set (a full search: an archived memory asked for by
-   * name is found), answer with it, and report how much the prewarm saved.
-   */
-  async send(text: string, k: number): Promise<SendReport> {
-    this.enterContext();
-    const results = await this.scheduler.search(text, { k });
-    const held = new Set(this.prewarmed);
-    const hit = results.length === 0 ? 1 : results.filter((r) => held.has(r.memory.id)).length / results.length;
-    // Prewarmed memories first, in their prewarmed order, then the final set's new ones.
-    const byId = new Map(results.map((r) => [r.memory.id, r.memory]));
-    const working = [
-      // A prewarmed memory the caller may no longer see (retagged, or another user or role since) stays out.
-      ...this.prewarmed.map((id) => byId.get(id) ?? this.scheduler.usable(id)).filter((m): m is MemoryRecord => m !== undefined),
-      ...results.filter((r) => !held.has(r.memory.id)).map((r) => r.memory),
-    ];
-    const prompt = await this.prompt(working, text, true);
-    const generated = await this.options.engine.generate(prompt, { maxTokens: this.options.maxTokens ?? 128 });
-    if (this.options.recordRetrieval ?? true) await this.scheduler.retrieved(results.map((r) => r.memory.id));
-    this.history.push({ role: 'user', text }, { role: 'assistant', text: generated.text });
-    this.prewarmed = [];
-    this.pending = undefined;
-    const report: SendReport = {
-      results,
-      reply: generated.text,
-      prewarmHit: hit,
-      prefillTokensAtSend: generated.stats.tokensPrefilled,
-      prefillTokensCold: promptLength(prompt),
-      ttftMs: generated.stats.ttftMs,
-    };
-    this.options.metrics?.record({ type: 'send', at: this.now(), prewarmHit: hit, prefillTokensAtSend: report.prefillTokensAtSend, prefillTokensCold: report.prefillTokensCold, ttftMs: report.ttftMs });
+  /** Working memories the engine's cache holds now, as it reported. */
+  get heldIds(): readonly string[] {
+    return this.core.held;
+  }
+
+  /** A draft changed: predict its working set, and prewarm when the prediction moved enough. */
+  draft(text: string): Promise<DraftOutcome> {
+    if (typeof text !== 'string') return Promise.reject(new InvalidInputError('invalid-input', 'draft takes the text typed so far (a string).'));
+    const seq = ++this.seq;
+    return new Promise<DraftOutcome>((resolve, reject) => {
+      this.pending.set(seq, { draft: { resolve: resolve as (v: unknown) => void, reject } });
+      this.dispatch(this.contextEvent());
+      this.dispatch({ type: 'draft', seq, text });
+    });
+  }
+
+  /** The user sent `text`: rank the final set, answer with it on the engine, report what the cache held. */
+  send(request: SendRequest): Promise<SendReport> {
+    const bad = badRequest(request);
+    if (bad) return Promise.reject(bad);
+    const started = performance.now();
+    const answer = (request.answer ?? true) && this.options.engine !== undefined;
+    const run = () =>
+      new Promise<SendReport>((resolve, reject) => {
+        const seq = ++this.seq;
+        this.pending.set(seq, { send: { resolve: resolve as (v: unknown) => void, reject, request, started } });
+        this.dispatch(this.contextEvent());
+        const { history, system } = request;
+        this.dispatch({ type: 'send', seq, text: request.text, k: request.k ?? 5, answer, ...(history && { history }), ...(system !== undefined && { system }) });
+      });
+    const report = this.sending.then(run, run);
+    this.sending = report.catch(() => undefined);
     return report;
   }
 
-  /** Another user or role since the last prompt: nothing of the old context (prewarmed set, history) carries over. */
-  private enterContext(): void {
-    const key = JSON.stringify(this.scheduler.contextScope);
-    if (this.context !== undefined && key !== this.context) {
-      this.pending?.abort();
-      this.prewarmed = [];
-      this.history.length = 0;
+  private contextEvent(): CoreEvent {
+    return { type: 'context', key: JSON.stringify(this.scheduler.contextScope) };
+  }
+
+  private dispatch(event: CoreEvent): void {
+    for (const command of this.core.handle(event)) this.execute(command);
+  }
+
+  private execute(command: CoreCommand): void {
+    switch (command.type) {
+      case 'search':
+        return void this.search(command.seq, command.query, command.k, command.draft);
+      case 'predicted':
+        return this.predicted(command.seq, command.prewarm);
+      case 'superseded':
+        return this.supersede(command.seq);
+      case 'prewarm':
+        return void this.prewarm(command.seq, command.layout);
+      case 'cancel-prewarm':
+        return this.prewarming?.abort();
+      case 'generate':
+        return void this.generate(command.seq, command.layout);
+      case 'record-uses':
+        return void this.scheduler.retrieved(command.ids).catch(() => undefined); // a failed log write loses heat, never the reply
+      case 'sent':
+        return this.sent(command.seq, command.report);
     }
-    this.context = key;
+  }
+
+  private fail(seq: number, error: unknown): void {
+    const pending = this.pending.get(seq);
+    this.pending.delete(seq);
+    pending?.draft?.reject(error);
+    pending?.send?.reject(error);
+  }
+
+  private async search(seq: number, query: string, k: number, draft: boolean): Promise<void> {
+    try {
+      const results = await this.scheduler.search(query, { k, draft });
+      const pending = this.pending.get(seq);
+      if (pending) pending.results = results;
+      this.dispatch({ type: 'searched', seq, found: results.map((r) => ({ id: r.memory.id, tokens: approxTokens(r.memory.text) })) });
+    } catch (error) {
+      this.fail(seq, error);
+    }
+  }
+
+  private predicted(seq: number, prewarm: boolean): void {
+    const pending = this.pending.get(seq);
+    const results = pending?.results ?? [];
+    if (!prewarm || !this.options.engine) this.pending.delete(seq);
+    const settled = prewarm && this.options.engine ? new Promise<void>((done) => pending && (pending.draft!.settled = done)) : Promise.resolve();
+    pending?.draft?.resolve({ results, predicted: results.map((r) => r.memory.id), prewarmed: prewarm && this.options.engine !== undefined, settled } satisfies DraftOutcome);
+  }
+
+  private supersede(seq: number): void {
+    const pending = this.pending.get(seq);
+    this.pending.delete(seq);
+    pending?.draft?.settled?.();
+    pending?.draft?.resolve({ results: [], predicted: [], prewarmed: false, settled: Promise.resolve() } satisfies DraftOutcome);
+    pending?.send?.reject(new InvalidInputError('invalid-input', 'This send overlapped another one; sends run one at a time.'));
+  }
+
+  /** The records of a layout's working ids that this session may still see. */
+  private async lay(layout: Layout): Promise<{ prompt: LaidOutPrompt; ids: string[] }> {
+    const engine = this.options.engine!;
+    const records = layout.working.map((id) => this.scheduler.usable(id)).filter((m): m is MemoryRecord => m !== undefined);
+    const parts = { system: layout.system, activated: this.scheduler.activatedRecords().map((m) => m.text), history: layout.history, working: records.map((m) => m.text), draft: layout.draft };
+    const prompt = await layoutPrompt(parts, engine.info!.template, (texts) => engine.tokenize(texts), { final: layout.final });
+    return { prompt, ids: records.map((m) => m.id) };
+  }
+
+  private async prewarm(seq: number, layout: Layout): Promise<void> {
+    const engine = this.options.engine;
+    const done = this.pending.get(seq)?.draft?.settled ?? (() => undefined);
+    if (!engine) return done();
+    try {
+      const { prompt, ids } = await this.lay(layout);
+      if (!this.core.isCurrent(seq)) return done(); // a newer draft or a send came while this one was laid out
+      this.prewarming?.abort();
+      const control = new AbortController();
+      this.prewarming = control;
+      const result = await engine.prewarm(prompt, { signal: control.signal });
+      this.options.metrics?.record({ type: 'prewarm', at: this.now(), memories: ids.length, tokens: result.held });
+      this.dispatch({ type: 'prewarmed', seq, outcome: outcome(prompt, ids, result.held, result.stats) });
+    } catch {
+      this.dispatch({ type: 'failed', seq }); // a failed prewarm only means more to prefill at send
+    } finally {
+      this.pending.delete(seq);
+      done();
+    }
+  }
+
+  private async generate(seq: number, layout: Layout): Promise<void> {
+    const engine = this.options.engine!;
+    const send = this.pending.get(seq)?.send;
+    if (!send) return;
+    try {
+      const { prompt, ids } = await this.lay(layout);
+      const { request } = send;
+      const onChunk = (chunk: TokenChunk) => {
+        send.firstToken ??= performance.now();
+        request.onChunk?.(chunk);
+      };
+      const maxTokens = request.maxTokens ?? this.options.maxTokens ?? 128;
+      const result = await engine.generate(prompt, { maxTokens, onChunk, ...(request.signal && { signal: request.signal }) });
+      send.firstToken ??= performance.now();
+      send.generated = { promptTokens: promptLength(prompt), reply: result.text, finishReason: result.finishReason };
+      const after = promptLength(prompt) + result.tokens.length;
+      this.dispatch({ type: 'generated', seq, reply: result.text, outcome: { ...outcome(prompt, ids, result.stats.tokensReused, result.stats), length: after } });
+    } catch (error) {
+      this.dispatch({ type: 'failed', seq });
+      this.fail(seq, error);
+    }
+  }
+
+  private sent(seq: number, figures: SendFigures): void {
+    const pending = this.pending.get(seq);
+    this.pending.delete(seq);
+    const send = pending?.send;
+    if (!send) return;
+    const results = pending.results ?? [];
+    const generated = send.generated;
+    const report: SendReport = {
+      results,
+      seen: figures.seen.map((id) => this.scheduler.usable(id)).filter((m): m is MemoryRecord => m !== undefined),
+      heldFinal: figures.heldFinal.length,
+      reply: generated?.reply ?? '',
+      finishReason: generated?.finishReason ?? 'none',
+      promptTokens: generated?.promptTokens ?? 0,
+      tokensReused: figures.tokensReused,
+      prefillTokensAtSend: figures.tokensPrefilledAtSend,
+      wastedPrefillTokens: figures.wastedPrefill,
+      typingPrefillTokens: figures.typingPrefilled,
+      ttftMs: send.firstToken !== undefined ? send.firstToken - send.started : 0,
+    };
+    this.options.metrics?.record({ type: 'send', at: this.now(), heldFinal: report.heldFinal, final: results.length, prefillTokensAtSend: report.prefillTokensAtSend, promptTokens: report.promptTokens, ttftMs: report.ttftMs });
+    send.resolve(report);
   }
 
   private now(): number {
     return (this.options.clock ?? Date.now)();
   }
+}
+
+/** What an engine call left: `held` tokens of `prompt`, and so which working memories are wholly inside. */
+function outcome(prompt: LaidOutPrompt, ids: readonly string[], held: number, stats: { tokensReused: number; tokensPrefilled: number }): CacheOutcome {
+  return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= held) };
+}
+
+/** About four characters a token, plus the <memory> tags: for budgets, not for accounting. */
+function approxTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 6;
+}
+
+function badRequest(request: SendRequest): InvalidInputError | undefined {
+  if (typeof request !== 'object' || request === null || typeof request.text !== 'string') return new InvalidInputError('invalid-input', 'send takes { text, k?, history?, system?, maxTokens?, answer? } with text a string.');
+  if (request.k !== undefined && (!Number.isInteger(request.k) || request.k < 1)) return new InvalidInputError('invalid-input', `k is a whole number ≥ 1 (got ${String(request.k)}).`);
+  if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) return new InvalidInputError('invalid-input', `maxTokens is a whole number ≥ 1 (got ${String(request.maxTokens)}).`);
+  return undefined;
 }

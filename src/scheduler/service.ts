@@ -6,7 +6,7 @@ import { InvalidInputError, MnemeError, ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import { createEngine, type EngineConfig } from '../engine/create';
 import { createTransformersEngine, type TransformersEngineConfig } from '../engine/transformers';
-import type { Engine } from '../engine/types';
+import type { Engine, TokenChunk } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
 import { isVisible } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
@@ -14,7 +14,7 @@ import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
 import { GuardedEngine } from './cache-guard';
-import { Predictor } from './predict';
+import { Predictor, type SendReport } from './predict';
 import type { ScheduledResult } from './rank';
 import { Scheduler } from './scheduler';
 
@@ -50,13 +50,44 @@ export interface MemoryRow {
 
 export type DraftView = { superseded: true } | { superseded: false; predicted: MemoryView[]; prewarmed: boolean };
 
+/** A message to send: `answer: false` only picks the memories (for the page's own model). */
+export interface SendMessage {
+  text: string;
+  /** Final memories. Default 5. */
+  k?: number;
+  /** The conversation so far, as the caller keeps it; otherwise the worker's own. */
+  history?: { role: 'user' | 'assistant'; text: string }[];
+  system?: string;
+  maxTokens?: number;
+  answer?: boolean;
+}
+
+/** One send, as the page shows it; token figures come from what the engine's cache held. */
 export interface SendView {
+  /** The final set, ranked. */
   results: MemoryView[];
+  /** Exactly the working memories the model saw, in prompt order. */
+  seen: MemoryView[];
+  /** Whether an engine answered. */
+  answered: boolean;
   reply: string;
-  prewarmHit: number;
+  finishReason: string;
+  heldFinal: number;
+  promptTokens: number;
+  tokensReused: number;
   prefillTokensAtSend: number;
-  prefillTokensCold: number;
-  ttftMs: number;
+  wastedPrefillTokens: number;
+  typingPrefillTokens: number;
+  /** From the send reaching the worker to the first token there (the page adds its own hop). */
+  workerTtftMs: number;
+}
+
+export interface EngineLoaded {
+  model: string;
+  engine: string;
+  reason: string;
+  /** Set when the GPU engine failed and the CPU engine answers instead. */
+  gpuFailure?: string;
 }
 
 export interface SchedulerService {
@@ -64,11 +95,17 @@ export interface SchedulerService {
   startSession(options: { sessionId?: string; role?: string; agentId?: string }): Promise<Transition[]>;
   observe(message: { text: string; role?: 'user' | 'assistant' }): Promise<{ created: number; mentioned: number }>;
   draft(text: string): Promise<DraftView>;
-  send(text: string, k: number): Promise<SendView>;
+  /** Picks the memories and, with an engine, answers on it; chunks stream through `onChunk`. */
+  send(message: SendMessage, onChunk?: (chunk: TokenChunk) => void): Promise<SendView>;
   search(query: string, k: number): Promise<MemoryView[]>;
   tick(): Promise<Transition[]>;
-  /** Loads the engine that prewarms and answers (after `open` without one); a failure leaves memory working. */
-  loadEngine(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<{ model: string; engine: string; reason: string }>;
+  /**
+   * Loads the one engine that prewarms and answers (once: later calls get the loaded one). A GPU engine
+   * that fails falls back to the CPU engine; a failure of both leaves memory working.
+   */
+  loadEngine(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded>;
+  /** The engine loaded, if any. */
+  engineInfo(): Promise<EngineLoaded | undefined>;
   /** Every memory of the user (or those matching `query`), hottest first. */
   inspect(query?: string): Promise<MemoryRow[]>;
   edit(id: string, text: string): Promise<void>;
@@ -80,12 +117,41 @@ export interface SchedulerService {
 
 const view = (r: ScheduledResult): MemoryView => ({ id: r.memory.id, text: r.memory.text, tier: r.memory.tier, score: r.score, reasons: r.reasons });
 
-function row(scheduler: Scheduler, m: MemoryRecord, now: number): MemoryRow {
-  return { id: m.id, text: m.text, tier: m.tier, heat: scheduler.state.heatOf(m.id, now), theme: scheduler.state.themeSummary(m.id, now)?.label, tags: [...m.tags], updatedAt: m.updatedAt };
+function row(scheduler: Scheduler, m: MemoryRecord, now: number, working: ReadonlySet<string>): MemoryRow {
+  const tier = working.has(m.id) && m.tier !== 'activated' ? 'working' : m.tier;
+  return { id: m.id, text: m.text, tier, heat: scheduler.state.heatOf(m.id, now), theme: scheduler.state.themeSummary(m.id, now)?.label, tags: [...m.tags], updatedAt: m.updatedAt };
+}
+
+function sendView(report: SendReport): SendView {
+  const byId = new Map(report.results.map((r) => [r.memory.id, view(r)]));
+  return {
+    results: report.results.map(view),
+    seen: report.seen.map((m) => byId.get(m.id) ?? { id: m.id, text: m.text, tier: m.tier, score: 0, reasons: ['held in the cache from the prediction while typing'] }),
+    answered: report.finishReason !== 'none',
+    reply: report.reply,
+    finishReason: report.finishReason,
+    heldFinal: report.heldFinal,
+    promptTokens: report.promptTokens,
+    tokensReused: report.tokensReused,
+    prefillTokensAtSend: report.prefillTokensAtSend,
+    wastedPrefillTokens: report.wastedPrefillTokens,
+    typingPrefillTokens: report.typingPrefillTokens,
+    workerTtftMs: report.ttftMs,
+  };
+}
+
+interface Opened {
+  mneme: Mneme;
+  scheduler: Scheduler;
+  /** The one runner of the prediction core; replaced (with the engine) when an engine loads. */
+  predictor: Predictor;
+  engine: { engine: Engine; loaded: EngineLoaded } | undefined;
+  loading: Promise<EngineLoaded> | undefined;
+  debounceMs: number;
 }
 
 export function createSchedulerService(): ServiceHandler<SchedulerService> {
-  let opened: { mneme: Mneme; scheduler: Scheduler; predictor: Predictor | undefined; engine: Engine | undefined; debounceMs: number } | undefined;
+  let opened: Opened | undefined;
   let latestDraft = 0;
   const live = () => {
     if (!opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is not open; call open({ scope }) first.');
@@ -97,20 +163,31 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
-  /** Loads an engine for the open scheduler; the old one (if any) is disposed. */
-  const load = async (engine: Engine, onProgress?: (progress: LoadProgress) => void): Promise<string> => {
-    const target = live();
+  /** Loads `engine` for the open scheduler and makes it the one that prewarms and answers. */
+  const adopt = async (target: Opened, engine: Engine, loaded: Omit<EngineLoaded, 'model'>, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> => {
     try {
       const info = await engine.load(onProgress ? { onProgress } : {});
-      await target.engine?.dispose();
       // Guarded: a deleted memory, or another user or role, never stays in the engine's cache.
       const guarded = new GuardedEngine(engine, target.mneme.store, { context: () => target.scheduler.contextScope });
-      target.engine = guarded;
+      target.engine = { engine: guarded, loaded: { ...loaded, model: info.model } };
       target.predictor = new Predictor(target.scheduler, { engine: guarded });
-      return info.model;
+      return target.engine.loaded;
     } catch (error) {
       await engine.dispose().catch(() => undefined);
       throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `The engine could not load its model: ${String(error)}`);
+    }
+  };
+
+  /** The configured engine, or the CPU engine when a GPU one fails to load. */
+  const loadWithFallback = async (target: Opened, config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> => {
+    const { engine, choice } = await createEngine(config);
+    try {
+      return await adopt(target, engine, { engine: choice.engine, reason: choice.reason }, onProgress);
+    } catch (error) {
+      if (choice.engine !== 'webllm') throw error;
+      const cpu = await createEngine({ ...config, engine: 'transformers' });
+      const gpuFailure = error instanceof Error ? error.message : String(error);
+      return adopt(target, cpu.engine, { engine: cpu.choice.engine, reason: cpu.choice.reason, gpuFailure }, onProgress);
     }
   };
 
@@ -119,20 +196,26 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
-      opened = { mneme, scheduler, predictor: undefined, engine: undefined, debounceMs: config.debounceMs ?? 120 };
-      if (config.engine) await load(createTransformersEngine(config.engine));
-      return { memories: mneme.size, engine: opened.engine?.info?.model ?? 'none' };
+      opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: undefined, loading: undefined, debounceMs: config.debounceMs ?? 120 };
+      if (config.engine) await adopt(opened, createTransformersEngine(config.engine), { engine: 'transformers', reason: 'the transformers.js engine was configured at open' });
+      return { memories: mneme.size, engine: opened.engine?.loaded.model ?? 'none' };
     },
     async loadEngine(_c, config, onProgress) {
-      const { engine, choice } = await createEngine(config);
-      return { model: await load(engine, onProgress), engine: choice.engine, reason: choice.reason };
+      const target = live();
+      if (target.engine) return target.engine.loaded;
+      target.loading ??= loadWithFallback(target, config, onProgress).finally(() => (target.loading = undefined));
+      return target.loading;
+    },
+    async engineInfo() {
+      return live().engine?.loaded;
     },
     async inspect(_c, query) {
-      const { scheduler, mneme } = live();
+      const { scheduler, mneme, predictor } = live();
       const now = Date.now();
+      const working = new Set(predictor.working);
       // A search here finds what matches (hybrid search), not what the scheduler would add by heat.
       const records = query?.trim() ? (await mneme.searchMemory(query, { scope: scheduler.scope, k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
-      const rows = records.map((m) => row(scheduler, m, now));
+      const rows = records.map((m) => row(scheduler, m, now, working));
       return query?.trim() ? rows : rows.sort((a, b) => b.heat - a.heat || b.updatedAt - a.updatedAt);
     },
     async edit(_c, id, text) {
@@ -157,26 +240,19 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       return { created: out.created.length, mentioned: out.mentioned.length };
     },
     async draft(context, text) {
-      const { scheduler, predictor, debounceMs } = live();
+      const { debounceMs } = live();
       const mine = ++latestDraft;
       await wait(debounceMs, context.signal);
       if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
-      if (predictor) {
-        const { results, prewarmed } = await predictor.draft(text);
-        return { superseded: false, predicted: results.map(view), prewarmed };
-      }
-      return { superseded: false, predicted: (await scheduler.search(text, { k: 20, draft: true })).map(view), prewarmed: false };
+      const { results, prewarmed } = await live().predictor.draft(text);
+      // A draft the core dropped for a newer one comes back empty.
+      if (mine !== latestDraft) return { superseded: true };
+      return { superseded: false, predicted: results.map(view), prewarmed };
     },
-    async send(_c, text, k) {
-      const { scheduler, predictor } = live();
+    async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now
-      if (!predictor) {
-        const results = await scheduler.search(text, { k });
-        await scheduler.retrieved(results.map((r) => r.memory.id));
-        return { results: results.map(view), reply: '', prewarmHit: 0, prefillTokensAtSend: 0, prefillTokensCold: 0, ttftMs: 0 };
-      }
-      const sent = await predictor.send(text, k);
-      return { ...sent, results: sent.results.map(view) };
+      const report = await live().predictor.send({ ...message, signal: context.signal, ...(onChunk && { onChunk }) });
+      return sendView(report);
     },
     async search(_c, query, k) {
       return (await live().scheduler.search(query, { k })).map(view);
@@ -187,7 +263,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     async close() {
       if (!opened) return;
       opened.scheduler.dispose();
-      await opened.engine?.dispose();
+      await opened.engine?.engine.dispose();
       await opened.mneme.close();
       opened = undefined;
     },

@@ -18,8 +18,11 @@ describe('scheduler worker', () => {
       const last = views[2]!;
       expect(last.superseded).toBe(false);
       if (!last.superseded) expect(last.predicted[0]!.text).toBe('The renovation tiles arrive Tuesday.');
-      const sent = await scheduler.call('send', ['renovation tiles', 1]);
+      const sent = await scheduler.call('send', [{ text: 'renovation tiles', k: 1 }]);
       expect(sent.results.map((r) => r.text)).toEqual(['The renovation tiles arrive Tuesday.']);
+      // No engine: the memories are picked (and are what a model would see), nothing is answered.
+      expect(sent).toMatchObject({ answered: false, reply: '', promptTokens: 0 });
+      expect(sent.seen.map((r) => r.text)).toEqual(['The renovation tiles arrive Tuesday.']);
       expect(sent.results[0]!.reasons.length).toBeGreaterThan(0);
       await scheduler.call('close', []);
     } finally {

@@ -1,0 +1,329 @@
+// The prediction core, sans I/O (in the manner of quinn-proto's `Connection`
+// and h11): it takes events (a draft with its sequence number, a send, a
+// search's results, what a prewarm or a generate left in the cache) and hands
+// back commands (search, prewarm this prefix, generate, record these uses,
+// report). It never awaits, never touches the store, the engine or a browser
+// global; one runner (src/scheduler/predict.ts) executes its commands and feeds
+// the outcomes back as events. Races are decided here: a search or layout for
+// a draft that a newer one replaced is dropped when its result comes back, and
+// the cache is tracked from what each engine call reports it *held*, not from
+// what was asked of it.
+import { jaccard } from '../util/jaccard';
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+/** A memory the search found, with its approximate token count in a prompt. */
+export interface Candidate {
+  id: string;
+  tokens: number;
+}
+
+/** What a prompt holds, by memory id; the runner lays it out as tokens. */
+export interface Layout {
+  system: string;
+  history: readonly Turn[];
+  /** Working-set memory ids, in prompt order. */
+  working: readonly string[];
+  draft: string;
+  /** Closes the user's turn and opens the assistant's (a send); false for a prewarm prefix. */
+  final: boolean;
+}
+
+/** What an engine call left in the cache, as it reported it. */
+export interface CacheOutcome {
+  /** Prompt tokens the cache already held and kept. */
+  reused: number;
+  /** Prompt tokens fed through the model by this call. */
+  prefilled: number;
+  /** Tokens the cache holds afterwards. */
+  length: number;
+  /** Working memories of the call's layout wholly inside the cache (for a generate: inside the reused prefix). */
+  heldIds: readonly string[];
+}
+
+export type CoreEvent =
+  /** The caller's user and role; another one than before drops everything prewarmed. */
+  | { type: 'context'; key: string }
+  | { type: 'draft'; seq: number; text: string }
+  /** `answer: false` picks the memories for someone else's model (augment): nothing is generated. */
+  | { type: 'send'; seq: number; text: string; k: number; answer: boolean; history?: readonly Turn[]; system?: string }
+  | { type: 'searched'; seq: number; found: readonly Candidate[] }
+  | { type: 'prewarmed'; seq: number; outcome: CacheOutcome }
+  | { type: 'generated'; seq: number; outcome: CacheOutcome; reply: string }
+  /** An engine call failed: what the cache holds is unknown. */
+  | { type: 'failed'; seq: number };
+
+export type CoreCommand =
+  | { type: 'search'; seq: number; query: string; k: number; draft: boolean }
+  | { type: 'predicted'; seq: number; ids: readonly string[]; prewarm: boolean }
+  | { type: 'superseded'; seq: number }
+  | { type: 'prewarm'; seq: number; layout: Layout }
+  /** Stop any prewarm in flight (the context changed). */
+  | { type: 'cancel-prewarm' }
+  | { type: 'generate'; seq: number; layout: Layout; final: readonly string[] }
+  | { type: 'record-uses'; ids: readonly string[]; use: 'retrieval' }
+  | { type: 'sent'; seq: number; report: SendFigures };
+
+/** The numbers of one send, from what the cache held. */
+export interface SendFigures {
+  /** The final set, ranked. */
+  final: readonly string[];
+  /** Exactly the working memories the model saw, in prompt order. */
+  seen: readonly string[];
+  /** Final memories the cache held at send (their tokens were reused, not prefilled). */
+  heldFinal: readonly string[];
+  tokensReused: number;
+  tokensPrefilledAtSend: number;
+  /** Tokens prefilled while typing, since the last send. */
+  typingPrefilled: number;
+  /** Of those, the ones the send did not reuse. */
+  wastedPrefill: number;
+}
+
+/** How the send's working block is chosen. */
+export type SendLayout =
+  /** Exactly the final set: held ones first in held order (the longest reusable prefix), then the new ones. */
+  | { kind: 'final' }
+  /** Everything held (in held order) plus the final set's new ones, held non-final memories cut to fit `tokens`. */
+  | { kind: 'held-plus-new'; tokens: number };
+
+export interface PredictionConfig {
+  system: string;
+  /** Memories a prewarm holds. */
+  budget: number;
+  /** Prewarm again only when the prediction's overlap with the last one falls below this (Jaccard). */
+  refreshBelow: number;
+  send: SendLayout;
+  /** Whether a send records its final set as retrieved (it warms them). */
+  recordRetrieval: boolean;
+}
+
+export const PREDICTION_DEFAULTS: Readonly<PredictionConfig> = Object.freeze({
+  system: 'You are a helpful assistant with a memory of what the user told you before.',
+  budget: 10,
+  refreshBelow: 0.8,
+  send: Object.freeze({ kind: 'held-plus-new' as const, tokens: 600 }),
+  recordRetrieval: true,
+});
+
+/** The draft up to its last complete word: what later keystrokes will not change. */
+export function stableDraft(draft: string): string {
+  const cut = draft.search(/\s\S*$/);
+  return cut < 0 ? '' : draft.slice(0, cut + 1);
+}
+
+const hasWords = (text: string) => /[\p{L}\p{N}]/u.test(text);
+
+interface Sending {
+  seq: number;
+  text: string;
+  k: number;
+  answer: boolean;
+  /** The final set, and the working block laid out for the generate. */
+  final: readonly string[];
+  seen: readonly string[];
+}
+
+export class PredictionCore {
+  readonly history: Turn[] = [];
+  private system: string;
+  private context: string | undefined;
+  private latest = 0;
+  /** The newest draft, while its search is out or while a send holds the engine. */
+  private drafting: { seq: number; text: string; waiting: boolean } | undefined;
+  /** The send in flight: drafts typed meanwhile are predicted, and prewarmed once it is done. */
+  private sending: Sending | undefined;
+  /** The last prewarm asked for (what the refresh rule compares against). */
+  private requested: Candidate[] = [];
+  /** The working set of the current message: the last prediction, or the last send's final set. */
+  private workingSet: readonly string[] = [];
+  /** Working memories the cache holds now, in prompt order; tokens before `typingFrom` were cached before typing began. */
+  private cache = { held: [] as Candidate[], typingFrom: 0, typingPrefilled: 0 };
+  /** Token counts of the memories seen since the last send. */
+  private tokens = new Map<string, number>();
+
+  constructor(private readonly config: PredictionConfig) {
+    this.system = config.system;
+  }
+
+  /** Whether `seq` is still the newest draft or send (a runner checks after each await). */
+  isCurrent(seq: number): boolean {
+    return seq === this.latest;
+  }
+
+  /** The working set of the current message (transient: never stored). */
+  get working(): readonly string[] {
+    return this.workingSet;
+  }
+
+  /** Working memories the cache holds now, in prompt order. */
+  get held(): readonly string[] {
+    return this.cache.held.map((c) => c.id);
+  }
+
+  handle(event: CoreEvent): CoreCommand[] {
+    switch (event.type) {
+      case 'context':
+        return this.enterContext(event.key);
+      case 'draft':
+        return this.draft(event.seq, event.text);
+      case 'send':
+        return this.send(event);
+      case 'searched':
+        return this.searched(event.seq, event.found);
+      case 'prewarmed':
+        this.track(event.outcome);
+        return [];
+      case 'generated':
+        return this.generated(event.seq, event.outcome, event.reply);
+      case 'failed':
+        if (this.sending?.seq === event.seq) this.sending = undefined;
+        this.cache = { held: [], typingFrom: 0, typingPrefilled: 0 };
+        return [];
+    }
+  }
+
+  private enterContext(key: string): CoreCommand[] {
+    const changed = this.context !== undefined && key !== this.context;
+    this.context = key;
+    if (!changed) return [];
+    this.requested = [];
+    this.workingSet = [];
+    this.history.length = 0;
+    this.cache = { held: [], typingFrom: 0, typingPrefilled: 0 };
+    return [{ type: 'cancel-prewarm' }];
+  }
+
+  private accept(seq: number): boolean {
+    if (!Number.isInteger(seq) || seq <= this.latest) return false;
+    this.latest = seq;
+    return true;
+  }
+
+  private draft(seq: number, text: string): CoreCommand[] {
+    if (!this.accept(seq)) return [{ type: 'superseded', seq }];
+    this.drafting = { seq, text, waiting: false };
+    if (!hasWords(text)) return this.searched(seq, []);
+    return [{ type: 'search', seq, query: text, k: this.config.budget, draft: true }];
+  }
+
+  private send(event: Extract<CoreEvent, { type: 'send' }>): CoreCommand[] {
+    if (!this.accept(event.seq)) return [{ type: 'superseded', seq: event.seq }];
+    if (event.history && !sameTurns(event.history, this.history)) this.history.splice(0, this.history.length, ...event.history);
+    if (event.system !== undefined) this.system = event.system;
+    if (this.sending) return [{ type: 'superseded', seq: event.seq }]; // one send at a time
+    this.sending = { seq: event.seq, text: event.text, k: event.k, answer: event.answer, final: [], seen: [] };
+    this.drafting = undefined;
+    if (!hasWords(event.text)) return this.searched(event.seq, []);
+    return [{ type: 'search', seq: event.seq, query: event.text, k: event.k, draft: false }];
+  }
+
+  private searched(seq: number, found: readonly Candidate[]): CoreCommand[] {
+    for (const c of found) this.tokens.set(c.id, c.tokens);
+    if (this.sending?.seq === seq) {
+      this.workingSet = found.map((c) => c.id);
+      return this.layoutSend(this.sending, found);
+    }
+    const draft = this.drafting;
+    if (!draft || draft.seq !== seq || seq !== this.latest) return [{ type: 'superseded', seq }];
+    this.workingSet = found.map((c) => c.id);
+    if (this.sending) {
+      draft.waiting = true; // the engine is answering; prewarm once it is done
+      return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
+    }
+    if (this.requested.length > 0 && jaccard(this.workingSet as string[], this.requested.map((c) => c.id)) >= this.config.refreshBelow) {
+      return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
+    }
+    // Held memories that are still predicted keep their place, so the cache keeps its prefix.
+    this.requested = heldFirst(this.cache.held, found);
+    const layout: Layout = { system: this.system, history: [...this.history], working: this.requested.map((c) => c.id), draft: stableDraft(draft.text), final: false };
+    return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: true }, { type: 'prewarm', seq, layout }];
+  }
+
+  private layoutSend(send: Sending, found: readonly Candidate[]): CoreCommand[] {
+    const final = found.map((c) => c.id);
+    if (!send.answer) {
+      const report = this.figures(final, final, { reused: 0, prefilled: 0, length: 0, heldIds: [] });
+      this.sending = undefined;
+      this.startOver(this.cache.typingFrom);
+      return [...this.uses(final), { type: 'sent', seq: send.seq, report }];
+    }
+    send.final = final;
+    send.seen = this.sendWorking(found);
+    const layout: Layout = { system: this.system, history: [...this.history], working: send.seen, draft: send.text, final: true };
+    return [{ type: 'generate', seq: send.seq, layout, final }];
+  }
+
+  private sendWorking(found: readonly Candidate[]): string[] {
+    const ordered = heldFirst(this.cache.held, found);
+    if (this.config.send.kind === 'final') return ordered.map((c) => c.id);
+    const inFinal = new Set(found.map((c) => c.id));
+    let room = this.config.send.tokens - found.reduce((sum, c) => sum + c.tokens, 0);
+    const keep: string[] = [];
+    for (const c of this.cache.held) {
+      if (inFinal.has(c.id)) keep.push(c.id);
+      else if (c.tokens <= room) (room -= c.tokens), keep.push(c.id);
+    }
+    const kept = new Set(keep);
+    return [...keep, ...found.filter((c) => !kept.has(c.id)).map((c) => c.id)];
+  }
+
+  /** Follows the cache: the tokens before `typingFrom` were there before typing started. */
+  private track(outcome: CacheOutcome): void {
+    this.cache.typingFrom = Math.min(this.cache.typingFrom, outcome.reused);
+    this.cache.typingPrefilled += outcome.prefilled;
+    this.cache.held = outcome.heldIds.map((id) => ({ id, tokens: this.tokens.get(id) ?? 0 }));
+  }
+
+  private generated(seq: number, outcome: CacheOutcome, reply: string): CoreCommand[] {
+    const send = this.sending;
+    if (send?.seq !== seq) return [];
+    const report = this.figures(send.final, send.seen, outcome);
+    this.sending = undefined;
+    this.history.push({ role: 'user', text: send.text }, { role: 'assistant', text: reply });
+    this.startOver(outcome.length);
+    const resume: CoreCommand[] = this.drafting?.waiting ? [{ type: 'search', seq: this.drafting.seq, query: this.drafting.text, k: this.config.budget, draft: true }] : [];
+    return [...this.uses(report.final), { type: 'sent', seq, report }, ...resume];
+  }
+
+  /** After a send: the next message starts from what the cache holds now. */
+  private startOver(cached: number): void {
+    this.requested = [];
+    this.tokens = new Map();
+    this.cache = { held: [], typingFrom: cached, typingPrefilled: 0 };
+  }
+
+  private figures(final: readonly string[], seen: readonly string[], outcome: CacheOutcome): SendFigures {
+    const fromBefore = Math.min(this.cache.typingFrom, outcome.reused);
+    const usedFromTyping = Math.max(0, outcome.reused - fromBefore);
+    const inFinal = new Set(final);
+    return {
+      final,
+      seen,
+      heldFinal: outcome.heldIds.filter((id) => inFinal.has(id)),
+      tokensReused: outcome.reused,
+      tokensPrefilledAtSend: outcome.prefilled,
+      typingPrefilled: this.cache.typingPrefilled,
+      wastedPrefill: Math.max(0, this.cache.typingPrefilled - usedFromTyping),
+    };
+  }
+
+  private uses(ids: readonly string[]): CoreCommand[] {
+    return this.config.recordRetrieval && ids.length > 0 ? [{ type: 'record-uses', ids, use: 'retrieval' }] : [];
+  }
+}
+
+/** `found` reordered so that the ones the cache holds come first, in held order. */
+function heldFirst(held: readonly Candidate[], found: readonly Candidate[]): Candidate[] {
+  const byId = new Map(found.map((c) => [c.id, c]));
+  const first = held.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
+  const taken = new Set(first.map((c) => c.id));
+  return [...first, ...found.filter((c) => !taken.has(c.id))];
+}
+
+function sameTurns(a: readonly Turn[], b: readonly Turn[]): boolean {
+  return a.length === b.length && a.every((t, i) => t.role === b[i]!.role && t.text === b[i]!.text);
+}

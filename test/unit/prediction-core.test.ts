@@ -1,0 +1,160 @@
+// The prediction core on its own: events in, commands out, no engine, store or
+// clock. Races are replayed by hand, in any order, which is the point of a
+// sans-I/O core.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PREDICTION_DEFAULTS, PredictionCore, stableDraft, type CoreCommand, type PredictionConfig } from '../../src/core/prediction';
+
+const core = (config: Partial<PredictionConfig> = {}) => new PredictionCore({ ...PREDICTION_DEFAULTS, ...config });
+const found = (...ids: string[]) => ids.map((id) => ({ id, tokens: 10 }));
+const held = (ids: string[], reused = 0, prefilled = 0, length = reused + prefilled) => ({ reused, prefilled, length, heldIds: ids });
+const of = <T extends CoreCommand['type']>(commands: CoreCommand[], type: T) => commands.filter((c): c is Extract<CoreCommand, { type: T }> => c.type === type);
+
+describe('the prediction core', () => {
+  it('asks for a search per draft, and prewarms what the search predicted, up to the last whole word', () => {
+    const c = core();
+    expect(c.handle({ type: 'draft', seq: 1, text: 'when do the ti' })).toEqual([{ type: 'search', seq: 1, query: 'when do the ti', k: PREDICTION_DEFAULTS.budget, draft: true }]);
+    const out = c.handle({ type: 'searched', seq: 1, found: found('a', 'b') });
+    expect(of(out, 'predicted')).toEqual([{ type: 'predicted', seq: 1, ids: ['a', 'b'], prewarm: true }]);
+    expect(of(out, 'prewarm')[0]!.layout).toMatchObject({ working: ['a', 'b'], draft: 'when do the ', final: false });
+    expect(c.working).toEqual(['a', 'b']);
+  });
+
+  it('drops a search that comes back after a newer draft: it never replaces the newer prewarm', () => {
+    const c = core();
+    c.handle({ type: 'draft', seq: 1, text: 'the renovation' });
+    c.handle({ type: 'draft', seq: 2, text: 'the mortgage' });
+    expect(c.handle({ type: 'searched', seq: 2, found: found('m') }).map((x) => x.type)).toEqual(['predicted', 'prewarm']);
+    expect(c.handle({ type: 'searched', seq: 1, found: found('r') })).toEqual([{ type: 'superseded', seq: 1 }]);
+    expect(c.isCurrent(1)).toBe(false);
+    expect(c.isCurrent(2)).toBe(true);
+    expect(c.handle({ type: 'draft', seq: 2, text: 'replayed' })).toEqual([{ type: 'superseded', seq: 2 }]);
+  });
+
+  it('tracks what the cache held, whichever prewarm reported it, and lays out held memories first', () => {
+    const c = core({ refreshBelow: 0.99 });
+    c.handle({ type: 'draft', seq: 1, text: 'a ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c') });
+    // The prewarm was cut short: only 'a' made it into the cache.
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a'], 0, 40) });
+    expect(c.held).toEqual(['a']);
+    c.handle({ type: 'draft', seq: 2, text: 'a d ' });
+    const out = c.handle({ type: 'searched', seq: 2, found: found('d', 'a') });
+    expect(of(out, 'prewarm')[0]!.layout.working).toEqual(['a', 'd']);
+  });
+
+  it('does not prewarm again while the prediction barely moves', () => {
+    const c = core({ refreshBelow: 0.5 });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b') });
+    c.handle({ type: 'draft', seq: 2, text: 'x y ' });
+    expect(c.handle({ type: 'searched', seq: 2, found: found('a', 'b', 'c') })).toEqual([{ type: 'predicted', seq: 2, ids: ['a', 'b', 'c'], prewarm: false }]);
+  });
+
+  it('at send, held-plus-new keeps held memories within the token budget and adds the new ones', () => {
+    const c = core({ send: { kind: 'held-plus-new', tokens: 35 } });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c') });
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a', 'b', 'c'], 50, 30) });
+    c.handle({ type: 'send', seq: 2, text: 'x?', k: 2, answer: true });
+    const out = c.handle({ type: 'searched', seq: 2, found: found('c', 'e') });
+    // 20 tokens of final memories leave room for one 10-token held one: 'a', then 'c' (final), then 'e' (new).
+    expect(of(out, 'generate')[0]).toMatchObject({ final: ['c', 'e'], layout: { working: ['a', 'c', 'e'], draft: 'x?', final: true } });
+  });
+
+  it('at send, the final policy lays out exactly the final set, held ones first', () => {
+    const c = core({ send: { kind: 'final' } });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b') });
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a', 'b'], 50, 30) });
+    c.handle({ type: 'send', seq: 2, text: 'x?', k: 2, answer: true });
+    expect(of(c.handle({ type: 'searched', seq: 2, found: found('e', 'b') }), 'generate')[0]!.layout.working).toEqual(['b', 'e']);
+  });
+
+  it('reports the send from what the cache held: final memories held, tokens prefilled at send, and typing prefill wasted', () => {
+    const c = core({ send: { kind: 'final' } });
+    // After an earlier exchange the cache holds 100 tokens.
+    c.handle({ type: 'send', seq: 1, text: 'hi there', k: 1, answer: true });
+    c.handle({ type: 'searched', seq: 1, found: [] });
+    c.handle({ type: 'generated', seq: 1, reply: 'hello', outcome: held([], 0, 90, 100) });
+    expect(c.history).toEqual([{ role: 'user', text: 'hi there' }, { role: 'assistant', text: 'hello' }]);
+    // Typing: the first prewarm keeps 80 of them and adds 50; a second rolls back to 100 and adds 30.
+    c.handle({ type: 'draft', seq: 2, text: 'x ' });
+    c.handle({ type: 'searched', seq: 2, found: found('a', 'b') });
+    c.handle({ type: 'prewarmed', seq: 2, outcome: held(['a', 'b'], 80, 50) });
+    c.handle({ type: 'draft', seq: 3, text: 'x y ' });
+    c.handle({ type: 'searched', seq: 3, found: found('c') });
+    c.handle({ type: 'prewarmed', seq: 3, outcome: held(['c'], 100, 30) });
+    c.handle({ type: 'send', seq: 4, text: 'x y z', k: 1, answer: true });
+    c.handle({ type: 'searched', seq: 4, found: found('c') });
+    const out = c.handle({ type: 'generated', seq: 4, reply: 'ok', outcome: held(['c'], 125, 9) });
+    // Of the 80 typing tokens, the send reused 125 − 80 = 45: 35 were wasted.
+    expect(of(out, 'sent')[0]!.report).toEqual({ final: ['c'], seen: ['c'], heldFinal: ['c'], tokensReused: 125, tokensPrefilledAtSend: 9, typingPrefilled: 80, wastedPrefill: 35 });
+    expect(of(out, 'record-uses')).toEqual([{ type: 'record-uses', ids: ['c'], use: 'retrieval' }]);
+  });
+
+  it('a draft typed while the engine answers is predicted, then prewarmed once the answer is done', () => {
+    const c = core();
+    c.handle({ type: 'send', seq: 1, text: 'first', k: 1, answer: true });
+    c.handle({ type: 'draft', seq: 2, text: 'next one ' });
+    expect(c.handle({ type: 'searched', seq: 2, found: found('n') })).toEqual([{ type: 'predicted', seq: 2, ids: ['n'], prewarm: false }]);
+    expect(of(c.handle({ type: 'searched', seq: 1, found: found('f') }), 'generate')).toHaveLength(1);
+    const out = c.handle({ type: 'generated', seq: 1, reply: 'r', outcome: held([], 0, 20) });
+    expect(of(out, 'search')).toEqual([{ type: 'search', seq: 2, query: 'next one ', k: PREDICTION_DEFAULTS.budget, draft: true }]);
+    expect(of(c.handle({ type: 'searched', seq: 2, found: found('n') }), 'prewarm')[0]!.layout.history).toHaveLength(2);
+  });
+
+  it('picks memories for another model without generating (augment), and records them', () => {
+    const c = core();
+    const out = c.handle({ type: 'send', seq: 1, text: 'x', k: 2, answer: false });
+    expect(out[0]!.type).toBe('search');
+    expect(c.handle({ type: 'searched', seq: 1, found: found('a', 'b') }).map((x) => x.type)).toEqual(['record-uses', 'sent']);
+  });
+
+  it('adopts the caller’s conversation at send, and forgets everything when the user or role changes', () => {
+    const c = core();
+    c.handle({ type: 'context', key: 'alice' });
+    const history = [{ role: 'user' as const, text: 'q' }, { role: 'assistant' as const, text: 'a' }];
+    c.handle({ type: 'send', seq: 1, text: 'next', k: 1, answer: true, history, system: 'Be brief.' });
+    expect(of(c.handle({ type: 'searched', seq: 1, found: [] }), 'generate')[0]!.layout).toMatchObject({ system: 'Be brief.', history });
+    expect(c.handle({ type: 'context', key: 'bob' })).toEqual([{ type: 'cancel-prewarm' }]);
+    expect(c.history).toEqual([]);
+    expect(c.held).toEqual([]);
+  });
+
+  it('cuts a draft at its last whole word', () => {
+    expect(stableDraft('when do the ti')).toBe('when do the ');
+    expect(stableDraft('when')).toBe('');
+  });
+});
+
+describe('the core is sans-I/O', () => {
+  const root = resolve(dirname(new URL(import.meta.url).pathname), '../../src');
+  const files = readdirSync(join(root, 'core')).map((f) => join(root, 'core', f));
+  /** Every module the core reaches, following relative imports. */
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from\s+'([^']+)'/gm)) {
+      expect(spec!.startsWith('.'), `${file} imports the package '${spec}'`).toBe(true);
+      visit(`${resolve(dirname(file), spec!)}.ts`);
+    }
+  };
+  for (const file of files) visit(file);
+
+  it('imports nothing from store/, engine/, rpc/, embed/ or search/', () => {
+    const bad = [...reached].filter((f) => /\/src\/(store|engine|rpc|embed|search|client|scheduler)\//.test(f));
+    expect(bad).toEqual([]);
+    expect(reached.size).toBeGreaterThan(files.length); // it does import (util/jaccard), so the walk is checked
+  });
+
+  it('touches no browser global, timer or clock', () => {
+    const globals = /\b(window|self|document|navigator|indexedDB|localStorage|caches|fetch|Worker|setTimeout|setInterval|performance|Date\.now|crypto)\b/;
+    for (const file of reached) {
+      const code = readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+      expect(globals.exec(code)?.[0], file).toBeUndefined();
+    }
+  });
+});
