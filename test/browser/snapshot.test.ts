@@ -44,7 +44,18 @@ describe('index snapshot', () => {
     expect(rebuilt.openedFrom).toBe('records');
     for (const [i, q] of queries.entries()) expect(await scores(rebuilt, q)).toEqual(results[i]);
     // The snapshot keeps following writes: a memory added after reopening is found after the next reopen.
-    await rebuilt.add({ text: 'brand new memory about curtains', scope: alice });
+    const curtains = await rebuilt.add({ text: 'brand new memory about curtains', scope: alice });
+    const followed = [...queries, 'curtains'];
+    const before = await Promise.all(followed.map((q) => scores(rebuilt, q)));
+    expect(before.at(-1)!.has(curtains.id)).toBe(true);
+    const size = rebuilt.size;
+    await rebuilt.close(); // saves the snapshot that now holds it
+
+    const again = await reopen(name);
+    expect(again.openedFrom).toBe('snapshot');
+    expect(again.size).toBe(size);
+    expect((await again.searchMemory('curtains', { scope: alice }))[0]!.memory.id).toBe(curtains.id);
+    for (const [i, q] of followed.entries()) expect(await scores(again, q)).toEqual(before[i]);
   });
 
   it('is ignored once any write happened after it, even through another connection', async () => {

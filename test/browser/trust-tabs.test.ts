@@ -36,7 +36,15 @@ describe('several tabs', () => {
     const m = await createMneme({ name });
     open.push(m);
     const mine = claimOwnership(name);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until this tab's claim is queued behind the lock the other tab holds.
+    const lock = `mneme-owner:${name}`;
+    const ownerLock = async () => {
+      const { held = [], pending = [] } = await navigator.locks.query();
+      const h = held.filter((l) => l.name === lock);
+      const p = pending.filter((l) => l.name === lock);
+      return { held: h.length, pending: p.length, heldByAnotherTab: h.length === 1 && p.length === 1 && h[0]!.clientId !== p[0]!.clientId };
+    };
+    await expect.poll(ownerLock, { timeout: 10_000 }).toEqual({ held: 1, pending: 1, heldByAnotherTab: true });
     expect(mine.isOwner).toBe(false);
 
     // Both tabs write 60 memories at once, searching as they go.
@@ -50,12 +58,12 @@ describe('several tabs', () => {
     expect(stored).toHaveLength(120);
     // Every write is in both tabs' in-memory index (messages may still be in flight for a moment).
     let view: { ids?: string[]; size?: number } = {};
-    for (let tries = 0; tries < 50; tries++) {
+    const sizes = async () => {
       channel.postMessage({ type: 'view', query: 'note tiles' });
       view = await next('view');
-      if (view.size === 120 && m.size === 120) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return { other: view.size, mine: m.size };
+    };
+    await expect.poll(sizes, { timeout: 10_000 }).toEqual({ other: 120, mine: 120 });
     const mineView = (await m.searchMemory('note tiles', { scope: { userId: 'u' }, k: 1000 })).map((h) => h.memory.id).sort();
     expect(mineView).toEqual(stored);
     expect([...view.ids!].sort()).toEqual(stored);
@@ -63,10 +71,7 @@ describe('several tabs', () => {
 
     // Removals travel too.
     await m.remove(stored[0]!);
-    for (let tries = 0; tries < 50 && view.size !== 119; tries++) {
-      channel.postMessage({ type: 'view', query: 'note tiles' });
-      view = await next('view');
-    }
+    await expect.poll(async () => (await sizes()).other, { timeout: 10_000 }).toBe(119);
     expect(view.ids).not.toContain(stored[0]);
     expect(view.size).toBe(119);
 

@@ -214,9 +214,26 @@ describe('CacheDriver scheduling', () => {
     const sim = new SimCache('popn');
     const driver = driverFor(sim);
     const chat = new Conversation(seeded(4));
+    const prompt = chat.prompt(true);
+    const maxTokens = 50;
+    const abortAfter = 3;
+    // The uninterrupted reply runs past the abort point, so only the abort can end it there.
+    const full = coldReply(flatten(prompt), maxTokens, TEMPLATE.stopTokens);
+    expect(full.length).toBeGreaterThan(abortAfter);
     const controller = new AbortController();
-    const result = await driver.generate(chat.prompt(true), { maxTokens: 50, onChunk: () => controller.abort(), signal: controller.signal, chunkTokens: 1 });
-    expect(result.finishReason === 'aborted' || result.finishReason === 'stop').toBe(true);
+    const received: number[] = [];
+    const onChunk = (chunk: { tokens: readonly number[] }) => {
+      received.push(...chunk.tokens);
+      if (received.length === abortAfter) controller.abort();
+    };
+    const result = await driver.generate(prompt, { maxTokens, onChunk, signal: controller.signal, chunkTokens: 1 });
+    expect(result.finishReason).toBe('aborted');
+    expect(result.tokens).toEqual(full.slice(0, abortAfter));
+    expect(result.tokens.length).toBeLessThan(maxTokens);
+    expect(received).toEqual(result.tokens);
+    // Decoding stopped: the cache holds the prompt and the reply tokens fed before the abort
+    // (the last one was sampled, never fed), and no turn end.
+    expect(sim.tokens).toEqual([...flatten(prompt), ...full.slice(0, abortAfter - 1)]);
     check(driver, sim);
   });
 
