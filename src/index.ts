@@ -5,17 +5,22 @@ export type {
   CallerScope,
   EmbeddingRef,
   MemoryEvent,
+  MemoryEventOf,
   MemoryEventType,
   MemoryInput,
   MemoryPatch,
   MemoryRecord,
   MemoryScope,
+  PatchField,
   PersonalScope,
   SharedScope,
   Source,
+  StoredTier,
   Tier,
+  TierChange,
+  UseKind,
 } from './memory/types';
-export { SOURCES, TIERS } from './memory/types';
+export { SOURCES, STORED_TIERS, TIERS, USE_KINDS } from './memory/types';
 export type { MemoryFilter } from './memory/filter';
 export type { Limits } from './memory/validate';
 export { openMemoryStore, MemoryStore, type ListOptions, type ReadOptions, type StoreChange, type StoreOptions } from './store/store';

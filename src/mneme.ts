@@ -9,7 +9,7 @@ import { parseQueryScope, type MemoryFilter } from './memory/filter';
 import type { Governance } from './memory/governance';
 import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
-import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from './memory/types';
+import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange } from './memory/types';
 import { MemoryIndex, type SearchResult } from './search/memory-index';
 import { openMemoryStore, type ListOptions, type MemoryStore, type ReadOptions } from './store/store';
 import type { EncryptionOption } from './store/seal';
@@ -238,8 +238,14 @@ export class Mneme {
     return this.store.clear(scope);
   }
 
-  setTier(id: string, tier: Tier, reason: string): Promise<MemoryRecord> {
+  /** Moves a memory to another stored tier and logs why; `working` is transient and is refused. */
+  setTier(id: string, tier: StoredTier, reason: string): Promise<MemoryRecord> {
     return this.store.setTier(id, tier, reason);
+  }
+
+  /** Moves memories between tiers in one transaction, each with its reason: all or none (see MemoryStore.setTiers). */
+  setTiers(changes: readonly TierChange[]): Promise<MemoryRecord[]> {
+    return this.store.setTiers(changes);
   }
 
   exportMemories(options: { scope: CallerScope; filter?: MemoryFilter; includeVectors?: boolean }): Promise<ExportDocument> {

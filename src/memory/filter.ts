@@ -4,13 +4,13 @@ import { InvalidInputError } from '../errors';
 import type { Governance } from './governance';
 import { describe, isPlainObject, isVisible, parseCallerScope } from './scope';
 import { parseTier, parseTime } from './validate';
-import type { CallerScope, MemoryRecord, Tier } from './types';
+import type { CallerScope, MemoryRecord, StoredTier } from './types';
 
 export interface MemoryFilter {
   /** Keep memories carrying at least one of these tags. */
   tags?: string[];
-  /** Keep memories in one of these tiers. */
-  tiers?: Tier[];
+  /** Keep memories in one of these (stored) tiers. */
+  tiers?: StoredTier[];
   /** Keep memories created at or after this time (ms). */
   createdFrom?: number;
   /** Keep memories created before this time (ms). */

@@ -1,5 +1,13 @@
 // The memory record: the unit every tier holds.
 
+/** The tiers a memory can be stored in. */
+export const STORED_TIERS = ['plaintext', 'activated', 'archived'] as const;
+export type StoredTier = (typeof STORED_TIERS)[number];
+
+/**
+ * The tiers a memory can be shown in: the stored ones plus `working`, the set the scheduler picked
+ * for the message being typed. The working set is transient: shown, never stored.
+ */
 export const TIERS = ['plaintext', 'working', 'activated', 'archived'] as const;
 export type Tier = (typeof TIERS)[number];
 
@@ -40,7 +48,7 @@ export interface MemoryRecord {
   /** 0..1 */
   importance: number;
   source: Source;
-  tier: Tier;
+  tier: StoredTier;
   createdAt: number;
   updatedAt: number;
   lastAccessedAt: number;
@@ -60,7 +68,7 @@ export interface MemoryInput {
   tags?: string[];
   importance?: number;
   source?: Source;
-  tier?: Tier;
+  tier?: StoredTier;
   validFrom?: number;
   validUntil?: number;
   expiresAt?: number;
@@ -76,15 +84,42 @@ export interface MemoryPatch {
   expiresAt?: number | null;
 }
 
-export type MemoryEventType = 'created' | 'updated' | 'accessed' | 'tier-changed' | 'removed';
+/** One change of a tier batch: the memory, the tier it moves to, and why (for people, e.g. "promoted: theme t3 heat 4.2 ≥ 3.0"). */
+export interface TierChange {
+  id: string;
+  tier: StoredTier;
+  reason: string;
+}
 
-/** One entry of the append-only event log. */
-export interface MemoryEvent {
+/** A use of a memory: mentioned in conversation, retrieved into a prompt, or opened explicitly. */
+export const USE_KINDS = ['mention', 'retrieval', 'access'] as const;
+export type UseKind = (typeof USE_KINDS)[number];
+
+/** The patch fields an `updated` event can name. */
+export type PatchField = keyof MemoryPatch;
+
+/** What every logged event carries: its place in the log, its time and the memory it is about. */
+interface EventBase {
+  /** Assigned by the log when the event is stored. */
   seq?: number;
   at: number;
   memoryId: string;
-  type: MemoryEventType;
-  from?: Tier;
-  to?: Tier;
-  reason?: string;
 }
+
+/**
+ * One entry of the append-only event log, a union keyed by `type`. Code decides on the typed fields
+ * (`use`, `fields`, `from`/`to`); a `reason` is for people and is never parsed. Events name memories
+ * and themes by id and never hold a memory's text.
+ */
+export type MemoryEvent =
+  /** `origin`: how the record came in (`add`, `import`, or backfilled by a schema migration). */
+  | (EventBase & { type: 'created'; source: Source; origin: 'add' | 'import' | 'migration' })
+  | (EventBase & { type: 'updated'; fields: PatchField[] })
+  | (EventBase & { type: 'accessed'; use: UseKind })
+  | (EventBase & { type: 'tier-changed'; from: StoredTier; to: StoredTier; reason: string })
+  | (EventBase & { type: 'removed'; reason: string });
+
+export type MemoryEventType = MemoryEvent['type'];
+
+/** The event of one type. */
+export type MemoryEventOf<T extends MemoryEventType> = Extract<MemoryEvent, { type: T }>;

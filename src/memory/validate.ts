@@ -3,7 +3,7 @@
 // and how to fix it; nothing is written before validation passes.
 import { InvalidInputError } from '../errors';
 import { describe, isPlainObject, parseMemoryScope } from './scope';
-import { SOURCES, TIERS, type EmbeddingRef, type MemoryInput, type MemoryPatch, type MemoryRecord, type Source, type Tier } from './types';
+import { SOURCES, STORED_TIERS, USE_KINDS, type EmbeddingRef, type MemoryInput, type MemoryPatch, type MemoryRecord, type PatchField, type Source, type StoredTier, type TierChange, type UseKind } from './types';
 
 export interface Limits {
   /** Longest text accepted, in UTF-16 code units. */
@@ -16,7 +16,7 @@ export const DEFAULT_LIMITS: Limits = { maxTextLength: 16_384, maxTags: 32, maxT
 
 const MAX_ID_LENGTH = 128;
 const INPUT_FIELDS = new Set(['text', 'scope', 'id', 'tags', 'importance', 'source', 'tier', 'validFrom', 'validUntil', 'expiresAt']);
-const PATCH_FIELDS = new Set(['text', 'tags', 'importance', 'validFrom', 'validUntil', 'expiresAt']);
+export const PATCH_FIELDS: ReadonlySet<PatchField> = new Set<PatchField>(['text', 'tags', 'importance', 'validFrom', 'validUntil', 'expiresAt']);
 
 export function parseText(value: unknown, limits: Limits): string {
   if (typeof value !== 'string') {
@@ -40,11 +40,44 @@ export function parseId(value: unknown): string {
   return value;
 }
 
-export function parseTier(value: unknown): Tier {
-  if (!TIERS.includes(value as Tier)) {
-    throw new InvalidInputError('invalid-input', `tier must be one of ${TIERS.join(', ')} (got ${describe(value)}).`);
+/** A tier a memory can be stored in. `working` is refused: the working set is transient. */
+export function parseTier(value: unknown): StoredTier {
+  if (value === 'working') {
+    throw new InvalidInputError(
+      'invalid-input',
+      `tier 'working' cannot be stored: the working set is transient (the scheduler shows it for the message being typed, and never stores it). Store one of ${STORED_TIERS.join(', ')}.`,
+    );
   }
-  return value as Tier;
+  if (!STORED_TIERS.includes(value as StoredTier)) {
+    throw new InvalidInputError('invalid-input', `tier must be one of ${STORED_TIERS.join(', ')} (got ${describe(value)}).`);
+  }
+  return value as StoredTier;
+}
+
+/** A batch of tier changes, each with a reason, validated whole before anything is written. A memory may appear more than once: a batch applies in order. */
+export function parseTierChanges(value: unknown): TierChange[] {
+  if (!Array.isArray(value)) throw new InvalidInputError('invalid-input', `Tier changes are an array of { id, tier, reason } (got ${describe(value)}).`);
+  return value.map((change: unknown, i) => {
+    try {
+      if (!isPlainObject(change)) throw new InvalidInputError('invalid-input', `A tier change is { id, tier, reason } (got ${describe(change)}).`);
+      const { id, tier, reason } = change;
+      if (typeof reason !== 'string' || reason.trim() === '') {
+        throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme t3 heat 4.2 ≥ 3.0".');
+      }
+      return { id: parseId(id), tier: parseTier(tier), reason };
+    } catch (error) {
+      if (error instanceof InvalidInputError && value.length > 1) error.message = `changes[${i}]: ${error.message}`;
+      throw error;
+    }
+  });
+}
+
+/** A kind of use, as `recordAccess` logs it. */
+export function parseUse(value: unknown): UseKind {
+  if (!USE_KINDS.includes(value as UseKind)) {
+    throw new InvalidInputError('invalid-input', `A use is one of ${USE_KINDS.join(', ')} (got ${describe(value)}).`);
+  }
+  return value as UseKind;
 }
 
 function parseSource(value: unknown): Source {
@@ -83,7 +116,7 @@ export function parseTime(value: unknown, field: string): number {
   return value;
 }
 
-function checkUnknown(value: Record<string, unknown>, allowed: Set<string>, what: string): void {
+function checkUnknown(value: Record<string, unknown>, allowed: ReadonlySet<string>, what: string): void {
   const unknown = Object.keys(value).filter((k) => !allowed.has(k));
   if (unknown.length > 0) {
     throw new InvalidInputError('invalid-input', `${what} has unknown field(s): ${unknown.join(', ')}. Allowed: ${[...allowed].join(', ')}.`);
@@ -123,8 +156,8 @@ export function createRecord(input: unknown, limits: Limits, now: number, newId:
   return record;
 }
 
-/** Applies a validated patch to a copy of `record`. Returns the copy and whether the text changed. */
-export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits, now: number): { next: MemoryRecord; textChanged: boolean } {
+/** Applies a validated patch to a copy of `record`. Returns the copy, the fields the patch named, and whether the text changed. */
+export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits, now: number): { next: MemoryRecord; fields: PatchField[]; textChanged: boolean } {
   if (!isPlainObject(patch)) {
     throw new InvalidInputError('invalid-input', `A patch is an object of the fields to change (got ${describe(patch)}).`);
   }
@@ -141,7 +174,8 @@ export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits,
   checkValidity(next);
   const textChanged = next.text !== record.text;
   if (textChanged) delete next.embedding;
-  return { next, textChanged };
+  const fields = [...PATCH_FIELDS].filter((f) => p[f] !== undefined);
+  return { next, fields, textChanged };
 }
 
 /** Precomputed vectors for a batch: one per memory, all from one model. */

@@ -1,7 +1,7 @@
 // Tier lifecycle: which memories move between plaintext, activated and archived,
 // and why. Pure: it reads the signals and returns transitions with readable
 // reasons; the scheduler writes them to the store's event log.
-import type { MemoryRecord, Tier } from '../memory/types';
+import type { MemoryRecord, StoredTier } from '../memory/types';
 
 export interface LifecycleConfig {
   /** A theme (or lone memory) at or above this heat is promoted to the activated tier. Default 3. */
@@ -36,8 +36,8 @@ export interface MemoryState {
 
 export interface Transition {
   id: string;
-  from: Tier;
-  to: Tier;
+  from: StoredTier;
+  to: StoredTier;
   reason: string;
 }
 
@@ -65,7 +65,7 @@ export function defaultRules(config: LifecycleConfig = DEFAULT_LIFECYCLE): Trans
     decide(states, activated, now) {
       const byId = new Map(states.map((s) => [s.memory.id, s]));
       const transitions: Transition[] = [];
-      const move = (s: MemoryState, to: Tier, reason: string) => transitions.push({ id: s.memory.id, from: s.memory.tier, to, reason });
+      const move = (s: MemoryState, to: StoredTier, reason: string) => transitions.push({ id: s.memory.id, from: s.memory.tier, to, reason });
 
       // Demote first, so that promotion sees the budget it frees.
       const kept: string[] = [];

@@ -8,15 +8,15 @@ import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filt
 import { composeGovernance } from '../memory/governance';
 import { parseOptions } from '../memory/validate';
 import { describe, isVisible, parseCallerScope } from '../memory/scope';
-import type { CallerScope, MemoryRecord } from '../memory/types';
+import { TIERS, type CallerScope, type MemoryRecord, type Tier } from '../memory/types';
 import type { StoreChange } from '../store/store';
 import { extractSentences } from './extract';
 import { jaccard } from '../util/jaccard';
 import type { Extractor } from './llm-extract';
-import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
+import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type LifecycleDecision, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
 import { defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
 import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
-import { DEFAULT_SIGNALS, USE_REASONS, useOf, type SignalConfig, type UseKind } from './signals';
+import { DEFAULT_SIGNALS, type SignalConfig, type UseKind } from './signals';
 import { SchedulerState } from './state';
 import { DEFAULT_THEMES, type ThemeConfig } from './themes';
 import { tokenize } from '../search/tokenize';
@@ -131,48 +131,74 @@ export class Scheduler {
         this.activatedOrder = this.activatedOrder.filter((id) => id !== e.memoryId);
       } else if (record && this.owns(record)) {
         if (e.type === 'created') this.state.created(record, e.at);
-        else if (e.type === 'updated' && e.reason?.split(', ').includes('text')) this.state.rewritten(record, e.at);
-        const use = useOf(e);
-        if (use && e.type !== 'created') this.state.used(e.memoryId, use, e.at);
+        else if (e.type === 'updated' && e.fields.includes('text')) this.state.rewritten(record, e.at);
+        else if (e.type === 'accessed') this.state.used(e.memoryId, e.use, e.at);
       }
     }
   }
 
-  /** Opens a session: runs the lifecycle, then preloads the user's common background into the activated tier. */
+  /**
+   * Opens a session: runs the lifecycle, then preloads the user's common background into the
+   * activated tier. Both are decided first, then written as one transaction.
+   */
   async startSession(sessionOptions?: { sessionId?: string; role?: string; agentId?: string }): Promise<Transition[]> {
     const options = parseOptions(sessionOptions, 'startSession');
     const now = this.clock();
     const scope: CallerScope = { ...this.scope, ...(options.role !== undefined && { role: options.role }), ...(options.agentId !== undefined && { agentId: options.agentId }) };
-    this.current = { scope: parseCallerScope(scope), sessionId: options.sessionId ?? `s${now}`, startedAt: now };
-    const transitions = await this.tick();
-    const visible = this.visibleRecords();
-    const preload = this.binding.preload(
-      visible.map((m) => ({ memory: m, heat: this.state.heatOf(m.id, now), themeHeat: this.state.themeSummary(m.id, now)?.heat ?? 0 })),
-      this.current,
-    );
-    let used = this.activatedRecords().reduce((sum, m) => sum + this.countTokens(m.text), 0);
-    for (const id of preload) {
-      const m = visible.find((r) => r.id === id);
-      if (!m || m.tier === 'activated' || this.state.stale(m, now)) continue;
-      const tokens = this.countTokens(m.text);
-      if (used + tokens > this.lifecycle.activatedBudget) continue;
-      used += tokens;
-      const theme = this.state.themeSummary(id, now);
-      transitions.push(await this.apply({ id, from: m.tier, to: 'activated', reason: `preloaded: session background${theme ? `, theme ${theme.id} heat ${theme.heat.toFixed(1)}` : ''}` }));
-    }
-    return transitions;
+    const session: SessionContext = { scope: parseCallerScope(scope), sessionId: options.sessionId ?? `s${now}`, startedAt: now };
+    this.current = session;
+    const decision = this.decideLifecycle(now);
+    const preloads = this.decidePreload(session, decision, now);
+    return this.commit({ transitions: [...decision.transitions, ...preloads], activated: [...decision.activated, ...preloads.map((t) => t.id)] }, now);
   }
 
-  /** Runs the transformation rules now and writes every transition, with its reason, to the log. */
+  /** Runs the transformation rules now and writes every transition, with its reason, to the log: all in one transaction. */
   async tick(): Promise<Transition[]> {
     const now = this.clock();
+    return this.commit(this.decideLifecycle(now), now);
+  }
+
+  /** What the transformation rules decide now (pure: nothing is written). */
+  private decideLifecycle(now: number): LifecycleDecision {
     const states: MemoryState[] = [...this.mneme.records()].filter((m) => this.owns(m)).map((m) => this.stateOf(m, now));
-    const decision = this.rules.decide(states, this.activatedOrder, now);
-    const applied: Transition[] = [];
-    for (const t of decision.transitions) applied.push(await this.apply(t));
-    this.activatedOrder = decision.activated.filter((id) => this.mneme.peek(id)?.tier === 'activated');
+    return this.rules.decide(states, this.activatedOrder, now);
+  }
+
+  /**
+   * The background the binding preloads for `session` into the activated tier, within its token budget,
+   * as the tiers will stand once `decision` is written (pure: nothing is written).
+   */
+  private decidePreload(session: SessionContext, decision: LifecycleDecision, now: number): Transition[] {
+    const scope = this.readScope();
+    const after = new Map(decision.transitions.map((t) => [t.id, t.to]));
+    const visible = this.visibleRecords().map((m) => (after.has(m.id) ? { ...m, tier: after.get(m.id)! } : m));
+    const byId = new Map(visible.map((m) => [m.id, m]));
+    const tokens = (m: MemoryRecord) => this.countTokens(this.governance.redact(m, scope).text);
+    const preload = this.binding.preload(
+      visible.map((m) => ({ memory: m, heat: this.state.heatOf(m.id, now), themeHeat: this.state.themeSummary(m.id, now)?.heat ?? 0 })),
+      session,
+    );
+    let used = decision.activated.map((id) => byId.get(id)).reduce((sum, m) => sum + (m?.tier === 'activated' ? tokens(m) : 0), 0);
+    const out: Transition[] = [];
+    for (const id of new Set(preload)) {
+      const m = byId.get(id);
+      if (!m || m.tier === 'activated' || this.state.stale(m, now)) continue;
+      if (used + tokens(m) > this.lifecycle.activatedBudget) continue;
+      used += tokens(m);
+      const theme = this.state.themeSummary(id, now);
+      out.push({ id, from: m.tier, to: 'activated', reason: `preloaded: session background${theme ? `, theme ${theme.id} heat ${theme.heat.toFixed(1)}` : ''}` });
+    }
+    return out;
+  }
+
+  /** Writes a decision's transitions as one batch (all or none), then follows the activated block and reports metrics. */
+  private async commit(decision: LifecycleDecision, now: number): Promise<Transition[]> {
+    const { transitions } = decision;
+    if (transitions.length > 0) await this.mneme.setTiers(transitions.map((t) => ({ id: t.id, tier: t.to, reason: t.reason })));
+    this.activatedOrder = [...new Set(decision.activated)].filter((id) => this.mneme.peek(id)?.tier === 'activated');
+    for (const transition of transitions) this.options.metrics?.record({ type: 'transition', at: now, transition });
     this.options.metrics?.record({ type: 'tiers', at: now, sizes: this.tierSizes() });
-    return applied;
+    return transitions;
   }
 
   private stateOf(m: MemoryRecord, now: number): MemoryState {
@@ -187,17 +213,10 @@ export class Scheduler {
     };
   }
 
-  private async apply(t: Transition): Promise<Transition> {
-    await this.mneme.setTier(t.id, t.to, t.reason);
-    if (t.to === 'activated' && !this.activatedOrder.includes(t.id)) this.activatedOrder.push(t.id);
-    if (t.from === 'activated' && t.to !== 'activated') this.activatedOrder = this.activatedOrder.filter((id) => id !== t.id);
-    this.options.metrics?.record({ type: 'transition', at: this.clock(), transition: t });
-    return t;
-  }
-
-  private tierSizes(): Record<string, number> {
-    const sizes: Record<string, number> = { plaintext: 0, working: 0, activated: 0, archived: 0 };
-    for (const m of this.mneme.records()) if (this.owns(m)) sizes[m.tier]!++;
+  /** Memories of this user per tier. `working` is transient (never stored): 0 here; the worker shows the working set it holds. */
+  private tierSizes(): Record<Tier, number> {
+    const sizes = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
+    for (const m of this.mneme.records()) if (this.owns(m)) sizes[m.tier]++;
     return sizes;
   }
 
@@ -271,20 +290,20 @@ export class Scheduler {
       }
     }
     const created = fresh.length > 0 ? await this.mneme.addMany(fresh.map((f) => ({ text: f.text, scope: userScope, importance: f.importance, source: role }))) : [];
-    if (mentioned.size > 0) await this.mneme.store.recordAccess([...mentioned], USE_REASONS.mention);
+    if (mentioned.size > 0) await this.mneme.store.recordAccess([...mentioned], 'mention');
     return { created, mentioned: [...mentioned], updated: [], retired: [] };
   }
 
   /** Records explicit uses (opened, pinned, quoted) of memories. */
   async access(ids: readonly string[], kind: Exclude<UseKind, 'retrieval'> = 'access'): Promise<void> {
     if (kind !== 'access' && kind !== 'mention') throw new InvalidInputError('invalid-input', `access kind is 'access' or 'mention' (got ${describe(kind)}).`);
-    await this.mneme.store.recordAccess(ids, USE_REASONS[kind]);
+    await this.mneme.store.recordAccess(ids, kind);
   }
 
   /** Records that memories went into a prompt. */
   async retrieved(ids: readonly string[]): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'retrieved takes an array of memory ids.');
-    if (ids.length > 0) await this.mneme.store.recordAccess(ids, USE_REASONS.retrieval);
+    if (ids.length > 0) await this.mneme.store.recordAccess(ids, 'retrieval');
   }
 
   /**

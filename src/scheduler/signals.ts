@@ -1,7 +1,9 @@
 // The three signals the scheduler keeps on every memory: heat (use, decaying
 // exponentially), timeliness (recency and validity) and importance. Pure: state
 // in, numbers out, time passed in explicitly.
-import type { MemoryEvent, MemoryRecord } from '../memory/types';
+import type { MemoryRecord, UseKind } from '../memory/types';
+
+export type { UseKind } from '../memory/types';
 
 const DAY = 86_400_000;
 
@@ -13,9 +15,6 @@ export interface SignalConfig {
   /** Heat each kind of use adds. */
   useWeights: Record<UseKind, number>;
 }
-
-/** A use of a memory: mentioned in conversation, retrieved into a prompt, or opened explicitly. */
-export type UseKind = 'mention' | 'retrieval' | 'access';
 
 export const DEFAULT_SIGNALS: SignalConfig = {
   heatHalfLifeMs: 14 * DAY,
@@ -43,18 +42,6 @@ export function addUse(heat: Heat | undefined, kind: UseKind, at: number, config
   const base = heat ? decay(heat.value, at - heat.at, config.heatHalfLifeMs) : 0;
   const lastUsedAt = kind === 'retrieval' ? (heat?.lastUsedAt ?? at) : Math.max(heat?.lastUsedAt ?? at, at);
   return { value: base + config.useWeights[kind], at: Math.max(at, heat?.at ?? at), lastUsedAt };
-}
-
-/** Reason strings the scheduler writes with `accessed` events, so heat can be rebuilt from the log. */
-export const USE_REASONS: Record<UseKind, string> = { mention: 'mentioned', retrieval: 'retrieved into prompt', access: 'accessed' };
-
-/** What kind of use an event was, if any. */
-export function useOf(event: MemoryEvent): UseKind | undefined {
-  if (event.type === 'created') return 'mention';
-  if (event.type !== 'accessed') return undefined;
-  if (event.reason === USE_REASONS.retrieval) return 'retrieval';
-  if (event.reason === USE_REASONS.mention) return 'mention';
-  return 'access';
 }
 
 /** Whether a memory's validity or expiry has passed. */

@@ -2,7 +2,7 @@
 // Rebuilt at start by replaying the store's event log, then kept current one
 // event at a time (never recomputed wholesale).
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
-import { addUse, heatAt, isStale, timeliness, type Heat, type SignalConfig, type UseKind, useOf } from './signals';
+import { addUse, heatAt, isStale, timeliness, type Heat, type SignalConfig, type UseKind } from './signals';
 import { ThemeIndex, type Theme, type ThemeConfig } from './themes';
 import type { MemorySignals } from './rank';
 
@@ -24,14 +24,17 @@ export class SchedulerState {
     this.themes = new ThemeIndex(themes);
   }
 
-  /** Replays the event log (oldest first) over the records it describes. */
+  /**
+   * Replays the event log (oldest first) over the records it describes: a creation is a memory's
+   * first mention, and each `accessed` event adds the heat of its `use`. Records hold their current
+   * text, so `updated` events need no replay.
+   */
   replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[]): void {
     for (const e of events) {
       const record = records.get(e.memoryId);
       if (!record) continue; // removed since
       if (e.type === 'created') this.created(record, e.at);
-      const use = useOf(e);
-      if (use && e.type !== 'created') this.used(e.memoryId, use, e.at);
+      else if (e.type === 'accessed') this.used(e.memoryId, e.use, e.at);
     }
   }
 

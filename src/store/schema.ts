@@ -1,11 +1,12 @@
 // The IndexedDB layout and its migration history. Each step moves a database
 // from one version to the next; `upgrade` runs the steps a database lacks.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { MemoryEvent, MemoryRecord } from '../memory/types';
+import type { MemoryEvent, MemoryEventType, MemoryRecord, PatchField, Source, StoredTier, UseKind } from '../memory/types';
 import { isShared } from '../memory/scope';
+import { PATCH_FIELDS } from '../memory/validate';
 import type { KeyParams, Sealed } from './seal';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted, `text` is empty and `sealed` holds it. */
 export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed };
@@ -63,6 +64,8 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 2: the append-only event log, backfilled with a `created` event per memory, and a tier index.
  * 3: `meta` (a generation token every write changes) and `snapshots` (the cached search index).
  * 4: `keyring` (how an encrypted database's key is derived, and a check value).
+ * 5: typed events (see `upgradeEvent`); `working` rows become `plaintext` (the working set is
+ *    transient, never stored); the index snapshot is dropped, since rows may have changed.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -78,7 +81,7 @@ export const MIGRATIONS: readonly Step[] = [
     memories.openCursor().then(function backfill(cursor): Promise<void> | void {
       if (!cursor) return;
       const m = cursor.value;
-      void events.add({ at: m.createdAt, memoryId: m.id, type: 'created', reason: 'backfilled by the schema 2 migration' });
+      void events.add({ at: m.createdAt, memoryId: m.id, type: 'created', source: m.source, origin: 'migration' });
       return cursor.continue().then(backfill);
     });
   },
@@ -89,7 +92,65 @@ export const MIGRATIONS: readonly Step[] = [
   (db) => {
     db.createObjectStore('keyring');
   },
+  (_db, tx) => {
+    const memories = tx.objectStore('memories');
+    const events = tx.objectStore('events');
+    void tx.objectStore('snapshots').clear();
+    // Request callbacks stay inside the upgrade transaction; nothing else is awaited.
+    void memories.getAll().then((rows) => {
+      const sources = new Map(rows.map((r) => [r.id, r.source]));
+      for (const row of rows) if ((row.tier as string) === 'working') void memories.put({ ...row, tier: 'plaintext' });
+      return events.openCursor().then(function convert(cursor): Promise<void> | void {
+        if (!cursor) return;
+        const typed = upgradeEvent(cursor.value, (id) => sources.get(id));
+        if (typed) void cursor.update(typed);
+        return cursor.continue().then(convert);
+      });
+    });
+  },
 ];
+
+/** An event as schemas 2 to 4 logged it: what kind of use, or which fields changed, was only in its reason string. */
+export interface LegacyEvent {
+  seq?: number;
+  at: number;
+  memoryId: string;
+  type: MemoryEventType;
+  from?: string;
+  to?: string;
+  reason?: string;
+}
+
+const LEGACY_USES: Readonly<Record<string, UseKind>> = { 'retrieved into prompt': 'retrieval', mentioned: 'mention' };
+const storedTier = (tier: string | undefined): StoredTier => (tier === 'working' || tier === undefined ? 'plaintext' : (tier as StoredTier));
+
+/**
+ * A schema-4 event in the typed shape of schema 5, or undefined when it has that shape already.
+ * `sourceOf` gives a stored memory's source, for creations logged without one.
+ */
+export function upgradeEvent(event: LegacyEvent, sourceOf: (id: string) => Source | undefined): MemoryEvent | undefined {
+  const { seq, at, memoryId, reason } = event;
+  const base = { ...(seq !== undefined && { seq }), at, memoryId };
+  switch (event.type) {
+    case 'created': {
+      if ('origin' in event) return undefined;
+      const said = /^source (\w+)$/.exec(reason ?? '')?.[1] as Source | undefined;
+      const origin = said ? 'add' : reason === 'imported' ? 'import' : reason?.includes('migration') ? 'migration' : 'add';
+      return { ...base, type: 'created', source: said ?? sourceOf(memoryId) ?? (origin === 'import' ? 'imported' : 'manual'), origin };
+    }
+    case 'updated':
+      if ('fields' in event) return undefined;
+      return { ...base, type: 'updated', fields: (reason ?? '').split(', ').filter((f): f is PatchField => PATCH_FIELDS.has(f as PatchField)) };
+    case 'accessed':
+      if ('use' in event) return undefined;
+      return { ...base, type: 'accessed', use: LEGACY_USES[reason ?? ''] ?? 'access' };
+    case 'tier-changed':
+      if (event.from !== 'working' && event.to !== 'working' && reason !== undefined) return undefined;
+      return { ...base, type: 'tier-changed', from: storedTier(event.from), to: storedTier(event.to), reason: `${reason ?? 'tier changed'} (the transient working tier is stored as plaintext since schema 5)` };
+    case 'removed':
+      return reason === undefined ? { ...base, type: 'removed', reason: 'removed' } : undefined;
+  }
+}
 
 export function upgrade(db: IDBPDatabase<MnemeDB>, oldVersion: number, newVersion: number, tx: UpgradeTx): void {
   for (let v = oldVersion; v < newVersion; v++) MIGRATIONS[v]!(db, tx);

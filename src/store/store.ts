@@ -5,8 +5,8 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { EncryptionError, InvalidInputError, NotFoundError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTier, type Limits, type VectorInput } from '../memory/validate';
-import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, Tier } from '../memory/types';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTierChanges, parseUse, type Limits, type VectorInput } from '../memory/validate';
+import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { guard } from './idb-errors';
 import { StoreReader } from './reader';
 import { SCHEMA_VERSION, SHARED_OWNER, upgrade, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
@@ -187,7 +187,7 @@ export class MemoryStore extends StoreReader {
       const ops: Promise<unknown>[] = [];
       for (const r of records) {
         ops.push(tx.objectStore('memories').add(this.codec.row(r)));
-        ops.push(log({ at: now, memoryId: r.id, type: 'created', reason: `source ${r.source}` }));
+        ops.push(log({ at: now, memoryId: r.id, type: 'created', source: r.source, origin: 'add' }));
       }
       for (const v of stored) ops.push(tx.objectStore('vectors').put(v));
       return { result: records, ops, change: { upserted: records, vectors: rows } };
@@ -200,8 +200,8 @@ export class MemoryStore extends StoreReader {
     const key = parseId(id);
     if (this.codec.sealed) await this.unsealRows([key], typeof patch?.text === 'string' ? parseText(patch.text, this.limits) : undefined);
     return this.mutate(key, 'updating a memory', (r, at) => {
-      const { next, textChanged } = applyPatch(r, patch, this.limits, at);
-      const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', reason: Object.keys(patch).join(', ') };
+      const { next, fields, textChanged } = applyPatch(r, patch, this.limits, at);
+      const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', fields };
       return { next, event, dropVector: textChanged };
     });
   }
@@ -243,25 +243,50 @@ export class MemoryStore extends StoreReader {
     });
   }
 
-  /** Moves a memory to another tier and logs why. */
-  async setTier(id: string, tier: Tier, reason: string): Promise<MemoryRecord> {
-    const key = parseId(id);
-    const to = parseTier(tier);
-    if (typeof reason !== 'string' || reason.trim() === '') {
-      throw new InvalidInputError('invalid-input', 'A tier change needs a reason, e.g. "promoted: theme t3 heat 4.2 ≥ 3.0".');
-    }
-    if (this.codec.sealed) await this.unsealRows([key]);
-    return this.mutate(key, 'changing a tier', (r, at) => {
-      if (r.tier === to) return undefined;
-      const event: MemoryEvent = { at, memoryId: key, type: 'tier-changed', from: r.tier, to, reason };
-      return { next: { ...r, tier: to, updatedAt: at }, event, dropVector: false };
+  /** Moves a memory to another tier and logs why. `working` is not a stored tier: the working set is transient. */
+  async setTier(id: string, tier: StoredTier, reason: string): Promise<MemoryRecord> {
+    const [record] = await this.setTiers([{ id, tier, reason }]);
+    return record!;
+  }
+
+  /**
+   * Moves memories between tiers in one transaction (strict durability), logging a `tier-changed`
+   * event with its reason for each move: all of them are written, or none (a memory that is not
+   * there is a NotFoundError, and nothing changes). The batch applies in order; a change to the tier
+   * a memory is already in is skipped, and a batch that moves nothing writes nothing. Listeners hear
+   * one change. Returns each change's memory as the batch left it, in order.
+   */
+  async setTiers(changes: readonly TierChange[]): Promise<MemoryRecord[]> {
+    const batch = parseTierChanges(changes);
+    if (batch.length === 0) return [];
+    const ids = [...new Set(batch.map((c) => c.id))];
+    if (this.codec.sealed) await this.unsealRows(ids);
+    return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
+      const at = this.now();
+      const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
+      const missing = ids.find((_, i) => rows[i] === undefined);
+      if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. No tier was changed.`);
+      const stored = new Map(rows.map((row) => [row!.id, row!]));
+      const current = new Map(rows.map((row) => [row!.id, this.codec.record(row!)]));
+      const moved = new Set<string>();
+      const ops: Promise<unknown>[] = [];
+      for (const c of batch) {
+        const r = current.get(c.id)!;
+        if (r.tier === c.tier) continue;
+        current.set(c.id, { ...r, tier: c.tier, updatedAt: at });
+        moved.add(c.id);
+        ops.push(log({ at, memoryId: c.id, type: 'tier-changed', from: r.tier, to: c.tier, reason: c.reason }));
+      }
+      const upserted = [...moved].map((id) => current.get(id)!);
+      for (const r of upserted) ops.push(tx.objectStore('memories').put(this.codec.row(r, stored.get(r.id))));
+      return { result: batch.map((c) => current.get(c.id)!), ops, change: { upserted } };
     });
   }
 
-  /** Records that memories were used: bumps their access count and logs an `accessed` event each. */
-  async recordAccess(ids: readonly string[], reason = 'accessed'): Promise<void> {
+  /** Records that memories were used (mentioned, retrieved into a prompt, or opened): bumps their access count and logs an `accessed` event each, with its use. */
+  async recordAccess(ids: readonly string[], use: UseKind): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
-    if (typeof reason !== 'string') throw new InvalidInputError('invalid-input', 'An access reason is a string, e.g. "accessed".');
+    const kind = parseUse(use);
     const keys = ids.map(parseId);
     if (this.codec.sealed) await this.unsealRows(keys);
     await this.write('recording access', async (tx, log) => {
@@ -273,7 +298,7 @@ export class MemoryStore extends StoreReader {
         if (!row) continue;
         const next = { ...this.codec.record(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
         touched.push(next);
-        ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), log({ at, memoryId: next.id, type: 'accessed', reason }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), log({ at, memoryId: next.id, type: 'accessed', use: kind }));
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
@@ -311,13 +336,12 @@ export class MemoryStore extends StoreReader {
   private async mutate(
     id: string,
     doing: string,
-    change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean } | undefined,
+    change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean },
   ): Promise<MemoryRecord> {
     return this.write(doing, async (tx, log) => {
       const row = await tx.objectStore('memories').get(id);
       if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
       const out = change(this.codec.record(row), this.now());
-      if (!out) return { result: this.codec.record(row), ops: [] };
       const ops: Promise<unknown>[] = [tx.objectStore('memories').put(this.codec.row(out.next, row)), log(out.event)];
       // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
       if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').delete('index'));
@@ -327,7 +351,7 @@ export class MemoryStore extends StoreReader {
 
 
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
-  async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[], reason: string): Promise<void> {
+  async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[]): Promise<void> {
     const at = this.now();
     await this.codec.prepare(records);
     const sealed = await this.codec.sealVectors(vectors);
@@ -335,7 +359,7 @@ export class MemoryStore extends StoreReader {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
-        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log({ at, memoryId: r.id, type: 'created', reason }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log({ at, memoryId: r.id, type: 'created', source: r.source, origin: 'import' }));
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of sealed) ops.push(tx.objectStore('vectors').put(v));

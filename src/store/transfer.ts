@@ -135,7 +135,6 @@ export async function importMemories(store: MemoryStore, doc: unknown, importOpt
   await store.putRecords(
     entries.map((e) => e.record),
     entries.flatMap((e) => (e.vector ? [e.vector] : [])),
-    'imported',
   );
   report.imported = entries.length;
   return report;

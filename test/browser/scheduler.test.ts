@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MnemeError } from '../../src/errors';
 import { createMneme, type Mneme } from '../../src/mneme';
+import type { StoreChange } from '../../src/store/store';
 import { defaultRules, DEFAULT_LIFECYCLE, type TransformationRules } from '../../src/scheduler/lifecycle';
 import { MetricsEmitter, type ContextBinding, type Governance, type MetricEvent } from '../../src/scheduler/plugins';
 import { Predictor } from '../../src/scheduler/predict';
@@ -113,19 +115,110 @@ describe('Scheduler with the store', () => {
     expect(defaultRules(DEFAULT_LIFECYCLE).decide([], [], 0)).toEqual({ transitions: [], activated: [] });
   });
 
-  it('predicts while typing, prewarms, and at send prefills only the tail', async () => {
+  it('predicts while typing, prewarms, and at send prefills only the tail, reported from what the cache held', async () => {
     const { m, s } = await setup();
-    await m.addMany(['The renovation tiles arrive Tuesday', 'The renovation electrician comes Friday', 'Mortgage rate offer 3.1%'].map((text) => ({ text, scope: { userId: 'u' } })));
+    const wanted = ['The renovation tiles arrive Tuesday', 'The renovation electrician comes Friday'];
+    const others = Array.from({ length: 25 }, (_, i) => `Errand ${i}: pick up parcel number ${1000 + i} at the post office`);
+    await m.addMany([...wanted, 'Mortgage rate offer 3.1%', ...others].map((text) => ({ text, scope: { userId: 'u' } })));
     const engine = await smollmDryRun();
-    const p = new Predictor(s, { engine });
-    const text = 'When does the renovation electrician come?';
+    // A prewarm the size of the final set: a hit has to be earned by the prediction.
+    const p = new Predictor(s, { engine, budget: 2 });
+    const text = 'When does the renovation electrician come and the tiles?';
     for (let i = 1; i <= text.length; i++) if (text[i - 1] === ' ') await (await p.draft(text.slice(0, i))).settled;
-    expect(p.prewarmedIds.length).toBeGreaterThan(0);
-    const sent = await p.send(text, 2);
-    expect(sent.results[0]!.memory.text).toBe('The renovation electrician comes Friday');
-    expect(sent.prewarmHit).toBe(1);
-    expect(sent.prefillTokensAtSend).toBeLessThan(15);
-    expect(sent.prefillTokensAtSend * 5).toBeLessThan(sent.prefillTokensCold);
-    expect((await m.store.events()).filter((e) => e.reason === 'retrieved into prompt')).toHaveLength(2);
+    expect([...p.heldIds].sort()).toEqual(wanted.map((t) => [...m.records()].find((r) => r.text === t)!.id).sort());
+    const sent = await p.send({ text, k: 2 });
+    expect(sent.results.map((r) => r.memory.text).sort()).toEqual([...wanted].sort());
+    expect(sent.seen.map((r) => r.text).sort()).toEqual([...wanted].sort());
+    expect(sent.heldFinal).toBe(2);
+    expect(sent.prefillTokensAtSend).toBeLessThan(20);
+    expect(sent.prefillTokensAtSend * 5).toBeLessThan(sent.promptTokens);
+    expect(sent.tokensReused + sent.prefillTokensAtSend).toBe(sent.promptTokens);
+    expect(sent.wastedPrefillTokens).toBeLessThanOrEqual(sent.typingPrefillTokens);
+    expect((await m.store.events()).filter((e) => e.type === 'accessed' && e.use === 'retrieval')).toHaveLength(2);
+  });
+
+  it('reports nothing held when the draft predicted other memories than the send needs', async () => {
+    const { m, s } = await setup();
+    await m.addMany(['The renovation tiles arrive Tuesday', 'Mortgage rate offer 3.1% from the bank', ...Array.from({ length: 10 }, (_, i) => `Errand ${i} at the post office`)].map((text) => ({ text, scope: { userId: 'u' } })));
+    const p = new Predictor(s, { engine: await smollmDryRun(), budget: 1, sendLayout: { kind: 'final' } });
+    await (await p.draft('renovation tiles arrive ')).settled;
+    const sent = await p.send({ text: 'What mortgage rate did the bank offer?', k: 1 });
+    expect(sent.seen.map((r) => r.text)).toEqual(['Mortgage rate offer 3.1% from the bank']);
+    expect(sent.heldFinal).toBe(0);
+    expect(sent.wastedPrefillTokens).toBeGreaterThan(0);
+  });
+});
+
+describe('an atomic tick', () => {
+  const u = { userId: 'u' };
+  const TEXTS = ['The renovation tiles arrive Tuesday', 'The renovation electrician comes Friday', 'The renovation plumber comes Monday'];
+
+  /** Fails the `nth` memory row a transaction writes, inside IndexedDB (a duplicate-key add in place of a put), so the transaction aborts. */
+  async function failingWrite<T>(nth: number, run: () => Promise<T>): Promise<T> {
+    const put = IDBObjectStore.prototype.put;
+    let puts = 0;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      return this.name === 'memories' && ++puts === nth ? this.add(value) : put.call(this, value, key);
+    };
+    try {
+      return await run();
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+  }
+
+  it("writes a tick's transitions in one transaction: a failure inside it leaves none written, and heat replays the same after reopen", async () => {
+    const name = `tick-${crypto.randomUUID()}`;
+    const m = await createMneme({ name, now: clock });
+    const s = await Scheduler.create(m, { scope: u, clock });
+    const ids = (await m.addMany(TEXTS.map((text) => ({ text, scope: u })))).map((r) => r.id);
+    await s.access(ids);
+    await s.access(ids); // each memory at heat 3: all three are promoted by the next tick
+    const changes: StoreChange[] = [];
+    m.store.subscribe((change) => changes.push(change));
+
+    await expect(failingWrite(2, () => s.tick())).rejects.toBeInstanceOf(MnemeError);
+    expect((await m.list({ scope: u })).map((r) => r.tier)).toEqual(['plaintext', 'plaintext', 'plaintext']);
+    expect(ids.map((id) => m.peek(id)!.tier)).toEqual(['plaintext', 'plaintext', 'plaintext']);
+    expect((await m.store.events()).filter((e) => e.type === 'tier-changed')).toEqual([]);
+    expect(changes).toEqual([]);
+    expect(s.activatedRecords()).toEqual([]);
+
+    const transitions = await s.tick();
+    expect(transitions.map((t) => t.to)).toEqual(['activated', 'activated', 'activated']);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.events.map((e) => e.type)).toEqual(['tier-changed', 'tier-changed', 'tier-changed']);
+    expect(s.activatedRecords().map((r) => r.id).sort()).toEqual([...ids].sort());
+
+    const heat = ids.map((id) => s.state.heatOf(id, now));
+    s.dispose();
+    await m.close();
+    const again = await createMneme({ name, now: clock });
+    const replayed = await Scheduler.create(again, { scope: u, clock });
+    open.push({ m: again, s: replayed });
+    expect(ids.map((id) => replayed.state.heatOf(id, now))).toEqual(heat);
+    expect(heat.every((h) => h >= 3)).toBe(true);
+    expect(replayed.activatedRecords().map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(await replayed.tick()).toEqual([]);
+  });
+
+  it('writes the lifecycle and the session preload of startSession as one transaction', async () => {
+    const { m, s } = await setup();
+    const [cold, important] = await m.addMany([
+      { text: 'Old gym membership number', scope: u },
+      { text: 'I am allergic to penicillin', scope: u, importance: 0.95 },
+    ]);
+    await m.setTier(cold!.id, 'archived', 'test: archived');
+    await s.access([cold!.id]); // heat 2 ≥ 1: restored by the lifecycle
+    const changes: StoreChange[] = [];
+    m.store.subscribe((change) => changes.push(change));
+    const transitions = await s.startSession();
+    expect(transitions.map((t) => [t.id, t.from, t.to])).toEqual([
+      [cold!.id, 'archived', 'plaintext'],
+      [important!.id, 'plaintext', 'activated'],
+    ]);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.events.map((e) => e.type === 'tier-changed' && e.reason.split(':')[0])).toEqual(['restored', 'preloaded']);
+    await expect(failingWrite(1, () => s.startSession())).resolves.toEqual([]); // nothing left to move: nothing written
   });
 });

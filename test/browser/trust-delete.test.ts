@@ -41,14 +41,15 @@ describe('delete means delete', () => {
       { text: secret, scope: alice, tags: ['finance'] },
     ]);
     await m.update(gone!.id, { importance: 0.9 });
-    await m.setTier(gone!.id, 'working', 'test: promoted');
+    await m.setTier(gone!.id, 'archived', 'test: archived');
+    await m.setTier(gone!.id, 'plaintext', 'test: restored');
     await m.addMany([{ text: 'Bob walrus5521 likes tea', scope: bob }, { text: 'alice narrow heron4410 note', scope: { userId: 'alice', role: 'doctor' } }]);
     // The secret is everywhere a memory lives: the record, its vector, and the saved index snapshot.
     await until(async () => (occurrences(await dumpDatabase(name), 'okapi7731').snapshots ?? 0) > 0, 'the index snapshot');
     const before = await dumpDatabase(name);
     expect(occurrences(before, 'okapi7731')).toMatchObject({ memories: 1, snapshots: expect.any(Number) });
     expect(before.vectors!.some((r) => r.key === gone!.id)).toBe(true);
-    expect(before.events!.filter((r) => (r.value as { memoryId: string }).memoryId === gone!.id)).toHaveLength(3);
+    expect(before.events!.filter((r) => (r.value as { memoryId: string }).memoryId === gone!.id)).toHaveLength(4);
 
     // The engine prewarms a prompt that holds the secret.
     const scheduler = await Scheduler.create(m, { scope: alice });
@@ -67,7 +68,7 @@ describe('delete means delete', () => {
     expect(occurrences(after, 'okapi7731')).toEqual({});
     expect(after.vectors!.some((r) => r.key === gone!.id)).toBe(false);
     // The log stays append-only and names the memory by id only: no event anywhere carries a memory's text.
-    expect(after.events!.filter((r) => (r.value as { memoryId: string }).memoryId === gone!.id).map((r) => (r.value as { type: string }).type)).toEqual(['created', 'updated', 'tier-changed', 'tier-changed', 'removed']);
+    expect(after.events!.filter((r) => (r.value as { memoryId: string }).memoryId === gone!.id).map((r) => (r.value as { type: string }).type)).toEqual(['created', 'updated', 'tier-changed', 'tier-changed', 'tier-changed', 'removed']);
     for (const word of ['okapi7731', 'walrus5521', 'heron4410', 'renovation', 'tiles']) expect(occurrences({ events: after.events! }, word)).toEqual({});
     // The engine dropped the cache that held it, and re-prefills without it.
     expect(engine.resets).toBe(1);
@@ -77,6 +78,9 @@ describe('delete means delete', () => {
     expect(held.length).toBeGreaterThan(0);
     expect(contains(held, secretRun)).toBe(false);
     expect((await m.searchMemory('okapi7731 bank', { scope: alice })).map((r) => r.memory.id)).not.toContain(gone!.id);
+    // Only that memory went: the other one added with it keeps its record and its vector.
+    expect((await m.get(kept!.id, { scope: alice }))?.text).toBe('The renovation tiles arrive Tuesday');
+    expect(after.vectors!.some((r) => r.key === kept!.id)).toBe(true);
 
     // Removing a memory the cache does not hold keeps the cache.
     const tea = (await m.list({ scope: bob }))[0]!;
@@ -98,7 +102,7 @@ describe('delete means delete', () => {
     expect(final.memories!.map((r) => (r.value as { text: string }).text)).toEqual(['Bob second otter8080 note']);
     expect(final.vectors!.map((r) => r.key)).toEqual(final.memories!.map((r) => r.key));
     expect(contains(await heldTokens(engine), secretRun)).toBe(false);
-    expect(kept).toBeDefined();
+    expect(await m.get(kept!.id, { scope: alice })).toBeUndefined();
     await engine.dispose();
   });
 });

@@ -26,7 +26,7 @@ describe('encryption at rest', () => {
     const added = await m.addMany(TEXTS.map((text) => ({ text, scope: u })));
     await m.update(added[0]!.id, { text: 'The safe code is quokka4471 behind the mirror painting' });
     await m.update(added[1]!.id, { tags: ['medical'] });
-    await m.setTier(added[2]!.id, 'working', 'test');
+    await m.setTier(added[2]!.id, 'activated', 'test');
     await m.remove(added[2]!.id);
     await m.add({ text: 'Flight to Lisbon on pelican3390 airline, rebooked', scope: u });
     expect((await m.searchMemory('quokka4471 code', { scope: u }))[0]!.memory.text).toContain('quokka4471');

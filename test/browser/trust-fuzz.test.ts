@@ -139,7 +139,13 @@ describe.each([
     await fuzz(fc.tuple(readOptions), (o) => m.count(o as never));
     await fuzz(fc.tuple(fc.oneof(nastyString, junk), readOptions), (q, o) => m.searchMemory(q as never, o as never));
     await fuzz(fc.tuple(fc.oneof(scopeLike, fc.constant({ userId: 'nobody' }))), (s) => m.clear(s as never));
-    await fuzz(fc.tuple(idLike, fc.oneof(fc.constantFrom('working', 'plaintext'), junk), fc.oneof(nastyString, junk)), (id, tier, reason) => m.setTier(id as never, tier as never, reason as never));
+    await fuzz(fc.tuple(idLike, fc.oneof(fc.constantFrom('working', 'plaintext', 'activated'), junk), fc.oneof(nastyString, junk)), (id, tier, reason) => m.setTier(id as never, tier as never, reason as never));
+    const tierChange = fc.oneof(fc.record({ id: idLike, tier: fc.oneof(fc.constantFrom('working', 'archived', 'activated'), junk), reason: fc.oneof(nastyString, junk) }, { requiredKeys: [] }), junk);
+    await fuzz(fc.tuple(fc.oneof(fc.array(tierChange, { maxLength: 4 }), junk)), async (changes) => {
+      const target = (await m.list({ scope: { userId: 'u' } }))[0]!;
+      const batch = Array.isArray(changes) ? changes.map((c, i) => (i === 0 && typeof c === 'object' && c !== null ? { ...c, id: target.id } : c)) : changes;
+      await m.setTiers(batch as never);
+    });
     await fuzz(fc.tuple(readOptions), (o) => m.exportMemories(o as never));
   });
 
@@ -152,7 +158,7 @@ describe.each([
     await fuzz(fc.tuple(memoryInput, junk), (i, v) => store.add(i as never, v as never));
     await fuzz(fc.tuple(fc.oneof(fc.array(memoryInput, { maxLength: 4 }), junk), junk), (i, v) => store.addMany(i as never, v as never));
     await fuzz(fc.tuple(idLike), (id) => store.getVector(id as never));
-    await fuzz(fc.tuple(fc.oneof(fc.array(idLike, { maxLength: 4 }), junk), fc.oneof(nastyString, junk)), (ids, reason) => store.recordAccess(ids as never, reason as never));
+    await fuzz(fc.tuple(fc.oneof(fc.array(idLike, { maxLength: 4 }), junk), fc.oneof(fc.constantFrom('mention', 'retrieval', 'retrieved into prompt'), nastyString, junk)), (ids, use) => store.recordAccess(ids as never, use as never));
     await fuzz(fc.tuple(fc.oneof(fc.array(fc.record({ id: idLike, vector: fc.oneof(fc.constant(new Float32Array(64)), junk), text: junk }), { maxLength: 3 }), junk), fc.oneof(fc.constant({ model: 'test/hashing', dim: 64 }), junk)), (e, ref) =>
       store.putVectors(e as never, ref as never),
     );

@@ -5,7 +5,8 @@ import { jaccard } from '../../src/util/jaccard';
 import { DEFAULT_LIFECYCLE, defaultRules, type MemoryState } from '../../src/scheduler/lifecycle';
 import { stableDraft } from '../../src/scheduler/predict';
 import { CONVERSATION, RESEARCH, matchConfidence, rank, type MemorySignals } from '../../src/scheduler/rank';
-import { DEFAULT_SIGNALS, addUse, heatAt, inferImportance, isStale, timeliness, useOf } from '../../src/scheduler/signals';
+import { DEFAULT_SIGNALS, addUse, heatAt, inferImportance, isStale, timeliness } from '../../src/scheduler/signals';
+import { SchedulerState } from '../../src/scheduler/state';
 import { ThemeIndex, DEFAULT_THEMES } from '../../src/scheduler/themes';
 
 const DAY = 86_400_000;
@@ -25,12 +26,23 @@ describe('signals', () => {
     expect(heatAt(h, 14 * DAY, DEFAULT_SIGNALS)).toBeCloseTo(1.5);
     expect(h.lastUsedAt).toBe(0); // retrievals are Mneme's doing, not the user's
   });
-  it('reads uses off the event log', () => {
-    expect(useOf({ at: 0, memoryId: 'a', type: 'created' })).toBe('mention');
-    expect(useOf({ at: 0, memoryId: 'a', type: 'accessed', reason: 'retrieved into prompt' })).toBe('retrieval');
-    expect(useOf({ at: 0, memoryId: 'a', type: 'accessed', reason: 'mentioned' })).toBe('mention');
-    expect(useOf({ at: 0, memoryId: 'a', type: 'accessed' })).toBe('access');
-    expect(useOf({ at: 0, memoryId: 'a', type: 'tier-changed' })).toBeUndefined();
+  it('replays heat off the typed event log, never off a reason', () => {
+    const state = new SchedulerState(DEFAULT_SIGNALS, DEFAULT_THEMES);
+    state.replay(new Map([['a', memory('a')], ['b', memory('b')]]), [
+      { at: 0, memoryId: 'a', type: 'created', source: 'user', origin: 'add' },
+      { at: 0, memoryId: 'b', type: 'created', source: 'user', origin: 'add' },
+      { at: 0, memoryId: 'a', type: 'accessed', use: 'retrieval' },
+      { at: 0, memoryId: 'a', type: 'accessed', use: 'mention' },
+      { at: 0, memoryId: 'b', type: 'accessed', use: 'access' },
+      // Reasons are for people: words like these in one change nothing.
+      { at: 0, memoryId: 'b', type: 'tier-changed', from: 'plaintext', to: 'activated', reason: 'accessed, mentioned, retrieved into prompt' },
+      { at: 0, memoryId: 'b', type: 'updated', fields: ['tags'] },
+      { at: 0, memoryId: 'gone', type: 'accessed', use: 'mention' },
+    ]);
+    expect(state.heatOf('a', 0)).toBe(1 + 0.5 + 1);
+    expect(state.heatOf('b', 0)).toBe(1 + 1);
+    expect(state.lastUsedAt(memory('a'))).toBe(0);
+    expect(state.heatOf('gone', 0)).toBe(0);
   });
   it('timeliness decays with recency and is 0 once validity has passed', () => {
     expect(timeliness(memory('a'), undefined, 0, DEFAULT_SIGNALS)).toBe(1);
