@@ -41,7 +41,10 @@ export interface Degradation {
 
 export interface ClientEventMap {
   degraded: Degradation;
+  /** While typing: the memories predicted for the message. */
   prediction: MemoryView[];
+  /** A draft's prewarm settled: `held` of its predicted memories are in the engine's cache (0 without an engine). */
+  prewarmed: { text: string; predicted: number; held: number };
   'model-progress': LoadProgress;
   'model-ready': { model: string; engine: string };
   sent: { text: string; memories: MemoryView[] };
@@ -152,8 +155,8 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     ready,
     draft(text) {
       void withMemory(undefined, async (w) => {
-        const view = await w.call('draft', [text]);
-        if (!view.superseded) emit('prediction', view.predicted);
+        const view = await w.call('draft', [text, (predicted: MemoryView[]) => emit('prediction', predicted)]);
+        if (!view.superseded) emit('prewarmed', { text: view.text, predicted: view.predicted.length, held: view.held });
       });
     },
     async send(text) {

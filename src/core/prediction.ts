@@ -138,6 +138,8 @@ export class PredictionCore {
   private sending: Sending | undefined;
   /** The last prewarm asked for (what the refresh rule compares against). */
   private requested: Candidate[] = [];
+  /** The whole words of the draft that the last prewarm asked for. */
+  private requestedDraft = '';
   /** The working set of the current message: the last prediction, or the last send's final set. */
   private workingSet: readonly string[] = [];
   /** Working memories the cache holds now, in prompt order; tokens before `typingFrom` were cached before typing began. */
@@ -191,6 +193,7 @@ export class PredictionCore {
     this.context = key;
     if (!changed) return [];
     this.requested = [];
+    this.requestedDraft = '';
     this.workingSet = [];
     this.history.length = 0;
     this.cache = { held: [], typingFrom: 0, typingPrefilled: 0 };
@@ -234,12 +237,16 @@ export class PredictionCore {
       draft.waiting = true; // the engine is answering; prewarm once it is done
       return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
     }
+    const typed = stableDraft(draft.text);
     if (this.requested.length > 0 && jaccard(this.workingSet as string[], this.requested.map((c) => c.id)) >= this.config.refreshBelow) {
-      return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
+      // The prediction held: only the words typed since are appended (nothing to roll back).
+      if (typed === this.requestedDraft || !typed.startsWith(this.requestedDraft)) return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
+    } else {
+      // Held memories that are still predicted keep their place, so the cache keeps its prefix.
+      this.requested = heldFirst(this.cache.held, found);
     }
-    // Held memories that are still predicted keep their place, so the cache keeps its prefix.
-    this.requested = heldFirst(this.cache.held, found);
-    const layout: Layout = { system: this.system, history: [...this.history], working: this.requested.map((c) => c.id), draft: stableDraft(draft.text), final: false };
+    this.requestedDraft = typed;
+    const layout: Layout = { system: this.system, history: [...this.history], working: this.requested.map((c) => c.id), draft: typed, final: false };
     return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: true }, { type: 'prewarm', seq, layout }];
   }
 
@@ -292,6 +299,7 @@ export class PredictionCore {
   /** After a send: the next message starts from what the cache holds now. */
   private startOver(cached: number): void {
     this.requested = [];
+    this.requestedDraft = '';
     this.tokens = new Map();
     this.cache = { held: [], typingFrom: cached, typingPrefilled: 0 };
   }

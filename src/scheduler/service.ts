@@ -48,7 +48,11 @@ export interface MemoryRow {
   updatedAt: number;
 }
 
-export type DraftView = { superseded: true } | { superseded: false; predicted: MemoryView[]; prewarmed: boolean };
+/**
+ * A draft's outcome, once its prewarm settled: what was predicted, whether a prewarm ran, and how many
+ * working memories the engine's cache holds now (as it reported, not as asked).
+ */
+export type DraftView = { superseded: true } | { superseded: false; text: string; predicted: MemoryView[]; prewarmed: boolean; held: number };
 
 /** A message to send: `answer: false` only picks the memories (for the page's own model). */
 export interface SendMessage {
@@ -94,7 +98,8 @@ export interface SchedulerService {
   open(config: SchedulerWorkerConfig): Promise<{ memories: number; engine: string }>;
   startSession(options: { sessionId?: string; role?: string; agentId?: string }): Promise<Transition[]>;
   observe(message: { text: string; role?: 'user' | 'assistant' }): Promise<{ created: number; mentioned: number }>;
-  draft(text: string): Promise<DraftView>;
+  /** Predicts (and, with an engine, prewarms) for a draft; `onPredicted` hears the prediction before the prewarm settles. */
+  draft(text: string, onPredicted?: (predicted: MemoryView[]) => void): Promise<DraftView>;
   /** Picks the memories and, with an engine, answers on it; chunks stream through `onChunk`. */
   send(message: SendMessage, onChunk?: (chunk: TokenChunk) => void): Promise<SendView>;
   search(query: string, k: number): Promise<MemoryView[]>;
@@ -239,15 +244,19 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       await live().scheduler.tick();
       return { created: out.created.length, mentioned: out.mentioned.length };
     },
-    async draft(context, text) {
+    async draft(context, text, onPredicted) {
       const { debounceMs } = live();
       const mine = ++latestDraft;
       await wait(debounceMs, context.signal);
       if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
-      const { results, prewarmed } = await live().predictor.draft(text);
-      // A draft the core dropped for a newer one comes back empty.
+      const { predictor } = live();
+      const { results, prewarmed, settled } = await predictor.draft(text);
+      if (mine !== latestDraft) return { superseded: true }; // the core dropped it for a newer one
+      const predicted = results.map(view);
+      await onPredicted?.(predicted);
+      await settled;
       if (mine !== latestDraft) return { superseded: true };
-      return { superseded: false, predicted: results.map(view), prewarmed };
+      return { superseded: false, text, predicted, prewarmed, held: predictor.heldIds.length };
     },
     async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now

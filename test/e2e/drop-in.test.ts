@@ -110,6 +110,78 @@ for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webg
   });
 }
 
+describe('examples/plain-chat.html: what is typed prewarms the engine that answers', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(() => browser.close());
+
+  const question = 'When does the electrician come for the kitchen wiring?';
+  const told = [
+    'The electrician comes on Thursday to redo the kitchen wiring.',
+    'The new kitchen tiles are a pale green, bought at the Leroy store.',
+    'My sister Ana lives in Porto and works as an architect.',
+  ];
+
+  /** A fresh page with the user's memories and the stand-in engine loaded in Mneme's worker. */
+  async function ready(): Promise<Session> {
+    const session = await open(browser);
+    const { page } = session;
+    await page.waitForFunction(() => window.Mneme.attached !== undefined);
+    for (const text of told) await say(page, text);
+    const base = `${server.origin}/test/fixtures/generated/models`;
+    await page.evaluate(async (base) => {
+      const transformers = { modelBaseUrl: base, model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, cacheName: 'e2e-prewarm' };
+      await window.Mneme.attached!.loadEngine({ engine: 'transformers', transformers });
+      const w = window as unknown as { prewarms: { text: string; held: number }[] };
+      w.prewarms = [];
+      window.Mneme.attached!.on('prewarmed', (p) => w.prewarms.push(p));
+    }, base);
+    return session;
+  }
+
+  /** `chat.completions.create({ stream: true })`, read to the end on the page: the reply streamed, and its usage. */
+  const ask = (page: Page) =>
+    page.evaluate(async (question) => {
+      const started = performance.now();
+      const stream = await window.Mneme.attached!.chat.completions.create({ messages: [{ role: 'user', content: question }], stream: true, stream_options: { include_usage: true }, max_tokens: 4 });
+      let chunks = 0;
+      let firstAt = 0;
+      let usage;
+      for await (const chunk of stream as AsyncIterable<import('@mlc-ai/web-llm').ChatCompletionChunk>) {
+        if (chunk.choices[0]?.delta.content) firstAt ||= performance.now() - started;
+        chunks += 1;
+        usage = chunk.usage;
+      }
+      return { chunks, firstAt, total: performance.now() - started, usage: usage as unknown as { prompt_tokens: number; extra: Record<string, number> } };
+    }, question);
+
+  it('typed key by key: the send prefills at most 10% of the prompt; the same question pasted and sent at once, over 80%', async () => {
+    const typed = await ready();
+    await typed.page.locator('#message').pressSequentially(question, { delay: 150 });
+    await typed.page.waitForFunction((q) => (window as unknown as { prewarms: { text: string }[] }).prewarms.some((p) => p.text === q), question);
+    const warm = await ask(typed.page);
+
+    const pasted = await ready();
+    await pasted.page.locator('#message').fill(question);
+    const cold = await ask(pasted.page);
+
+    for (const run of [warm, cold]) {
+      expect(run.chunks).toBeGreaterThan(1); // it streamed
+      expect(run.usage.extra.memories).toBeGreaterThan(0); // the user's memories were in the prompt
+      // Time to first token is timed on the page, from the call to the first token: within the call's own duration.
+      expect(run.usage.extra.time_to_first_token_s! * 1000).toBeGreaterThan(0);
+      expect(run.usage.extra.time_to_first_token_s! * 1000).toBeLessThanOrEqual(run.total);
+    }
+    expect(warm.usage.extra.tokens_prefilled).toBeLessThanOrEqual(0.1 * warm.usage.prompt_tokens);
+    expect(warm.usage.extra.memories_held).toBe(warm.usage.extra.memories); // every memory the model saw was held in the cache
+    expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(0.8 * cold.usage.prompt_tokens);
+    expect(cold.usage.extra.memories_held).toBe(0);
+    expect([...typed.errors, ...pasted.errors]).toEqual([]);
+  });
+});
+
 describe('examples/plain-chat.html where memory cannot start', () => {
   let browser: Browser;
   beforeAll(async () => {

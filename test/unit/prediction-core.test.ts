@@ -44,12 +44,15 @@ describe('the prediction core', () => {
     expect(of(out, 'prewarm')[0]!.layout.working).toEqual(['a', 'd']);
   });
 
-  it('does not prewarm again while the prediction barely moves', () => {
+  it('while the prediction barely moves, keeps the prewarmed memories and only appends the words typed since', () => {
     const c = core({ refreshBelow: 0.5 });
     c.handle({ type: 'draft', seq: 1, text: 'x ' });
     c.handle({ type: 'searched', seq: 1, found: found('a', 'b') });
-    c.handle({ type: 'draft', seq: 2, text: 'x y ' });
+    c.handle({ type: 'draft', seq: 2, text: 'x y' });
     expect(c.handle({ type: 'searched', seq: 2, found: found('a', 'b', 'c') })).toEqual([{ type: 'predicted', seq: 2, ids: ['a', 'b', 'c'], prewarm: false }]);
+    c.handle({ type: 'draft', seq: 3, text: 'x y z' });
+    const out = c.handle({ type: 'searched', seq: 3, found: found('b', 'a', 'c') });
+    expect(of(out, 'prewarm')[0]!.layout).toMatchObject({ working: ['a', 'b'], draft: 'x y ' });
   });
 
   it('at send, held-plus-new keeps held memories within the token budget and adds the new ones', () => {
