@@ -31,6 +31,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   const showError = (e: unknown) => (error.textContent = e instanceof Error ? e.message : String(e));
   const memories = inspector(showError, () => void updateStatus());
   chat.onSent = () => void memories.refresh().then(updateStatus);
+  chat.onPredicted = () => void memories.workingChanged();
   const tabs = h('nav', { className: 'tabs' },
     h('button', { type: 'button', textContent: 'Chat', className: 'on', onclick: () => show('chat') }),
     h('button', { type: 'button', textContent: 'Memories', onclick: () => show('inspector') }));
@@ -84,7 +85,9 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
     };
     try {
       const loaded = await client.call('loadEngine', [engineConfig(settings), onProgress], { timeoutMs: 1_800_000 });
-      engineLabel = `${loaded.model} on ${loaded.engine === 'webllm' ? 'the GPU' : 'the CPU'}`;
+      // The one engine of the scheduler worker: it prewarms while the person types, and it answers.
+      engineLabel = `${loaded.model} on ${loaded.engine === 'webllm' ? 'the GPU' : 'the CPU'}${loaded.gpuFailure ? ' (the GPU engine failed)' : ''}`;
+      status.title = loaded.gpuFailure ? `The GPU engine failed, so the CPU engine answers: ${loaded.gpuFailure}` : loaded.reason;
       card.hidden = true;
       chat.setClient(client, true);
     } catch (e) {
@@ -111,6 +114,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
     chat.setClient(client, false);
     memories.setClient(client);
     engineLabel = 'no model yet: memory and search only';
+    status.title = '';
     await Promise.all([memories.refresh(), updateStatus()]);
     if (settings.modelChosen) await loadModel();
     else firstRunCard();

@@ -1,6 +1,8 @@
 // The chat pane: the conversation, what the scheduler predicted (and
-// prewarmed) while the person types, and the time to first token of each answer.
+// prewarmed) while the person types, and each answer streamed as it is made,
+// with its time to first token as timed on this page.
 import type { DraftView, SchedulerClient, SendView } from '../src';
+import type { TokenChunk } from '../src/engine/types';
 import { h } from './dom';
 
 type Memory = SendView['results'][number];
@@ -9,6 +11,8 @@ export interface ChatPane {
   element: HTMLElement;
   /** Called after a message was sent and observed (memories may have changed). */
   onSent: () => void;
+  /** Called when a prediction while typing settled (the working set moved). */
+  onPredicted: () => void;
   setClient(client: SchedulerClient | undefined, modelReady: boolean): void;
   focus(): void;
 }
@@ -56,6 +60,7 @@ export function chatPane(): ChatPane {
       live.hidden = shown.length === 0;
       predictedLabel.textContent = modelReady ? `Prewarmed in the model's cache (${view.predicted.length})` : `Predicted for this message (${view.predicted.length})`;
       predicted.replaceChildren(...chips(shown));
+      pane.onPredicted();
     }, () => undefined);
   });
   input.addEventListener('keydown', (event) => {
@@ -66,6 +71,7 @@ export function chatPane(): ChatPane {
   });
 
   form.onsubmit = async (event) => {
+    const submitted = performance.now(); // TTFT counts from here: the press of send, before any await
     event.preventDefault();
     const text = input.value.trim();
     if (!text || !client) return;
@@ -74,11 +80,25 @@ export function chatPane(): ChatPane {
     drafted++;
     live.hidden = true;
     bubble('user', h('p', { textContent: text }));
-    const pending = bubble('assistant', h('p', { className: 'typing', textContent: '…' }));
+    const typing = h('p', { className: 'typing', textContent: '…' });
+    const pending = bubble('assistant', typing);
+    const reply = h('p', { className: 'reply' });
+    let firstChunk: number | undefined;
+    // Each chunk is appended as it arrives; the first one on this page ends the TTFT.
+    const onChunk = (chunk: TokenChunk) => {
+      if (firstChunk === undefined) {
+        firstChunk = performance.now();
+        typing.replaceWith(reply);
+      }
+      reply.append(chunk.text);
+      pending.scrollIntoView({ block: 'end' });
+    };
     try {
-      const sent = await client.call('send', [text, 5]);
+      const sent = await client.call('send', [{ text, k: 5 }, onChunk], { timeoutMs: 600_000 });
+      const ended = performance.now();
       await client.call('observe', [{ text, role: 'user' }]);
-      pending.replaceChildren(...answer(sent));
+      // A reply that came with no chunk appears now, so its first token reached the page now.
+      pending.replaceChildren(...answer(sent, reply, (firstChunk ?? ended) - submitted));
       pending.scrollIntoView({ block: 'end' });
     } catch (error) {
       pending.replaceChildren(h('p', { className: 'error', textContent: error instanceof Error ? error.message : String(error) }));
@@ -86,19 +106,27 @@ export function chatPane(): ChatPane {
     pane.onSent();
   };
 
-  function answer(sent: SendView): Node[] {
-    const used = sent.results.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(sent.results))] : [];
-    if (!modelReady) {
-      const note = sent.results.length > 0 ? 'No model yet, so no answer; these memories would go with your message:' : 'Noted. No model yet, so no answer; I will remember what is worth remembering.';
+  /** The finished answer: the reply (streamed into `reply`), the memories the model saw, and the figures of the send. */
+  function answer(sent: SendView, reply: HTMLElement, ttftMs: number): Node[] {
+    const used = sent.seen.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(sent.seen))] : [];
+    if (!sent.answered) {
+      const note = sent.seen.length > 0 ? 'No model yet, so no answer; these memories would go with your message:' : 'Noted. No model yet, so no answer; I will remember what is worth remembering.';
       return [h('p', { className: 'note', textContent: note }), ...used];
     }
-    const meta = `TTFT ${Math.round(sent.ttftMs)} ms · ${sent.prefillTokensAtSend} of ${sent.prefillTokensCold} prompt tokens prefilled at send · ${Math.round(sent.prewarmHit * 100)}% of memories prewarmed`;
-    return [h('p', { textContent: sent.reply.trim() || '(empty reply)' }), ...used, h('p', { className: 'ttft', textContent: meta })];
+    reply.textContent = sent.reply.trim() || '(empty reply)';
+    const meta = [
+      `TTFT ${Math.round(ttftMs)} ms (on this page)`,
+      `${sent.prefillTokensAtSend} of ${sent.promptTokens} prompt tokens prefilled at send`,
+      `${sent.heldFinal} of ${sent.results.length} memories held in the cache`,
+      `${sent.wastedPrefillTokens} prefilled while typing wasted`,
+    ].join(' · ');
+    return [reply, ...used, h('p', { className: 'ttft', textContent: meta, title: 'Time to first token: from pressing send to the first streamed token on this page, retrieval, layout and every worker hop included.' })];
   }
 
   const pane: ChatPane = {
     element,
     onSent: () => {},
+    onPredicted: () => {},
     setClient(next, ready) {
       client = next;
       modelReady = ready;

@@ -1,5 +1,7 @@
 // The memory inspector: every memory with its tier, heat and theme, hottest
 // first; searchable, editable, deletable; export to a file and import from one.
+// The working tier is the current message's working set (what is predicted
+// while typing, then what the last answer used): shown, never stored.
 import type { MemoryRow, SchedulerClient } from '../src';
 import { h } from './dom';
 
@@ -7,9 +9,17 @@ export interface Inspector {
   element: HTMLElement;
   setClient(client: SchedulerClient | undefined): void;
   refresh(): Promise<void>;
+  /** The working set moved (a prediction while typing): re-reads the rows, unless a memory is being edited. */
+  workingChanged(): Promise<void>;
 }
 
 const TIERS = ['activated', 'working', 'plaintext', 'archived'] as const;
+const TIER_TITLES: Record<string, string> = {
+  activated: 'Activated: a hot theme, kept at the top of every prompt',
+  working: 'Working: picked for the current message (transient, never stored)',
+  plaintext: 'Plaintext: stored, found by search when it matches',
+  archived: 'Archived: cold and long unused; kept, and restored when it warms up again',
+};
 
 export function inspector(onError: (error: unknown) => void, onChange: () => void): Inspector {
   let client: SchedulerClient | undefined;
@@ -28,7 +38,7 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
     const heat = h('span', { className: 'heat', title: 'Heat: mentions and uses, halving every 14 days' },
       h('meter', { min: 0, max: 5, value: Math.min(m.heat, 5), ariaLabel: 'heat' }), ` ${m.heat.toFixed(1)}`);
     const meta = h('p', { className: 'meta' },
-      h('span', { className: `tier ${m.tier}`, textContent: m.tier }), heat,
+      h('span', { className: `tier ${m.tier}`, textContent: m.tier, title: TIER_TITLES[m.tier] ?? m.tier }), heat,
       ...(m.theme ? [h('span', { className: 'theme', title: 'Theme', textContent: `# ${m.theme}` })] : []),
       ...m.tags.map((t) => h('span', { className: 'tag', textContent: t })));
     const edit = h('button', { type: 'button', className: 'link', textContent: 'Edit' });
@@ -96,5 +106,6 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
       client = next;
     },
     refresh: () => refresh().catch(onError),
+    workingChanged: () => (list.querySelector('textarea') ? Promise.resolve() : refresh().catch(onError)),
   };
 }

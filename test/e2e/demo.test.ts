@@ -32,13 +32,39 @@ async function start(viewport = { width: 1200, height: 760 }): Promise<{ context
   return { context, page, requests, errors };
 }
 
+/** Sends `text` and waits for the whole answer: a streamed reply ends with its meta line, a memory-only one with its note. */
 async function say(page: Page, text: string): Promise<void> {
   const answers = page.locator('.msg.assistant');
   const before = await answers.count();
   await page.locator('textarea[name=message]').fill(text);
   await page.locator('textarea[name=message]').press('Enter');
   await expect.poll(() => answers.count()).toBe(before + 1);
-  await expect.poll(() => answers.last().locator('.typing').count(), { timeout: 60_000 }).toBe(0);
+  await expect.poll(() => answers.last().locator('.ttft, .note, .error').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+}
+
+/** The answer's meta line: TTFT timed on the page, tokens prefilled at send, final memories the cache held, typing prefill wasted. */
+const META = /^TTFT (\d+) ms \(on this page\) · (\d+) of (\d+) prompt tokens prefilled at send · (\d+) of (\d+) memories held in the cache · (\d+) prefilled while typing wasted$/;
+
+interface Observed {
+  at: number;
+  reply: string;
+  meta: boolean;
+}
+
+/** Records, from now on, every change of the next answer bubble: its reply text so far and whether its meta line is there. */
+async function watchAnswers(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { observed: Observed[]; sendStart: number };
+    w.observed = [];
+    const log = document.querySelector('.messages')!;
+    const earlier = log.querySelectorAll('.msg.assistant').length;
+    new MutationObserver(() => {
+      const answers = log.querySelectorAll('.msg.assistant');
+      const last = answers[answers.length - 1];
+      if (last && answers.length > earlier) w.observed.push({ at: performance.now(), reply: last.querySelector('.reply')?.textContent ?? '', meta: last.querySelector('.ttft') !== null });
+    }).observe(log, { childList: true, subtree: true, characterData: true });
+    w.sendStart = performance.now(); // just before the test presses send
+  });
 }
 
 const memoryTexts = (page: Page) => page.locator('.memories li:not(.empty) .text').allTextContents();
@@ -100,15 +126,38 @@ describe('the PWA demo', () => {
     await page.locator('.model-card .download').click();
     await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
 
-    // With the model: typing prewarms its cache; the answer reports its time to first token.
+    // With the model: typing predicts the working set (the inspector shows it as the working tier) and prewarms the cache.
+    const ana = 'My sister Ana lives in Porto and works as an architect.';
     await page.locator('textarea[name=message]').pressSequentially('Where does my sister Ana', { delay: 20 });
-    await expect.poll(() => page.locator('.live .label').textContent()).toMatch(/Prewarmed in the model's cache/);
+    await expect.poll(() => page.locator('.live .chip').allTextContents()).toContain(ana);
+    await expect.poll(() => page.locator('.memories li[data-tier=working] .text').allTextContents()).toContain(ana);
+    expect(await page.locator('.counts').textContent()).toMatch(/[1-9]\d* working/);
     await page.locator('textarea[name=message]').pressSequentially(' live?', { delay: 20 });
+    // The answer streams: its text shows up, growing, before the meta line that ends it.
+    await watchAnswers(page);
     await page.locator('textarea[name=message]').press('Enter');
     await expect.poll(() => page.locator('.msg.assistant .ttft').count(), { timeout: 60_000 }).toBe(1);
-    const [, atSend, cold] = (await page.locator('.msg.assistant .ttft').textContent())!.match(/^TTFT \d+ ms · (\d+) of (\d+) prompt tokens prefilled at send/)!;
-    expect(Number(atSend)).toBeLessThan(Number(cold)); // the prewarmed prefix was reused
-    expect(await page.locator('.msg.assistant').last().locator('.used .chip').allTextContents()).toContain('My sister Ana lives in Porto and works as an architect.');
+    const { observed, sendStart } = await page.evaluate(() => {
+      const w = window as unknown as { observed: Observed[]; sendStart: number };
+      return { observed: w.observed, sendStart: w.sendStart };
+    });
+    const firstMeta = observed.find((o) => o.meta)!;
+    const partial = observed.filter((o) => !o.meta && o.reply !== '');
+    expect(partial.length).toBeGreaterThan(0); // reply text on the page before the answer was done
+    const meta = (await page.locator('.msg.assistant .ttft').textContent())!;
+    const [, ttft, atSend, prompt, held, final] = meta.match(META)!.map(Number);
+    // The TTFT shown is timed on the page: positive, at most the time to the first streamed text, so within the whole send.
+    expect(ttft).toBeGreaterThan(0);
+    expect(ttft).toBeLessThanOrEqual(Math.ceil(partial[0]!.at - sendStart));
+    expect(ttft).toBeLessThanOrEqual(Math.ceil(firstMeta.at - sendStart));
+    // What typing prewarmed was used: most of the prompt came from the cache, and final memories were held in it.
+    expect(atSend).toBeLessThan(prompt! / 2);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(final!);
+    // The memories listed are exactly the ones the model saw.
+    const answered = page.locator('.msg.assistant').last();
+    expect(await answered.locator('.used .chip').allTextContents()).toContain(ana);
+    expect((await answered.locator('.reply').textContent())!.length).toBeGreaterThan(0);
     await shot(page, 'demo-answer');
 
     // A reload keeps everything: memories, edits, the chosen model (from the engine's cache).
@@ -156,6 +205,7 @@ describe('the PWA demo', () => {
     await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
     await say(page, 'When does my passport expire?');
     expect(await page.locator('.msg.assistant .ttft').count()).toBe(1);
+    expect(await page.locator('.msg.assistant .ttft').textContent()).toMatch(META);
     expect(await page.locator('.msg.assistant').last().locator('.used .chip').allTextContents()).toContain('My passport expires in March 2027.');
     expect(errors).toEqual([]);
     await context.close();
