@@ -86,7 +86,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
     try {
       const loaded = await client.call('loadEngine', [engineConfig(settings), onProgress], { timeoutMs: 1_800_000 });
       // The one engine of the scheduler worker: it prewarms while the person types, and it answers.
-      engineLabel = `${loaded.model} on ${loaded.engine === 'webllm' ? 'the GPU' : 'the CPU'}${loaded.gpuFailure ? ' (the GPU engine failed)' : ''}`;
+      engineLabel = `${loaded.model} on ${loaded.engine === 'webllm' ? 'the GPU' : 'the CPU'}${loaded.gpuFailure ? ' (the GPU engine failed)' : ''}${loaded.shared ? ', shared with another tab' : ''}`;
       status.title = loaded.gpuFailure ? `The GPU engine failed, so the CPU engine answers: ${loaded.gpuFailure}` : loaded.reason;
       card.hidden = true;
       chat.setClient(client, true);

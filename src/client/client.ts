@@ -46,7 +46,8 @@ export interface ClientEventMap {
   /** A draft's prewarm settled: `held` of its predicted memories are in the engine's cache (0 without an engine). */
   prewarmed: { text: string; predicted: number; held: number };
   'model-progress': LoadProgress;
-  'model-ready': { model: string; engine: string };
+  /** `shared`: another tab of this site runs the model and this one drives it (the model is loaded once per site). */
+  'model-ready': { model: string; engine: string; shared: boolean };
   sent: { text: string; memories: MemoryView[] };
   /** A reply from the on-device engine: exactly the memories the model saw, and what the cache held at send. */
   answered: SendView;
@@ -68,7 +69,7 @@ export interface MnemeClient {
    * Loads the one engine, in the worker, that prewarms while the user types and answers `chat.completions.create`.
    * Drafts prewarm from then on. Without it, the first `create` loads it.
    */
-  loadEngine(config?: EngineConfig): Promise<{ model: string; engine: string }>;
+  loadEngine(config?: EngineConfig): Promise<{ model: string; engine: string; shared: boolean }>;
   chat: { completions: { create(request: ChatCompletionRequest, options?: CreateOptions): Promise<Completion> } };
   on<K extends keyof ClientEventMap>(type: K, listener: (detail: ClientEventMap[K]) => void): () => void;
   close(): Promise<void>;
@@ -120,7 +121,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
       try {
         const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
         if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
-        emit('model-ready', { model: loaded.model, engine: loaded.engine });
+        emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
         return loaded;
       } catch (error) {
         engineLoad = undefined;
@@ -175,7 +176,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     },
     async loadEngine(config) {
       const loaded = await loadEngine(config);
-      return { model: loaded.model, engine: loaded.engine };
+      return { model: loaded.model, engine: loaded.engine, shared: loaded.shared };
     },
     chat: {
       completions: {

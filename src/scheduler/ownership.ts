@@ -12,18 +12,47 @@ export interface Ownership {
   release(): void;
 }
 
-/** Queues for ownership of database `name`'s scheduler and engine. */
-export function claimOwnership(name: string): Ownership {
+const locks = (): LockManager => {
   if (typeof navigator === 'undefined' || !navigator.locks) {
     throw new InvalidInputError('invalid-input', 'Tab ownership needs the Web Locks API (navigator.locks), missing here; run one tab, or a browser with Web Locks.');
   }
+  return navigator.locks;
+};
+
+/** Takes ownership of `name` if no other tab (or worker) holds it now; undefined when one does. */
+export async function tryOwnership(name: string): Promise<Ownership | undefined> {
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let decide!: (granted: boolean) => void;
+  const decided = new Promise<boolean>((done) => (decide = done));
+  let isOwner = false;
+  void locks().request(`mneme-owner:${name}`, { ifAvailable: true }, async (lock) => {
+    decide(lock !== null);
+    if (!lock) return;
+    isOwner = true;
+    await released;
+    isOwner = false;
+  });
+  if (!(await decided)) return undefined;
+  return {
+    owned: Promise.resolve(),
+    get isOwner() {
+      return isOwner;
+    },
+    release,
+  };
+}
+
+/** Queues for ownership of `name` (a database's scheduler, or the origin's engine). */
+export function claimOwnership(name: string): Ownership {
+  const manager = locks();
   let isOwner = false;
   let release!: () => void;
   const released = new Promise<void>((done) => (release = done));
   const queue = new AbortController();
   let onOwned!: () => void;
   const owned = new Promise<void>((done) => (onOwned = done));
-  navigator.locks
+  manager
     .request(`mneme-owner:${name}`, { signal: queue.signal }, async () => {
       isOwner = true;
       onOwned();

@@ -1,22 +1,25 @@
-// The scheduler as a worker service: the store, its index, the scheduler and
-// the predictor all live in the worker; the page only posts drafts and sends.
+// The scheduler as a worker service: the store, its index, the scheduler, the
+// prediction core's runner and the origin's one engine (engine-slot.ts) all
+// live in the worker; the page only posts drafts and sends.
 // Drafts are debounced here, so a page can post every keystroke: a draft that
 // a newer one replaces within the debounce resolves as superseded.
-import { InvalidInputError, MnemeError, ModelError } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { LoadProgress } from '../embed/types';
-import { createEngine, type EngineConfig } from '../engine/create';
-import { createTransformersEngine, type TransformersEngineConfig } from '../engine/transformers';
-import type { Engine, TokenChunk } from '../engine/types';
+import type { EngineConfig } from '../engine/create';
+import type { TransformersEngineConfig } from '../engine/transformers';
+import type { TokenChunk } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
 import { isVisible } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
-import { GuardedEngine } from './cache-guard';
+import { EngineSlot, type EngineLoaded } from './engine-slot';
 import { Predictor, type SendReport } from './predict';
 import type { ScheduledResult } from './rank';
 import { Scheduler } from './scheduler';
+
+export type { EngineLoaded };
 
 export interface SchedulerWorkerConfig {
   /** IndexedDB name. Default 'mneme'. */
@@ -86,14 +89,6 @@ export interface SendView {
   workerTtftMs: number;
 }
 
-export interface EngineLoaded {
-  model: string;
-  engine: string;
-  reason: string;
-  /** Set when the GPU engine failed and the CPU engine answers instead. */
-  gpuFailure?: string;
-}
-
 export interface SchedulerService {
   open(config: SchedulerWorkerConfig): Promise<{ memories: number; engine: string }>;
   startSession(options: { sessionId?: string; role?: string; agentId?: string }): Promise<Transition[]>;
@@ -148,10 +143,9 @@ function sendView(report: SendReport): SendView {
 interface Opened {
   mneme: Mneme;
   scheduler: Scheduler;
-  /** The one runner of the prediction core; replaced (with the engine) when an engine loads. */
+  /** The one runner of the prediction core; replaced when the engine changes. */
   predictor: Predictor;
-  engine: { engine: Engine; loaded: EngineLoaded } | undefined;
-  loading: Promise<EngineLoaded> | undefined;
+  engine: EngineSlot;
   debounceMs: number;
 }
 
@@ -168,51 +162,22 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
-  /** Loads `engine` for the open scheduler and makes it the one that prewarms and answers. */
-  const adopt = async (target: Opened, engine: Engine, loaded: Omit<EngineLoaded, 'model'>, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> => {
-    try {
-      const info = await engine.load(onProgress ? { onProgress } : {});
-      // Guarded: a deleted memory, or another user or role, never stays in the engine's cache.
-      const guarded = new GuardedEngine(engine, target.mneme.store, { context: () => target.scheduler.contextScope });
-      target.engine = { engine: guarded, loaded: { ...loaded, model: info.model } };
-      target.predictor = new Predictor(target.scheduler, { engine: guarded });
-      return target.engine.loaded;
-    } catch (error) {
-      await engine.dispose().catch(() => undefined);
-      throw error instanceof MnemeError ? error : new ModelError('model-load-failed', `The engine could not load its model: ${String(error)}`);
-    }
-  };
-
-  /** The configured engine, or the CPU engine when a GPU one fails to load. */
-  const loadWithFallback = async (target: Opened, config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> => {
-    const { engine, choice } = await createEngine(config);
-    try {
-      return await adopt(target, engine, { engine: choice.engine, reason: choice.reason }, onProgress);
-    } catch (error) {
-      if (choice.engine !== 'webllm') throw error;
-      const cpu = await createEngine({ ...config, engine: 'transformers' });
-      const gpuFailure = error instanceof Error ? error.message : String(error);
-      return adopt(target, cpu.engine, { engine: cpu.choice.engine, reason: cpu.choice.reason, gpuFailure }, onProgress);
-    }
-  };
-
   return {
     async open(_c: CallContext, config) {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
-      opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: undefined, loading: undefined, debounceMs: config.debounceMs ?? 120 };
-      if (config.engine) await adopt(opened, createTransformersEngine(config.engine), { engine: 'transformers', reason: 'the transformers.js engine was configured at open' });
-      return { memories: mneme.size, engine: opened.engine?.loaded.model ?? 'none' };
+      const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => (target.predictor = new Predictor(scheduler, { engine })));
+      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 120 };
+      opened = target;
+      if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });
+      return { memories: mneme.size, engine: slot.loaded?.model ?? 'none' };
     },
     async loadEngine(_c, config, onProgress) {
-      const target = live();
-      if (target.engine) return target.engine.loaded;
-      target.loading ??= loadWithFallback(target, config, onProgress).finally(() => (target.loading = undefined));
-      return target.loading;
+      return live().engine.load(config, onProgress);
     },
     async engineInfo() {
-      return live().engine?.loaded;
+      return live().engine.loaded;
     },
     async inspect(_c, query) {
       const { scheduler, mneme, predictor } = live();
@@ -260,6 +225,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     },
     async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now
+      await live().engine.settled();
       const report = await live().predictor.send({ ...message, signal: context.signal, ...(onChunk && { onChunk }) });
       return sendView(report);
     },
@@ -272,7 +238,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     async close() {
       if (!opened) return;
       opened.scheduler.dispose();
-      await opened.engine?.engine.dispose();
+      await opened.engine.close();
       await opened.mneme.close();
       opened = undefined;
     },

@@ -7,8 +7,10 @@ import { launch, WEBGPU_ARGS } from './browser';
 import { serve, type Served } from './serve';
 
 let server: Served;
+/** Every path the pages asked the server for. */
+const served: string[] = [];
 beforeAll(async () => {
-  server = await serve({ '/': '.' });
+  server = await serve({ '/': '.' }, (path) => served.push(path));
 });
 afterAll(() => server.close());
 
@@ -179,6 +181,55 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
     expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(0.8 * cold.usage.prompt_tokens);
     expect(cold.usage.extra.memories_held).toBe(0);
     expect([...typed.errors, ...pasted.errors]).toEqual([]);
+  });
+});
+
+describe('examples/plain-chat.html in two tabs', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(() => browser.close());
+
+  it('loads the model once: the second tab answers on the first tab’s engine, and loads its own when that tab closes', async () => {
+    const context = await browser.newContext();
+    await context.route('**/api/chat', (route) => route.fulfill({ json: { reply: 'ok' } }));
+    const tabs = [await context.newPage(), await context.newPage()];
+    const errors: string[] = [];
+    for (const tab of tabs) {
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`${server.origin}/examples/plain-chat.html`);
+      await tab.waitForFunction(() => window.Mneme.attached !== undefined);
+    }
+    await say(tabs[0]!, 'The electrician comes on Thursday to redo the kitchen wiring.');
+    const modelFiles = () => served.filter((p) => p.endsWith('/standin-smollm-tiny/onnx/model.onnx')).length;
+    const before = modelFiles();
+    // Each tab would cache the model files apart: a second load would fetch them again.
+    const load = (tab: Page, cacheName: string) =>
+      tab.evaluate(
+        ({ base, cacheName }) => window.Mneme.attached!.loadEngine({ engine: 'transformers', transformers: { modelBaseUrl: base, model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32', cacheName } }),
+        { base: `${server.origin}/test/fixtures/generated/models`, cacheName },
+      );
+    expect(await load(tabs[0]!, 'two-tabs-a')).toMatchObject({ model: 'mneme/standin-smollm-tiny', shared: false });
+    const oneLoad = modelFiles() - before; // transformers.js asks for each file more than once in a load
+    expect(oneLoad).toBeGreaterThan(0);
+    expect(await load(tabs[1]!, 'two-tabs-b')).toMatchObject({ model: 'mneme/standin-smollm-tiny', shared: true });
+    expect(modelFiles() - before).toBe(oneLoad);
+
+    const ask = (tab: Page) =>
+      tab.evaluate(async () => {
+        const reply = await window.Mneme.attached!.chat.completions.create({ messages: [{ role: 'user', content: 'When does the electrician come?' }], max_tokens: 3 });
+        return 'usage' in reply ? (reply.usage as unknown as { prompt_tokens: number; extra: Record<string, number> }) : undefined;
+      });
+    const second = await ask(tabs[1]!);
+    expect(second!.extra.memories).toBeGreaterThan(0); // the second tab's memories, on the first tab's engine
+    expect(modelFiles() - before).toBe(oneLoad);
+
+    await tabs[0]!.close();
+    await expect.poll(() => modelFiles() - before, { timeout: 30_000 }).toBe(2 * oneLoad); // the lock passed: the second tab loads its own
+    expect((await ask(tabs[1]!))!.prompt_tokens).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });
 

@@ -22,10 +22,11 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Serves each `prefix → directory`; a path ending in '/' gets its index.html. */
-export async function serve(mounts: Record<string, string>): Promise<Served> {
+/** Serves each `prefix → directory`; a path ending in '/' gets its index.html. `onRequest` hears every path asked for. */
+export async function serve(mounts: Record<string, string>, onRequest?: (path: string) => void): Promise<Served> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    onRequest?.(path);
     const prefix = Object.keys(mounts).filter((p) => path.startsWith(p)).sort((a, b) => b.length - a.length)[0];
     let file = prefix === undefined ? undefined : join(mounts[prefix]!, normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, ''));
     if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
