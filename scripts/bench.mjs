@@ -26,6 +26,8 @@ const SUITES = {
       return { 'bundle.dropin_gzip_bytes': dropinGzipBytes() };
     },
   },
+  // Node-driven: the built drop-in on examples/plain-chat.html, in its own browser (bench/dropin.mjs).
+  dropin: { node: async () => (await import('../bench/dropin.mjs')).run() },
   locomo: {
     steps: ['run'],
     input: (flags) => {

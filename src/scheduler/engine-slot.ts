@@ -7,6 +7,7 @@
 // stays in its cache.
 import { MnemeError, ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
+import type { EngineChoice } from '../engine/choose';
 import { createEngine, type EngineConfig } from '../engine/create';
 import { connectEngine, serveEngine } from '../engine/shared';
 import type { Engine } from '../engine/types';
@@ -26,8 +27,13 @@ export interface EngineLoaded {
   shared: boolean;
 }
 
-/** The lock (and the channel) naming the origin's one engine for a configuration: tabs asking for the same model share it. */
-const engineKey = (config: EngineConfig) => `engine:${JSON.stringify(config)}`;
+/** The lock (and the channel) naming the origin's engine for a model: tabs asking for the same model share it. */
+function engineKey(config: EngineConfig, choice: EngineChoice): string {
+  const model = choice.engine === 'webllm' ? config.webllm?.model : config.transformers?.model;
+  return `engine:${choice.engine}:${model ?? 'default'}`;
+}
+
+type Created = Awaited<ReturnType<typeof createEngine>>;
 
 interface Held {
   engine: GuardedEngine;
@@ -62,16 +68,19 @@ export class EngineSlot {
   }
 
   private async acquire(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> {
+    const created = await createEngine(config); // no model is fetched until load
+    const key = engineKey(config, created.choice);
     const locks = typeof navigator !== 'undefined' && navigator.locks !== undefined;
-    const owner = locks ? await tryOwnership(engineKey(config)) : undefined;
+    const owner = locks ? await tryOwnership(key) : undefined;
     if (locks && !owner) {
-      const loaded = await this.adopt(connectEngine({ channelName: engineKey(config) }), (info) => ({ engine: info.engine, reason: `another tab of this site runs ${info.model}; this tab uses it, so the model is loaded once`, shared: true }), onProgress);
-      this.awaitTakeover(config);
+      await created.engine.dispose();
+      const loaded = await this.adopt(connectEngine({ channelName: key }), (info) => ({ engine: info.engine, reason: `another tab of this site runs ${info.model}; this tab uses it, so the model is loaded once`, shared: true }), onProgress);
+      this.awaitTakeover(config, key);
       return loaded;
     }
     this.ownership = owner;
     try {
-      return await this.loadHere(config, onProgress);
+      return await this.loadHere(config, key, onProgress, created);
     } catch (error) {
       owner?.release();
       this.ownership = undefined;
@@ -80,8 +89,8 @@ export class EngineSlot {
   }
 
   /** The configured engine (or the CPU engine when a GPU one fails), served to the other tabs. */
-  private async loadHere(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> {
-    const { engine, choice } = await createEngine(config);
+  private async loadHere(config: EngineConfig, key: string, onProgress?: (progress: LoadProgress) => void, created?: Created): Promise<EngineLoaded> {
+    const { engine, choice } = created ?? (await createEngine(config));
     try {
       await this.adopt(engine, () => ({ engine: choice.engine, reason: choice.reason, shared: false }), onProgress);
     } catch (error) {
@@ -91,7 +100,7 @@ export class EngineSlot {
       await this.adopt(cpu.engine, () => ({ engine: cpu.choice.engine, reason: cpu.choice.reason, gpuFailure, shared: false }), onProgress);
     }
     const held = this.held!;
-    if (this.ownership) held.stopServing = serveEngine(held.raw, engineKey(config));
+    if (this.ownership) held.stopServing = serveEngine(held.raw, key);
     return held.loaded;
   }
 
@@ -101,20 +110,20 @@ export class EngineSlot {
   }
 
   /** When the tab that owns the engine closes, this one loads its own; sends wait for it (`settled`). */
-  private awaitTakeover(config: EngineConfig): void {
-    const queued = claimOwnership(engineKey(config));
+  private awaitTakeover(config: EngineConfig, key: string): void {
+    const queued = claimOwnership(key);
     this.ownership = queued;
     void queued.owned.then(() => {
       if (this.closed) return queued.release();
-      this.loading = this.takeOver(config).finally(() => (this.loading = undefined));
+      this.loading = this.takeOver(config, key).finally(() => (this.loading = undefined));
       this.loading.catch(() => undefined); // memory goes on; the next load reports it
     });
   }
 
-  private async takeOver(config: EngineConfig): Promise<EngineLoaded> {
+  private async takeOver(config: EngineConfig, key: string): Promise<EngineLoaded> {
     const shared = this.held!;
     try {
-      const loaded = await this.loadHere(config);
+      const loaded = await this.loadHere(config, key);
       await shared.raw.dispose();
       return loaded;
     } catch (error) {

@@ -27,7 +27,7 @@ export interface SchedulerWorkerConfig {
   scope: CallerScope;
   /** The transformers.js engine to prewarm and answer with; without one, drafts are predicted but nothing is prewarmed. */
   engine?: TransformersEngineConfig;
-  /** Wait this long after a keystroke before predicting. Default 120 ms. */
+  /** Wait this long after a keystroke before predicting (a search in this worker; prewarms follow whole words). Default 50 ms. */
   debounceMs?: number;
 }
 
@@ -168,7 +168,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
       const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => (target.predictor = new Predictor(scheduler, { engine })));
-      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 120 };
+      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50 };
       opened = target;
       if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });
       return { memories: mneme.size, engine: slot.loaded?.model ?? 'none' };

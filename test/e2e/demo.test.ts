@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launch } from './browser';
-import { serve, type Served } from './serve';
+import { serve, type Served } from '../../scripts/serve.mjs';
 
 const SCREENSHOTS = process.env.SCREENSHOTS === '1'; // `npm run screenshots` refreshes docs/*.png
 let server: Served;

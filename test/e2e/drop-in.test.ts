@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright';
 import { launch, WEBGPU_ARGS } from './browser';
-import { serve, type Served } from './serve';
+import { serve, type Served } from '../../scripts/serve.mjs';
 
 let server: Served;
 /** Every path the pages asked the server for. */
