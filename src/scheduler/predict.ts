@@ -200,7 +200,7 @@ export class Predictor {
       const results = await this.scheduler.search(query, { k, draft });
       const pending = this.pending.get(seq);
       if (pending) pending.results = results;
-      this.dispatch({ type: 'searched', seq, found: results.map((r) => ({ id: r.memory.id, tokens: approxTokens(r.memory.text) })) });
+      this.dispatch({ type: 'searched', seq, found: results.map((r) => ({ id: r.memory.id, tokens: this.scheduler.countTokens(r.memory.text) })) });
     } catch (error) {
       this.fail(seq, error);
     }
@@ -307,11 +307,6 @@ export class Predictor {
 /** What an engine call left: `held` tokens of `prompt`, and so which working memories are wholly inside. */
 function outcome(prompt: LaidOutPrompt, ids: readonly string[], held: number, stats: { tokensReused: number; tokensPrefilled: number }): CacheOutcome {
   return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= held) };
-}
-
-/** About four characters a token, plus the <memory> tags: for budgets, not for accounting. */
-function approxTokens(text: string): number {
-  return Math.ceil(text.length / 4) + 6;
 }
 
 function badRequest(request: SendRequest): InvalidInputError | undefined {

@@ -72,7 +72,8 @@ export class Scheduler {
   private readonly strategy: SchedulingStrategy;
   private readonly binding: ContextBinding;
   private readonly governance: Governance;
-  private readonly countTokens: (text: string) => number;
+  /** A memory's token count in a prompt block (the `countTokens` option): for budgets, not accounting. */
+  readonly countTokens: (text: string) => number;
   private readonly unsubscribe: () => void;
   private activatedOrder: string[] = [];
   private current: SessionContext | undefined;
