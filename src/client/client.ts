@@ -8,8 +8,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import { ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
-import { chatCompletionsOver, type CreateOptions, type RequestParts } from '../engine/openai';
-import type { TokenChunk } from '../engine/types';
+import { chatCompletionsOver, type Answered, type Answerer, type ChatCompletionsApi, type CreateOptions } from '../engine/openai';
 import type { SchedulerClient } from '../scheduler/client';
 import type { EngineLoaded, MemoryView, SendView } from '../scheduler/service';
 import { augmentMessages, lastUserText, type ChatMessage } from './augment';
@@ -113,44 +112,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     }
   };
 
-  let engineLoad: Promise<EngineLoaded> | undefined;
-  /** The worker's one engine: loaded once; a failure is reported and a later call tries again. */
-  const loadEngine = (config: EngineConfig | undefined): Promise<EngineLoaded> =>
-    (engineLoad ??= (async () => {
-      if (!(await ready) || !worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
-      try {
-        const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
-        if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
-        emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
-        return loaded;
-      } catch (error) {
-        engineLoad = undefined;
-        degrade('engine', error);
-        throw error;
-      }
-    })());
-
-  /** Answers on the worker's engine, the memories laid out as they were prewarmed. */
-  const answer = async (parts: RequestParts, o: { maxTokens: number | undefined; signal: AbortSignal; onChunk: (chunk: TokenChunk) => void }) => {
-    const loaded = await loadEngine(undefined);
-    const message = { text: parts.draft, k, history: parts.history, ...(parts.system !== undefined && { system: parts.system }), ...(o.maxTokens !== undefined && { maxTokens: o.maxTokens }) };
-    const done = worker!.call('send', [message, o.onChunk], { signal: o.signal, timeoutMs: 600_000 }).then((sent) => {
-      emit('answered', sent);
-      return {
-        text: sent.reply,
-        finishReason: sent.finishReason as 'stop' | 'length' | 'aborted',
-        promptTokens: sent.promptTokens,
-        completionTokens: 0,
-        tokensReused: sent.tokensReused,
-        tokensPrefilled: sent.prefillTokensAtSend,
-        prefillTokensPerS: 0,
-        decodeTokensPerS: 0,
-        extra: { memories: sent.seen.length, memories_held: sent.heldFinal, tokens_prefilled_while_typing: sent.typingPrefillTokens, tokens_wasted_while_typing: sent.wastedPrefillTokens, worker_ttft_s: sent.workerTtftMs / 1000 },
-      };
-    });
-    return { model: loaded.model, done };
-  };
-  const completions = chatCompletionsOver(answer);
+  const device = deviceEngine({ options, k, emit, degrade, connected: async () => ((await ready) ? worker : undefined) });
 
   const client: MnemeClient = {
     ready,
@@ -175,12 +137,12 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
       return augmentMessages(messages, memories.map((m) => m.text).filter((m) => m !== text.trim()));
     },
     async loadEngine(config) {
-      const loaded = await loadEngine(config);
+      const loaded = await device.load(config);
       return { model: loaded.model, engine: loaded.engine, shared: loaded.shared };
     },
     chat: {
       completions: {
-        create: (request, createOptions) => completions.chat.completions.create(request, createOptions),
+        create: (request, createOptions) => device.completions.chat.completions.create(request, createOptions),
       },
     },
     on(type, listener) {
@@ -194,4 +156,57 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     },
   };
   return client;
+}
+
+interface ClientContext {
+  options: ClientOptions;
+  k: number;
+  emit<K extends keyof ClientEventMap>(type: K, detail: ClientEventMap[K]): void;
+  degrade(what: Degradation['what'], error: unknown): void;
+  /** The worker, once memory is on; undefined when it could not start. */
+  connected(): Promise<SchedulerClient | undefined>;
+}
+
+/** The worker's one engine, as the page reaches it: loaded once (a failure is reported and a later call tries again), answering chat completions. */
+function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Promise<EngineLoaded>; completions: ChatCompletionsApi } {
+  const { options, emit, degrade } = context;
+  let loading: Promise<EngineLoaded> | undefined;
+  const load = (config?: EngineConfig): Promise<EngineLoaded> =>
+    (loading ??= (async () => {
+      const worker = await context.connected();
+      if (!worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
+      try {
+        const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+        if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
+        emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
+        return loaded;
+      } catch (error) {
+        loading = undefined;
+        degrade('engine', error);
+        throw error;
+      }
+    })());
+
+  /** Answers on the worker's engine, the memories laid out as they were prewarmed. */
+  const answer: Answerer = async (parts, o) => {
+    const loaded = await load();
+    const worker = (await context.connected())!;
+    const message = { text: parts.draft, k: context.k, history: parts.history, ...(parts.system !== undefined && { system: parts.system }), ...(o.maxTokens !== undefined && { maxTokens: o.maxTokens }) };
+    const done = worker.call('send', [message, o.onChunk], { signal: o.signal, timeoutMs: 600_000 }).then((sent): Answered => {
+      emit('answered', sent);
+      return {
+        text: sent.reply,
+        finishReason: sent.finishReason === 'none' ? 'stop' : sent.finishReason,
+        promptTokens: sent.promptTokens,
+        completionTokens: sent.completionTokens,
+        tokensReused: sent.tokensReused,
+        tokensPrefilled: sent.prefillTokensAtSend,
+        prefillTokensPerS: sent.prefillTokensPerS,
+        decodeTokensPerS: sent.decodeTokensPerS,
+        extra: { memories: sent.seen.length, memories_held: sent.heldFinal, tokens_prefilled_while_typing: sent.typingPrefillTokens, tokens_wasted_while_typing: sent.wastedPrefillTokens, worker_ttft_s: sent.workerTtftMs / 1000 },
+      };
+    });
+    return { model: loaded.model, done };
+  };
+  return { load, completions: chatCompletionsOver(answer) };
 }

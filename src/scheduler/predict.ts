@@ -7,7 +7,7 @@
 // from sequence numbers and from what the cache reported holding.
 import { layoutPrompt, type LaidOutPrompt } from '../engine/layout';
 import { promptLength } from '../engine/ledger';
-import type { Engine, FinishReason, TokenChunk } from '../engine/types';
+import type { Engine, FinishReason, GenerateResult, TokenChunk } from '../engine/types';
 import { PREDICTION_DEFAULTS, PredictionCore, type CacheOutcome, type CoreCommand, type CoreEvent, type Layout, type SendFigures, type SendLayout, type Turn } from '../core/prediction';
 import { InvalidInputError } from '../errors';
 import type { MemoryRecord } from '../memory/types';
@@ -68,6 +68,9 @@ export interface SendReport {
   heldFinal: number;
   reply: string;
   finishReason: FinishReason | 'none';
+  completionTokens: number;
+  prefillTokensPerS: number;
+  decodeTokensPerS: number;
   promptTokens: number;
   tokensReused: number;
   prefillTokensAtSend: number;
@@ -85,7 +88,7 @@ interface Waiter {
 
 interface Pending {
   draft?: Waiter & { settled?: () => void };
-  send?: Waiter & { request: SendRequest; started: number; firstToken?: number; generated?: { promptTokens: number; reply: string; finishReason: FinishReason } };
+  send?: Waiter & { request: SendRequest; started: number; firstToken?: number; generated?: { promptTokens: number; result: GenerateResult } };
   results?: ScheduledResult[];
 }
 
@@ -266,7 +269,7 @@ export class Predictor {
       const maxTokens = request.maxTokens ?? this.options.maxTokens ?? 128;
       const result = await engine.generate(prompt, { maxTokens, onChunk, ...(request.signal && { signal: request.signal }) });
       send.firstToken ??= performance.now();
-      send.generated = { promptTokens: promptLength(prompt), reply: result.text, finishReason: result.finishReason };
+      send.generated = { promptTokens: promptLength(prompt), result };
       const after = promptLength(prompt) + result.tokens.length;
       this.dispatch({ type: 'generated', seq, reply: result.text, outcome: { ...outcome(prompt, ids, result.stats.tokensReused, result.stats), length: after } });
     } catch (error) {
@@ -286,8 +289,11 @@ export class Predictor {
       results,
       seen: figures.seen.map((id) => this.scheduler.usable(id)).filter((m): m is MemoryRecord => m !== undefined),
       heldFinal: figures.heldFinal.length,
-      reply: generated?.reply ?? '',
-      finishReason: generated?.finishReason ?? 'none',
+      reply: generated?.result.text ?? '',
+      finishReason: generated?.result.finishReason ?? 'none',
+      completionTokens: generated?.result.tokens.length ?? 0,
+      prefillTokensPerS: generated?.result.stats.prefillTokensPerS ?? 0,
+      decodeTokensPerS: generated?.result.stats.decodeTokensPerS ?? 0,
       promptTokens: generated?.promptTokens ?? 0,
       tokensReused: figures.tokensReused,
       prefillTokensAtSend: figures.tokensPrefilledAtSend,

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
 import type { TransformersEngineConfig } from '../engine/transformers';
-import type { TokenChunk } from '../engine/types';
+import type { FinishReason, TokenChunk } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
 import { isVisible } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
@@ -78,7 +78,10 @@ export interface SendView {
   /** Whether an engine answered. */
   answered: boolean;
   reply: string;
-  finishReason: string;
+  finishReason: FinishReason | 'none';
+  completionTokens: number;
+  prefillTokensPerS: number;
+  decodeTokensPerS: number;
   heldFinal: number;
   promptTokens: number;
   tokensReused: number;
@@ -130,6 +133,9 @@ function sendView(report: SendReport): SendView {
     answered: report.finishReason !== 'none',
     reply: report.reply,
     finishReason: report.finishReason,
+    completionTokens: report.completionTokens,
+    prefillTokensPerS: report.prefillTokensPerS,
+    decodeTokensPerS: report.decodeTokensPerS,
     heldFinal: report.heldFinal,
     promptTokens: report.promptTokens,
     tokensReused: report.tokensReused,
@@ -147,6 +153,36 @@ interface Opened {
   predictor: Predictor;
   engine: EngineSlot;
   debounceMs: number;
+}
+
+type MemoryHandlers = Pick<ServiceHandler<SchedulerService>, 'inspect' | 'edit' | 'remove' | 'exportAll' | 'importAll'>;
+
+/** What the memory inspector asks of the worker: every memory with its tier, heat and theme, edits and deletes, export and import. */
+function memoryHandlers(live: () => Opened): MemoryHandlers {
+  return {
+    async inspect(_c, query) {
+      const { scheduler, mneme, predictor } = live();
+      const now = Date.now();
+      const working = new Set(predictor.working);
+      // A search here finds what matches (hybrid search), not what the scheduler would add by heat.
+      const records = query?.trim() ? (await mneme.searchMemory(query, { scope: scheduler.scope, k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
+      const rows = records.map((m) => row(scheduler, m, now, working));
+      return query?.trim() ? rows : rows.sort((a, b) => b.heat - a.heat || b.updatedAt - a.updatedAt);
+    },
+    async edit(_c, id, text) {
+      await live().mneme.update(id, { text });
+    },
+    async remove(_c, id) {
+      await live().mneme.remove(id);
+    },
+    async exportAll() {
+      const { mneme, scheduler } = live();
+      return mneme.exportMemories({ scope: scheduler.scope });
+    },
+    async importAll(_c, doc) {
+      return live().mneme.importMemories(doc);
+    },
+  };
 }
 
 export function createSchedulerService(): ServiceHandler<SchedulerService> {
@@ -179,28 +215,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     async engineInfo() {
       return live().engine.loaded;
     },
-    async inspect(_c, query) {
-      const { scheduler, mneme, predictor } = live();
-      const now = Date.now();
-      const working = new Set(predictor.working);
-      // A search here finds what matches (hybrid search), not what the scheduler would add by heat.
-      const records = query?.trim() ? (await mneme.searchMemory(query, { scope: scheduler.scope, k: 200 })).map((r) => r.memory) : [...mneme.records()].filter((m) => isVisible(m.scope, scheduler.scope));
-      const rows = records.map((m) => row(scheduler, m, now, working));
-      return query?.trim() ? rows : rows.sort((a, b) => b.heat - a.heat || b.updatedAt - a.updatedAt);
-    },
-    async edit(_c, id, text) {
-      await live().mneme.update(id, { text });
-    },
-    async remove(_c, id) {
-      await live().mneme.remove(id);
-    },
-    async exportAll() {
-      const { mneme, scheduler } = live();
-      return mneme.exportMemories({ scope: scheduler.scope });
-    },
-    async importAll(_c, doc) {
-      return live().mneme.importMemories(doc);
-    },
+    ...memoryHandlers(live),
     async startSession(_c, options) {
       return live().scheduler.startSession(options);
     },

@@ -156,7 +156,7 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
         chunks += 1;
         usage = chunk.usage;
       }
-      return { chunks, firstAt, total: performance.now() - started, usage: usage as unknown as { prompt_tokens: number; extra: Record<string, number> } };
+      return { chunks, firstAt, total: performance.now() - started, usage: usage as unknown as { prompt_tokens: number; completion_tokens: number; extra: Record<string, number> } };
     }, question);
 
   it('typed key by key: the send prefills at most 10% of the prompt; the same question pasted and sent at once, over 80%', async () => {
@@ -171,6 +171,8 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
 
     for (const run of [warm, cold]) {
       expect(run.chunks).toBeGreaterThan(1); // it streamed
+      expect(run.usage.completion_tokens).toBeGreaterThan(0);
+      expect(run.usage.completion_tokens).toBeLessThanOrEqual(4);
       expect(run.usage.extra.memories).toBeGreaterThan(0); // the user's memories were in the prompt
       // Time to first token is timed on the page, from the call to the first token: within the call's own duration.
       expect(run.usage.extra.time_to_first_token_s! * 1000).toBeGreaterThan(0);
