@@ -54,12 +54,18 @@ export function chatPane(): ChatPane {
       live.hidden = true;
       return;
     }
-    client.call('draft', [text]).then((view: DraftView) => {
-      if (view.superseded || mine !== drafted) return;
-      const shown = view.predicted.slice(0, 5);
+    const show = (memories: readonly Memory[], label: string) => {
+      if (mine !== drafted) return;
+      const shown = memories.slice(0, 5);
       live.hidden = shown.length === 0;
-      predictedLabel.textContent = modelReady ? `Prewarmed in the model's cache (${view.predicted.length})` : `Predicted for this message (${view.predicted.length})`;
+      predictedLabel.textContent = label;
       predicted.replaceChildren(...chips(shown));
+    };
+    // The prediction shows at once; once its prewarm settled, the label says how much of it the cache holds.
+    const onPredicted = (memories: Memory[]) => show(memories, `Predicted for this message (${memories.length})`);
+    client.call('draft', [text, onPredicted]).then((view: DraftView) => {
+      if (view.superseded || mine !== drafted) return;
+      show(view.predicted, modelReady ? `In the model's cache: ${view.held} of ${view.predicted.length} predicted` : `Predicted for this message (${view.predicted.length})`);
       pane.onPredicted();
     }, () => undefined);
   });

@@ -53,7 +53,7 @@ export interface MemoryRow {
 
 /**
  * A draft's outcome, once its prewarm settled: what was predicted, whether a prewarm ran, and how many
- * working memories the engine's cache holds now (as it reported, not as asked).
+ * of the predicted memories the engine's cache holds now (as it reported, not as asked).
  */
 export type DraftView = { superseded: true } | { superseded: false; text: string; predicted: MemoryView[]; prewarmed: boolean; held: number };
 
@@ -236,7 +236,8 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       await onPredicted?.(predicted);
       await settled;
       if (mine !== latestDraft) return { superseded: true };
-      return { superseded: false, text, predicted, prewarmed, held: predictor.heldIds.length };
+      const held = new Set(predictor.heldIds);
+      return { superseded: false, text, predicted, prewarmed, held: predicted.filter((m) => held.has(m.id)).length };
     },
     async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now
