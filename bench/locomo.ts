@@ -19,7 +19,7 @@ interface Turn {
   text: string;
   blip_caption?: string;
 }
-interface Conversation {
+export interface Conversation {
   sample_id: string;
   conversation: Record<string, unknown>;
   qa: { question: string; evidence?: string[]; category: number }[];
@@ -48,10 +48,31 @@ function sessions(c: Conversation): { at: number; turns: Turn[] }[] {
 }
 
 const turnText = (t: Turn) => `${t.speaker}: ${t.text}${t.blip_caption ? ` [shares a photo: ${t.blip_caption}]` : ''}`;
-const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
-const recall = (ranked: string[], evidence: Set<string>) => ranked.filter((id) => evidence.has(id)).length / evidence.size;
+export const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+/** Share of `evidence` among `ids`. */
+export const recall = (ids: readonly string[], evidence: Set<string>) => ids.filter((id) => evidence.has(id)).length / evidence.size;
 
-async function runConversation(c: Conversation, engine: Engine, acc: Record<string, number[]>) {
+/** A question with evidence, its evidence turns being memories. */
+export interface Question {
+  question: string;
+  evidence: Set<string>;
+}
+
+/** One conversation loaded for its questions: its scheduler, a plain-BM25 index over the same memories, and a close. */
+export interface LoadedConversation {
+  scheduler: Scheduler;
+  baseline: Bm25Index;
+  questions: Question[];
+  close(): Promise<void>;
+}
+
+/**
+ * Replays a conversation into a fresh store: one memory per turn (LoCoMo's
+ * shape, not the product's sentences from `observe`), on a clock set to the
+ * session dates, a tick after each session. The clock then stops a day after
+ * the last session, where the questions are asked.
+ */
+export async function loadConversation(c: Conversation): Promise<LoadedConversation> {
   let now = 0;
   const clock = () => now;
   const mneme = await createMneme({ name: `locomo-${c.sample_id}-${crypto.randomUUID()}`, now: clock });
@@ -70,10 +91,25 @@ async function runConversation(c: Conversation, engine: Engine, acc: Record<stri
   }
   now += 86_400_000;
   await scheduler.startSession({ sessionId: 'questions' });
+  const questions: Question[] = [];
   for (const qa of c.qa) {
     const evidence = new Set((qa.evidence ?? []).flatMap((e) => e.split(/[;,\s]+/)).filter((e) => mneme.peek(e)));
-    if (evidence.size === 0) continue;
-    const q = qa.question;
+    if (evidence.size > 0) questions.push({ question: qa.question, evidence });
+  }
+  return {
+    scheduler,
+    baseline,
+    questions,
+    close: async () => {
+      scheduler.dispose();
+      await mneme.close();
+    },
+  };
+}
+
+async function runConversation(c: Conversation, engine: Engine, acc: Record<string, number[]>) {
+  const { scheduler, baseline, questions, close } = await loadConversation(c);
+  for (const { question: q, evidence } of questions) {
     // A prewarm the size of the final set, counted from what the cache held.
     const predictor = new Predictor(scheduler, { engine, budget: 10, recordRetrieval: false });
     const prewarmedAt: Record<number, Set<string>> = {};
@@ -90,8 +126,7 @@ async function runConversation(c: Conversation, engine: Engine, acc: Record<stri
     acc.atSend!.push(sent.prefillTokensAtSend);
     acc.cold!.push(sent.promptTokens);
   }
-  scheduler.dispose();
-  await mneme.close();
+  await close();
 }
 
 export async function run(input: { conversations: Conversation[]; label: string }): Promise<Record<string, number | string>> {

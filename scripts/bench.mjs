@@ -28,16 +28,27 @@ const SUITES = {
   },
   // Node-driven: the built drop-in on examples/plain-chat.html, in its own browser (bench/dropin.mjs).
   dropin: { node: async () => (await import('../bench/dropin.mjs')).run() },
-  locomo: {
+  locomo: { steps: ['run'], input: (flags) => locomoInput('locomo', flags) },
+  // The typing replay (bench/typing.ts): LoCoMo questions typed key by key through the Predictor, on a timed engine double.
+  typing: {
     steps: ['run'],
     input: (flags) => {
-      if (!flags.data) throw new Error('locomo needs --data PATH (the LoCoMo locomo10.json)');
-      const all = JSON.parse(readFileSync(flags.data, 'utf8'));
-      const picked = range(flags.conversations ?? '1-5');
-      return { conversations: picked.map((i) => all[i - 1]).filter(Boolean), label: flags.conversations ?? '1-5' };
+      const input = locomoInput('typing', flags);
+      if (flags['per-conversation'] === undefined) return input;
+      const n = Number(flags['per-conversation']);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--per-conversation takes a whole number of questions ≥ 1 (got "${flags['per-conversation']}")`);
+      return { ...input, perConversation: n };
     },
   },
 };
+
+/** The LoCoMo conversations picked by --conversations (default the dev split, 1-5). */
+function locomoInput(suite, flags) {
+  if (!flags.data) throw new Error(`${suite} needs --data PATH (the LoCoMo locomo10.json)`);
+  const all = JSON.parse(readFileSync(flags.data, 'utf8'));
+  const picked = range(flags.conversations ?? '1-5');
+  return { conversations: picked.map((i) => all[i - 1]).filter(Boolean), label: flags.conversations ?? '1-5' };
+}
 
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
@@ -46,7 +57,7 @@ const DERIVED = {
 
 const { values: flags, positionals: suites } = parseArgs({
   allowPositionals: true,
-  options: { data: { type: 'string' }, conversations: { type: 'string' }, out: { type: 'string' } },
+  options: { data: { type: 'string' }, conversations: { type: 'string' }, out: { type: 'string' }, 'per-conversation': { type: 'string' } },
 });
 // Suites that need input (locomo) run only when named.
 const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => !SUITES[s].input);

@@ -25,7 +25,7 @@ export interface PredictorOptions {
   budget?: number;
   /** Prewarm again only when the predicted set's overlap with the prewarmed one falls below this (Jaccard). Default 0.8. */
   refreshBelow?: number;
-  /** How the send's working block is chosen. Default held memories plus the final set's new ones, within 600 tokens. */
+  /** How the send's working block is chosen. Default exactly the final set, held ones first (see PREDICTION_DEFAULTS). */
   sendLayout?: SendLayout;
   /** Most reply tokens at send. Default 128. */
   maxTokens?: number;

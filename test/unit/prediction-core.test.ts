@@ -97,6 +97,17 @@ describe('the prediction core', () => {
     expect(of(out, 'record-uses')).toEqual([{ type: 'record-uses', ids: ['c'], use: 'retrieval' }]);
   });
 
+  it('counts what the cache held before its first call as not prefilled by typing', () => {
+    const c = core();
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a') });
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a'], 100, 50) }); // 100 tokens were there already (another conversation's prefix)
+    c.handle({ type: 'send', seq: 2, text: 'x y', k: 1, answer: true });
+    c.handle({ type: 'searched', seq: 2, found: found('a') });
+    const out = c.handle({ type: 'generated', seq: 2, reply: 'r', outcome: held(['a'], 150, 5) });
+    expect(of(out, 'sent')[0]!.report).toMatchObject({ typingPrefilled: 50, wastedPrefill: 0, heldFinal: ['a'] });
+  });
+
   it('a draft typed while the engine answers is predicted, then prewarmed once the answer is done', () => {
     const c = core();
     c.handle({ type: 'send', seq: 1, text: 'first', k: 1, answer: true });
