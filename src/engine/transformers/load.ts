@@ -45,8 +45,10 @@ export async function loadTransformersEngine(
     const shape = kvShape(model, config);
     const template = templatePieces(tokenizer, config.model);
     const primitives = new OwnedKvCache(model as unknown as CausalForward, shape);
-    // One forward pass at load: the runtime's first-run set-up (kernels, buffers) happens here, not on the first keystroke's prewarm.
-    await primitives.append(template.turnStart.user, { sample: false });
+    // One slice-sized forward pass at load: the runtime's first-run set-up (kernels, buffers grown to a slice)
+    // happens here, not on the first keystroke's prewarm or a cold send.
+    const warm = Array.from({ length: config.sliceTokens }, (_, i) => template.turnStart.user[i % template.turnStart.user.length]!);
+    await primitives.append(warm, { sample: false });
     await primitives.reset();
     const decode = (ids: readonly number[]) => tokenizer.decode([...ids], { skip_special_tokens: true });
     const driver = new CacheDriver(primitives, { template, decode, sliceTokens: config.sliceTokens });
