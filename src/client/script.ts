@@ -1,9 +1,11 @@
-// The classic script, `<script src="mneme.js" data-input="#message" data-send="#send" data-user="alice">`.
+// The classic script, `<script src="mneme.js" data-input="#message" data-send="#send" data-user="alice">`
+// (plus `data-engine="auto"` to load the on-device engine at once, so typing prewarms it).
 // It defines `window.Mneme` ({ create, attach }) and, with data-input, attaches
 // itself once the page has loaded. Its worker (mneme-worker.js: memory, the
 // scheduler and the one engine) sits next to it with its chunks, loaded only when used.
 import { createRpcClient } from '../rpc/client';
 import type { SchedulerService } from '../scheduler/service';
+import type { EngineConfig } from '../engine/create';
 import { dropIn, type DropIn, type DropInOptions } from './drop-in';
 
 declare global {
@@ -29,7 +31,10 @@ if (data?.input) {
       if (data.user) options.user = data.user;
       if (data.role) options.role = data.role;
       if (data.endpoint) options.endpoint = data.endpoint;
+      // data-engine="auto" (or "transformers", "webllm"): load the on-device engine now, so the first message typed is prewarmed.
+      if (data.engine) options.engine = { engine: data.engine as NonNullable<EngineConfig['engine']> };
       Mneme.attached = Mneme.attach(data.input!, options);
+      if (data.engine) Mneme.attached.loadEngine().catch(() => undefined); // a failure is a 'degraded' event and a console warning
     } catch (error) {
       console.warn('Mneme:', error instanceof Error ? error.message : error); // the page goes on without memory
     }

@@ -235,6 +235,33 @@ describe('examples/plain-chat.html in two tabs', () => {
   });
 });
 
+describe('examples/plain-chat.html with data-engine', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(() => browser.close());
+
+  it('loads the engine at once; where it cannot (no model reachable here), says why and the chat and memory go on', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.route('**/api/chat', (route) => route.fulfill({ json: { reply: 'ok' } }));
+    await page.route('**/examples/plain-chat.html', async (route) => {
+      const original = await (await route.fetch()).text();
+      await route.fulfill({ body: original.replace('data-user="alice"', 'data-user="alice" data-engine="transformers"'), contentType: 'text/html' });
+    });
+    await page.goto(`${server.origin}/examples/plain-chat.html`);
+    await page.waitForFunction(() => window.Mneme.attached !== undefined);
+    // The default model is on the hub, which no request from these browsers can reach: the engine degrades, said on the console.
+    await expect.poll(() => warnings.join('\n'), { timeout: 30_000 }).toMatch(/Mneme: no engine could load; memory and lexical search go on: .+/);
+    await say(page, 'My sister Ana lives in Porto.');
+    await expect.poll(() => page.evaluate(() => window.Mneme.attached!.searchMemory('Ana').then((r) => r.length))).toBe(1);
+    await context.close();
+  });
+});
+
 describe('examples/plain-chat.html where memory cannot start', () => {
   let browser: Browser;
   beforeAll(async () => {
