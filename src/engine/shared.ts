@@ -72,7 +72,7 @@ async function run(engine: Engine, call: Extract<SharedMessage, { type: 'call' }
 export interface ConnectOptions {
   /** The channel the owning tab serves on. */
   channelName: string;
-  /** Time limit of a call in ms (a reply must come within it). Default 120 000. */
+  /** Time limit in ms for a reply, or for the next chunk of a streamed one. Default 120 000. */
   timeoutMs?: number;
 }
 
@@ -97,7 +97,12 @@ export function connectEngine(options: ConnectOptions): Engine {
     if (closed) return Promise.reject(new InvalidInputError('invalid-input', 'This shared engine was disposed; connect again.'));
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(() => reject(new RpcError('timeout', `The tab that owns the engine did not answer ${method} within ${timeoutMs} ms (closed or busy?)`))), timeoutMs);
+      // The time limit runs from the call or its last streamed chunk: a long reply that keeps coming is not cut off.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => done(() => reject(new RpcError('timeout', `The tab that owns the engine did not answer ${method} within ${timeoutMs} ms (closed or busy?)`))), timeoutMs);
+      };
       const onAbort = () => channel.postMessage({ type: 'interrupt', from: me, id } satisfies SharedMessage);
       const done = (then: () => void) => {
         clearTimeout(timer);
@@ -105,9 +110,13 @@ export function connectEngine(options: ConnectOptions): Engine {
         extra.signal?.removeEventListener('abort', onAbort);
         then();
       };
+      arm();
       waiting.set(id, {
         settle: (m) => done(() => (m.type === 'result' ? resolve(m.value as SharedCalls[M]['result']) : m.type === 'error' ? reject(fromWire(m.error)) : undefined)),
-        ...(extra.onChunk && { onChunk: extra.onChunk }),
+        onChunk: (chunk) => {
+          arm();
+          extra.onChunk?.(chunk);
+        },
       });
       extra.signal?.addEventListener('abort', onAbort, { once: true });
       channel.postMessage({ type: 'call', from: me, id, method, args } as SharedMessage);
