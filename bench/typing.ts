@@ -36,6 +36,7 @@ import type { SendLayout } from '../src/core/prediction';
 import { nextTask } from '../src/engine/driver';
 import { Predictor, type SendReport } from '../src/scheduler/predict';
 import type { Scheduler } from '../src/scheduler/scheduler';
+import { seededRandom } from '../scripts/onnx/random.mjs';
 import { smollmDryRun } from '../test/support/smollm';
 import { TIMED_ENGINE_DEFAULTS, TimedEngineDouble, type GenerateTiming } from '../test/support/timed-engine-double';
 import { loadConversation, mean, recall, type Conversation, type Question } from './locomo';
@@ -85,20 +86,9 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` log-normal inter-key intervals in ms (median 200, mean 239), seeded. */
 export function keyGaps(n: number, seed: number): number[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: n }, () => {
     const u = 1 - random(); // (0, 1]
     const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
