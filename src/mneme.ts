@@ -11,7 +11,7 @@ import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange } from './memory/types';
 import { MemoryIndex, type SearchResult } from './search/memory-index';
-import { openMemoryStore, type ListOptions, type MemoryStore, type ReadOptions } from './store/store';
+import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
 import type { EncryptionOption } from './store/seal';
 import { syncTabs } from './store/tab-sync';
 import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
@@ -40,6 +40,8 @@ export interface MnemeOptions {
   encryption?: EncryptionOption;
   /** Follow the writes other tabs make to the same database (BroadcastChannel). Default true. */
   syncTabs?: boolean;
+  /** Hears what a store subscriber threw; the write it followed resolves all the same. See StoreOptions.onSubscriberError. Default: console.error. */
+  onSubscriberError?: StoreOptions['onSubscriberError'];
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
   snapshotDelayMs?: number;
 }
@@ -73,6 +75,7 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.governance !== undefined && { governance: options.governance }),
     ...(options.encryption !== undefined && { encryption: options.encryption }),
+    ...(options.onSubscriberError !== undefined && { onSubscriberError: options.onSubscriberError }),
   });
   const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
   const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');
@@ -205,6 +208,29 @@ export class Mneme {
       return parseText(i.text, this.store.limits);
     });
     return this.store.addMany(inputs, await this.vectorsFor(texts));
+  }
+
+  /**
+   * Adds memories and patches existing ones in one transaction: all of it, or none (see
+   * MemoryStore.applyChanges). Added texts are embedded first when the model is ready; rewritten
+   * ones after the write, as `update` does.
+   */
+  async applyChanges(batch: Omit<ChangeBatch, 'vectors'>): Promise<AppliedChanges> {
+    const inputs = isPlainObject(batch) && Array.isArray(batch.add) ? batch.add : [];
+    const texts = inputs.map((i, n) => {
+      if (!isPlainObject(i)) throw new InvalidInputError('invalid-input', `add[${n}] is not an object { text, scope, … }.`);
+      return parseText(i.text, this.store.limits);
+    });
+    const vectors = await this.vectorsFor(texts);
+    const applied = await this.store.applyChanges({ ...batch, ...(vectors && { vectors }) });
+    const unembedded = applied.updated.filter((r) => !r.embedding);
+    const fresh = await this.vectorsFor(unembedded.map((r) => r.text));
+    if (fresh) {
+      // The batch has committed: a vector that cannot be stored now is left to the next re-embedding pass.
+      const stored = await this.store.putVectors(unembedded.map((r, i) => ({ id: r.id, text: r.text, vector: fresh.vectors[i]! })), fresh.embedding).catch(() => 0);
+      if (stored > 0) applied.updated = await Promise.all(applied.updated.map(async (r) => (await this.store.get(r.id)) ?? r));
+    }
+    return applied;
   }
 
   /** A memory by id; pass the caller's scope to get it only if they may see it. */

@@ -2,8 +2,8 @@
 // (a call to a dead worker hangs forever), so every call here also has a
 // timeout, an optional AbortSignal, and rejects when the worker dies.
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
-import { InvalidInputError, RpcError } from '../errors';
-import { asMnemeError, installErrorTransfer } from './error-transfer';
+import { fromWire, InvalidInputError, RpcError } from '../errors';
+import { asMnemeError } from './error-transfer';
 import type { Args, MethodName, Result, RpcEndpoint, Service } from './protocol';
 
 /** What the client needs of a worker; a `Worker` is one. */
@@ -37,7 +37,6 @@ export interface RpcClient<S extends Service<S>> {
 }
 
 export function createRpcClient<S extends Service<S>>(worker: WorkerLike, options: RpcClientOptions): RpcClient<S> {
-  installErrorTransfer();
   const badDefault = badTimeout(options.timeoutMs);
   if (badDefault) throw badDefault;
   const remote: Remote<RpcEndpoint> = wrap<RpcEndpoint>(worker);
@@ -98,8 +97,9 @@ export function createRpcClient<S extends Service<S>>(worker: WorkerLike, option
       signal?.addEventListener('abort', onAbort, { once: true });
       pending.set(id, (error) => settle({ error, cancelRemote: false }));
       remote.call(id, method, ...wireArgs).then(
-        (value) => settle({ value: value as Result<S, M> }),
-        // Worker errors arrive rebuilt; a local one (arguments that cannot be cloned) is wrapped here.
+        // A handler's error arrives in an error reply and is rebuilt as its own subclass.
+        (reply) => settle(reply.type === 'value' ? { value: reply.value as Result<S, M> } : { error: fromWire(reply.error), cancelRemote: false }),
+        // A failure of the transport itself (arguments or a result that cannot be cloned) is wrapped here.
         (error: unknown) => settle({ error: asMnemeError(error), cancelRemote: false }),
       );
     });

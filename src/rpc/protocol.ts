@@ -1,9 +1,11 @@
 // The wire protocol of every Mneme worker. comlink carries the messages; this
 // file fixes what they mean. A worker exposes one `RpcEndpoint`: `call` runs a
-// method of its service under a caller-chosen id, `cancel` stops that id.
+// method of its service under a caller-chosen id and answers an `RpcReply`,
+// `cancel` stops that id.
 // Each service is one interface mapping method → arguments → result, shared by
 // the client (`RpcClient<S>.call`) and the handler (`ServiceHandler<S>`), so
 // neither side casts.
+import type { WireError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import type { LoadProgress, ResolvedEmbedderConfig } from '../embed/types';
 import type { EngineInfo, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, TokenChunk } from '../engine/types';
@@ -31,9 +33,16 @@ export type ServiceHandler<S extends Service<S>> = {
   [M in MethodName<S>]: (context: CallContext, ...args: Args<S, M>) => Promise<Result<S, M>>;
 };
 
+/**
+ * How a call ended, keyed by `type`. A handler's error crosses as a `WireError` inside the reply
+ * (the call itself resolves), so Mneme never touches comlink's global 'throw' transfer handler,
+ * which a host app sharing comlink relies on.
+ */
+export type RpcReply = { type: 'value'; value: unknown } | { type: 'error'; error: WireError };
+
 /** The one object a worker exposes through comlink. */
 export interface RpcEndpoint {
-  call(id: number, method: string, ...args: unknown[]): Promise<unknown>;
+  call(id: number, method: string, ...args: unknown[]): Promise<RpcReply>;
   cancel(id: number): void;
 }
 

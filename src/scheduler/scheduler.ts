@@ -12,7 +12,7 @@ import { TIERS, type CallerScope, type MemoryRecord, type Tier } from '../memory
 import type { StoreChange } from '../store/store';
 import { extractSentences } from './extract';
 import { jaccard } from '../util/jaccard';
-import type { Extractor } from './llm-extract';
+import type { ExtractionDecision, Extractor } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type LifecycleDecision, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
 import { defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
 import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
@@ -44,7 +44,10 @@ export interface SchedulerOptions {
    * next to the turn that shares the question's words). 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
    */
   neighbourWeight?: number;
-  /** Turns messages into memory changes (e.g. `llmExtractor(engine)`). Default: the heuristic extractor; it is also the fallback when this one fails. */
+  /**
+   * Turns messages into memory changes (e.g. `llmExtractor(engine)`), written in one transaction.
+   * Default: the heuristic extractor; it is also the fallback when this one fails (before anything is written).
+   */
   extractor?: Extractor;
 }
 
@@ -264,16 +267,21 @@ export class Scheduler {
     const scope = this.current?.scope ?? this.scope;
     const userScope = { userId: scope.userId, ...(scope.role !== undefined && { role: scope.role }) };
     if (this.options.extractor) {
+      let decision: ExtractionDecision;
       try {
         const related = (await this.mneme.searchMemory(message.text, { scope, k: 5 })).map((h) => h.memory);
-        const decision = await this.options.extractor.extract(message.text, related);
-        const created = await this.mneme.addMany(decision.add.map((a) => ({ text: a.text, scope: userScope, importance: a.importance, source: role })));
-        for (const u of decision.update) await this.mneme.update(u.id, { text: u.text });
-        for (const r of decision.retire) await this.mneme.update(r.id, { validUntil: this.clock() });
-        return { created, mentioned: [], updated: decision.update.map((u) => u.id), retired: decision.retire.map((r) => r.id) };
+        decision = await this.options.extractor.extract(message.text, related);
       } catch (error) {
-        if (!(error instanceof MnemeError)) throw error; // a model or output failure: the heuristic still works
+        if (!(error instanceof MnemeError)) throw error; // a model or output failure, before any write: the heuristic still works
+        return this.observeHeuristically(message.text, role, scope, userScope);
       }
+      // One transaction: all of the decision is written, or none. Its failure is the caller's, never a cue to extract again.
+      const at = this.clock();
+      const { created } = await this.mneme.applyChanges({
+        add: decision.add.map((a) => ({ text: a.text, scope: userScope, importance: a.importance, source: role })),
+        update: [...decision.update.map((u) => ({ id: u.id, patch: { text: u.text } })), ...decision.retire.map((r) => ({ id: r.id, patch: { validUntil: at } }))],
+      });
+      return { created, mentioned: [], updated: decision.update.map((u) => u.id), retired: decision.retire.map((r) => r.id) };
     }
     return this.observeHeuristically(message.text, role, scope, userScope);
   }

@@ -27,6 +27,29 @@ export interface StoreOptions {
    * Off by default; the index snapshot is not kept while it is on.
    */
   encryption?: EncryptionOption;
+  /**
+   * Hears what a subscriber threw (or its promise rejected with), and the change it was hearing.
+   * The write has committed and resolves all the same; the other subscribers still run.
+   * Default: console.error.
+   */
+  onSubscriberError?: (error: unknown, change: StoreChange) => void;
+}
+
+/**
+ * Changes written by `applyChanges` in one transaction: memories to add (with their vectors, as
+ * `addMany` takes them), then patches to existing memories (a rewritten text, a validity), in order.
+ */
+export interface ChangeBatch {
+  add?: readonly MemoryInput[];
+  /** One vector per added memory, all from one model. */
+  vectors?: VectorInput;
+  update?: readonly { id: string; patch: MemoryPatch }[];
+}
+
+/** What `applyChanges` wrote: the added memories in order, and each patched memory as the batch left it, in order of first patch. */
+export interface AppliedChanges {
+  created: MemoryRecord[];
+  updated: MemoryRecord[];
 }
 
 export type { ListOptions, ReadOptions } from './reader';
@@ -90,15 +113,21 @@ export class MemoryStore extends StoreReader {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  private readonly onSubscriberError: (error: unknown, change: StoreChange) => void;
 
   constructor(db: IDBPDatabase<MnemeDB>, options: StoreOptions, codec: RowCodec = PLAIN_CODEC) {
     super(db, codec, options.governance ?? OPEN_GOVERNANCE);
     this.now = options.now ?? Date.now;
+    this.onSubscriberError = options.onSubscriberError ?? reportToConsole;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
   }
 
-  /** Calls `listener` after every committed write. Returns a function that stops it. */
+  /**
+   * Calls `listener` after every committed write. Returns a function that stops it. A listener that
+   * throws never fails the write it hears, nor stops the other listeners: its error goes to the
+   * `onSubscriberError` option.
+   */
   subscribe(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -107,8 +136,26 @@ export class MemoryStore extends StoreReader {
   /** A write another tab committed: listeners hear it as if it were local, and the generation follows it. */
   receive(change: StoreChange, generation: string): void {
     this.lastGeneration = generation;
-    const remote: StoreChange = { ...change, remote: true };
-    for (const listener of this.listeners) listener(remote);
+    this.notify({ ...change, remote: true });
+  }
+
+  /** Tells every listener, each isolated: what one throws (or rejects with) is reported, never thrown. */
+  private notify(change: StoreChange): void {
+    const report = (error: unknown) => {
+      try {
+        this.onSubscriberError(error, change);
+      } catch (reporterError) {
+        reportToConsole(reporterError, change); // a failing reporter does not fail the write either
+      }
+    };
+    for (const listener of [...this.listeners]) {
+      try {
+        const returned: unknown = listener(change);
+        if (isThenable(returned)) returned.then(undefined, report);
+      } catch (error) {
+        report(error);
+      }
+    }
   }
 
 
@@ -149,7 +196,7 @@ export class MemoryStore extends StoreReader {
         removedRecords: change.removedRecords ?? [],
         events,
       };
-      for (const listener of this.listeners) listener(full);
+      this.notify(full);
     }
     return outcome.result;
   }
@@ -203,6 +250,81 @@ export class MemoryStore extends StoreReader {
       const { next, fields, textChanged } = applyPatch(r, patch, this.limits, at);
       const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', fields };
       return { next, event, dropVector: textChanged };
+    });
+  }
+
+  /**
+   * Adds memories and patches existing ones in one transaction (strict durability): all of it is
+   * written, or none. Inputs are validated before the transaction opens; a patch of a memory that
+   * is not there is a NotFoundError, a bad patch an InvalidInputError, and either leaves the store
+   * unchanged. Patches apply in order (one memory may be patched twice); a rewritten text drops the
+   * old vector. Listeners hear one change.
+   */
+  async applyChanges(batch: ChangeBatch): Promise<AppliedChanges> {
+    if (!isPlainObject(batch as unknown)) throw new InvalidInputError('invalid-input', 'applyChanges takes { add?, vectors?, update? }.');
+    const inputs = batch.add ?? [];
+    const patches = batch.update ?? [];
+    if (!Array.isArray(inputs)) throw new InvalidInputError('invalid-input', 'applyChanges: add is an array of memories.');
+    if (!Array.isArray(patches) || patches.some((u) => !isPlainObject(u) || !isPlainObject(u.patch))) {
+      throw new InvalidInputError('invalid-input', 'applyChanges: update is an array of { id, patch }.');
+    }
+    checkVectors(inputs.length, batch.vectors);
+    const now = this.now();
+    const records = inputs.map((input, i) => {
+      try {
+        return createRecord(input, this.limits, now, this.newId);
+      } catch (error) {
+        if (error instanceof InvalidInputError) error.message = `add[${i}]: ${error.message}`;
+        throw error;
+      }
+    });
+    const updates = patches.map((u) => ({ id: parseId(u.id), patch: u.patch }));
+    const addedIds = new Set(records.map((r) => r.id));
+    if (addedIds.size !== records.length) throw new InvalidInputError('invalid-input', 'The batch adds the same id twice; ids must be unique.');
+    const clash = updates.find((u) => addedIds.has(u.id));
+    if (clash) throw new InvalidInputError('invalid-input', `The batch both adds and patches "${clash.id}"; give the added memory its final fields instead.`);
+    // The text each patched memory ends with, sealed before the transaction when the store is encrypted.
+    const finalTexts = new Map<string, string>();
+    for (const u of updates) if (u.patch.text !== undefined) finalTexts.set(u.id, parseText(u.patch.text, this.limits));
+    const vectors = batch.vectors;
+    const rows: VectorRow[] = vectors
+      ? records.map((r, i) => {
+          r.embedding = { ...vectors.embedding };
+          return { id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! };
+        })
+      : [];
+    const ids = [...new Set(updates.map((u) => u.id))];
+    if (this.codec.sealed) await this.unsealRows(ids);
+    await this.codec.prepare([...records, ...[...finalTexts].map(([id, text]) => ({ id, text }))]);
+    const sealedVectors = await this.codec.sealVectors(rows);
+    return this.write(`applying ${records.length} additions and ${updates.length} changes`, async (tx, log) => {
+      const found = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
+      const missing = ids.find((_, i) => found[i] === undefined);
+      if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. Nothing of the batch was written.`);
+      const stored = new Map(found.map((row) => [row!.id, row!]));
+      const current = new Map(found.map((row) => [row!.id, this.codec.record(row!)]));
+      // Every patch is applied (and so validated) before any request is queued.
+      const events: MemoryEvent[] = [];
+      const rewritten = new Set<string>();
+      for (const u of updates) {
+        const { next, fields, textChanged } = applyPatch(current.get(u.id)!, u.patch, this.limits, now);
+        current.set(u.id, next);
+        if (textChanged) rewritten.add(u.id);
+        events.push({ at: now, memoryId: u.id, type: 'updated', fields });
+      }
+      const ops: Promise<unknown>[] = [];
+      for (const r of records) {
+        ops.push(tx.objectStore('memories').add(this.codec.row(r)));
+        ops.push(log({ at: now, memoryId: r.id, type: 'created', source: r.source, origin: 'add' }));
+      }
+      for (const v of sealedVectors) ops.push(tx.objectStore('vectors').put(v));
+      const updated = ids.map((id) => current.get(id)!);
+      for (const r of updated) ops.push(tx.objectStore('memories').put(this.codec.row(r, stored.get(r.id))));
+      for (const event of events) ops.push(log(event));
+      // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
+      for (const id of rewritten) ops.push(tx.objectStore('vectors').delete(id));
+      if (rewritten.size > 0) ops.push(tx.objectStore('snapshots').delete('index'));
+      return { result: { created: records, updated }, ops, change: { upserted: [...records, ...updated], vectors: rows } };
     });
   }
 
@@ -367,4 +489,13 @@ export class MemoryStore extends StoreReader {
     });
   }
 
+}
+
+function reportToConsole(error: unknown, change: StoreChange): void {
+  const ids = [...change.upserted.map((r) => r.id), ...change.removed];
+  console.error(`Mneme: a store subscriber threw while hearing a committed change (${ids.length} memories); the write itself succeeded. Pass onSubscriberError to handle these.`, error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -2,6 +2,7 @@
 // port, with terminate() and an 'error' event faked. Real workers are covered
 // in test/browser/rpc.test.ts.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { expose, transferHandlers, wrap } from 'comlink';
 import { afterEach, describe, expect, test } from 'vitest';
 import { InvalidInputError, MnemeError, ModelError, RpcError } from '../../src/errors';
 import { createRpcClient } from '../../src/rpc/client';
@@ -9,6 +10,9 @@ import { exposeService } from '../../src/rpc/server';
 import { createTestService, type TestService } from '../workers/test-service';
 import { fakeWorker } from '../support/fake-worker';
 import { rejection } from '../support/rejection';
+
+/** comlink's own 'throw' handler, read before any Mneme client or server exists. */
+const comlinkThrow = transferHandlers.get('throw');
 
 const open: MessagePort[] = [];
 afterEach(() => {
@@ -133,5 +137,34 @@ describe('rpc over a MessageChannel', () => {
     const error = await rejection((client.call as (m: string, a: unknown[]) => Promise<unknown>)('nope', []));
     expect(error.code).toBe('internal');
     await expect(client.call('echo', [1], { timeoutMs: 0 })).rejects.toBeInstanceOf(InvalidInputError);
+  });
+});
+
+describe("comlink's global state is the host app's", () => {
+  class HostError extends Error {
+    override name = 'HostError';
+    constructor(readonly detail: string) {
+      super(`host failed: ${detail}`);
+    }
+  }
+
+  test("Mneme clients and servers leave comlink's 'throw' handler alone, so a host's comlink errors arrive as comlink delivers them", async () => {
+    const { client } = setup();
+    expect(await rejection(client.call('fail', ['mneme']))).toBeInstanceOf(InvalidInputError); // Mneme's errors still cross typed
+    expect(comlinkThrow).toBeDefined();
+    expect(transferHandlers.get('throw')).toBe(comlinkThrow);
+
+    const { port1, port2 } = new MessageChannel();
+    open.push(port1, port2);
+    expose({ run: () => Promise.reject(new HostError('disk')) }, port1 as never);
+    port2.start();
+    const host = wrap<{ run(): Promise<void> }>(port2 as never);
+    const error: unknown = await host.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(MnemeError);
+    expect(error).toMatchObject({ name: 'HostError', message: 'host failed: disk' });
   });
 });
