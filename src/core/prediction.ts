@@ -47,6 +47,8 @@ export interface CacheOutcome {
 export type CoreEvent =
   /** The caller's user and role; another one than before drops everything prewarmed. */
   | { type: 'context'; key: string }
+  /** The conversation the next prompt continues (a page that keeps its own, restored after a reload). */
+  | { type: 'conversation'; history: readonly Turn[]; system?: string }
   | { type: 'draft'; seq: number; text: string }
   /** `answer: false` picks the memories for someone else's model (augment): nothing is generated. */
   | { type: 'send'; seq: number; text: string; k: number; answer: boolean; history?: readonly Turn[]; system?: string }
@@ -175,6 +177,9 @@ export class PredictionCore {
     switch (event.type) {
       case 'context':
         return this.enterContext(event.key);
+      case 'conversation':
+        this.adopt(event.history, event.system);
+        return [];
       case 'draft':
         return this.draft(event.seq, event.text);
       case 'send':
@@ -203,6 +208,16 @@ export class PredictionCore {
     this.history.length = 0;
     this.cache = { held: [], typingFrom: 0, typingPrefilled: 0 };
     return [{ type: 'cancel-prewarm' }];
+  }
+
+  /** Takes the caller's conversation; a different one means the prewarmed prefix no longer leads anywhere. */
+  private adopt(history: readonly Turn[] | undefined, system: string | undefined): void {
+    const changed = (history !== undefined && !sameTurns(history, this.history)) || (system !== undefined && system !== this.system);
+    if (!changed) return;
+    if (history) this.history.splice(0, this.history.length, ...history);
+    if (system !== undefined) this.system = system;
+    this.requested = [];
+    this.requestedDraft = '';
   }
 
   private accept(seq: number): boolean {

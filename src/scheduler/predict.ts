@@ -132,6 +132,13 @@ export class Predictor {
     return this.core.held;
   }
 
+  /** The conversation the next prompt continues, when the caller keeps it (e.g. restored after a reload). */
+  setConversation(history: readonly Turn[], system?: string): void {
+    const bad = badTurns(history) ?? (system !== undefined && typeof system !== 'string' ? 'system must be a string' : undefined);
+    if (bad) throw new InvalidInputError('invalid-input', `setConversation: ${bad}.`);
+    this.dispatch({ type: 'conversation', history, ...(system !== undefined && { system }) });
+  }
+
   /** A draft changed: predict its working set, and prewarm when the prediction moved enough. */
   draft(text: string): Promise<DraftOutcome> {
     if (typeof text !== 'string') return Promise.reject(new InvalidInputError('invalid-input', 'draft takes the text typed so far (a string).'));
@@ -315,8 +322,16 @@ function outcome(prompt: LaidOutPrompt, ids: readonly string[], held: number, st
   return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= held) };
 }
 
+function badTurns(history: unknown): string | undefined {
+  if (!Array.isArray(history)) return 'history is an array of { role, text }';
+  const bad = history.findIndex((t) => (t?.role !== 'user' && t?.role !== 'assistant') || typeof t.text !== 'string');
+  return bad < 0 ? undefined : `history[${bad}] is not { role: 'user' | 'assistant', text: string }`;
+}
+
 function badRequest(request: SendRequest): InvalidInputError | undefined {
   if (typeof request !== 'object' || request === null || typeof request.text !== 'string') return new InvalidInputError('invalid-input', 'send takes { text, k?, history?, system?, maxTokens?, answer? } with text a string.');
+  const turns = request.history === undefined ? undefined : badTurns(request.history);
+  if (turns) return new InvalidInputError('invalid-input', `send: ${turns}.`);
   if (request.k !== undefined && (!Number.isInteger(request.k) || request.k < 1)) return new InvalidInputError('invalid-input', `k is a whole number ≥ 1 (got ${String(request.k)}).`);
   if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) return new InvalidInputError('invalid-input', `maxTokens is a whole number ≥ 1 (got ${String(request.maxTokens)}).`);
   return undefined;

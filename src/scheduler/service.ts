@@ -98,6 +98,8 @@ export interface SchedulerService {
   observe(message: { text: string; role?: 'user' | 'assistant' }): Promise<{ created: number; mentioned: number }>;
   /** Predicts (and, with an engine, prewarms) for a draft; `onPredicted` hears the prediction before the prewarm settles. */
   draft(text: string, onPredicted?: (predicted: MemoryView[]) => void): Promise<DraftView>;
+  /** The conversation the next prompt continues, as the page keeps it (restored after a reload, or cleared). */
+  setConversation(history: { role: 'user' | 'assistant'; text: string }[], system?: string): Promise<void>;
   /** Picks the memories and, with an engine, answers on it; chunks stream through `onChunk`. */
   send(message: SendMessage, onChunk?: (chunk: TokenChunk) => void): Promise<SendView>;
   search(query: string, k: number): Promise<MemoryView[]>;
@@ -203,7 +205,11 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
-      const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => (target.predictor = new Predictor(scheduler, { engine })));
+      const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => {
+        const history = target.predictor.history;
+        target.predictor = new Predictor(scheduler, { engine });
+        target.predictor.setConversation(history); // a new engine continues the same conversation
+      });
       const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50 };
       opened = target;
       if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });
@@ -238,6 +244,9 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
       if (mine !== latestDraft) return { superseded: true };
       const held = new Set(predictor.heldIds);
       return { superseded: false, text, predicted, prewarmed, held: predicted.filter((m) => held.has(m.id)).length };
+    },
+    async setConversation(_c, history, system) {
+      live().predictor.setConversation(history, system);
     },
     async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now

@@ -137,6 +137,18 @@ describe('the prediction core', () => {
     expect(c.held).toEqual([]);
   });
 
+  it('takes the conversation a page restored, and prewarms it again rather than trust the old prefix', () => {
+    const c = core();
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a') });
+    const history = [{ role: 'user' as const, text: 'earlier' }, { role: 'assistant' as const, text: 'reply' }];
+    expect(c.handle({ type: 'conversation', history })).toEqual([]);
+    expect(c.history).toEqual(history);
+    c.handle({ type: 'draft', seq: 2, text: 'x ' });
+    // The same prediction, but the prefix before it changed: prewarmed again, with the history.
+    expect(of(c.handle({ type: 'searched', seq: 2, found: found('a') }), 'prewarm')[0]!.layout.history).toEqual(history);
+  });
+
   it('cuts a draft at its last whole word', () => {
     expect(stableDraft('when do the ti')).toBe('when do the ');
     expect(stableDraft('when')).toBe('');
