@@ -21,6 +21,10 @@ export type MnemeErrorCode =
   | 'locked'
   | 'storage-failed'
   | 'store-closed'
+  /** Another tab opened the database at a newer schema version (or deleted it); this tab's connection closed for it. Reload the page. */
+  | 'store-upgraded'
+  /** Opening waited too long for another tab's connection to an older version to close. */
+  | 'store-blocked'
   | 'model-load-failed'
   /** The model's files are not where the configuration points (HTTP 404, or the host cannot be reached). */
   | 'model-not-found'
@@ -32,6 +36,8 @@ export type MnemeErrorCode =
   | 'webgpu-unavailable'
   /** The model needs f16 shaders and this GPU has none. */
   | 'shader-f16-unsupported'
+  /** The page's Content-Security-Policy blocked a script, worker or WebAssembly compile Mneme needs; the message names the directive. */
+  | 'csp-blocked'
   | 'timeout'
   | 'aborted'
   | 'worker-crashed'
@@ -85,7 +91,7 @@ export class StorageQuotaError extends MnemeError {
 
 export class StorageError extends MnemeError {
   override name = 'StorageError';
-  constructor(code: Extract<MnemeErrorCode, 'storage-failed' | 'store-closed'>, message: string, options?: { cause?: unknown }) {
+  constructor(code: Extract<MnemeErrorCode, 'storage-failed' | 'store-closed' | 'store-upgraded' | 'store-blocked'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
@@ -112,7 +118,7 @@ export class ModelError extends MnemeError {
 /** The device cannot run the engine or model asked for; the message names the setting that gets around it. */
 export class DeviceError extends MnemeError {
   override name = 'DeviceError';
-  constructor(code: Extract<MnemeErrorCode, 'webgpu-unavailable' | 'shader-f16-unsupported'>, message: string, options?: { cause?: unknown }) {
+  constructor(code: Extract<MnemeErrorCode, 'webgpu-unavailable' | 'shader-f16-unsupported' | 'csp-blocked'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

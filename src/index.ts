@@ -23,7 +23,7 @@ export type {
 export { SOURCES, STORED_TIERS, TIERS, USE_KINDS } from './memory/types';
 export type { MemoryFilter } from './memory/filter';
 export type { Limits } from './memory/validate';
-export { openMemoryStore, MemoryStore, type ListOptions, type ReadOptions, type StoreChange, type StoreOptions } from './store/store';
+export { openMemoryStore, MemoryStore, type ListOptions, type ReadOptions, type StoreChange, type StoreOptions, type ConnectionEvent, type ConnectionOptions } from './store/store';
 export type { EncryptionOption } from './store/seal';
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
 export type { ScoreParts, SearchResult } from './search/memory-index';

@@ -42,6 +42,10 @@ export interface MnemeOptions {
   syncTabs?: boolean;
   /** Hears what a store subscriber threw; the write it followed resolves all the same. See StoreOptions.onSubscriberError. Default: console.error. */
   onSubscriberError?: StoreOptions['onSubscriberError'];
+  /** Hears a blocked open, a close for another tab's schema upgrade (reload the page), and an abnormal close. See StoreOptions.onConnectionEvent. Default: console.warn. */
+  onConnectionEvent?: StoreOptions['onConnectionEvent'];
+  /** How long an open blocked by another tab's old connection waits before it rejects with StorageError('store-blocked'), in ms. Default 10000. */
+  openTimeoutMs?: number;
   /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
   snapshotDelayMs?: number;
 }
@@ -76,6 +80,8 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.governance !== undefined && { governance: options.governance }),
     ...(options.encryption !== undefined && { encryption: options.encryption }),
     ...(options.onSubscriberError !== undefined && { onSubscriberError: options.onSubscriberError }),
+    ...(options.onConnectionEvent !== undefined && { onConnectionEvent: options.onConnectionEvent }),
+    ...(options.openTimeoutMs !== undefined && { openTimeoutMs: options.openTimeoutMs }),
   });
   const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
   const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');

@@ -1,18 +1,21 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
 // This is the write side (one transaction per write, a generation token, change
 // events after commit); reads are in reader.ts.
-import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { EncryptionError, InvalidInputError, NotFoundError } from '../errors';
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import { EncryptionError, InvalidInputError, NotFoundError, type StorageError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTierChanges, parseUse, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
+import { openConnection, type Connection, type ConnectionOptions } from './connection';
 import { guard } from './idb-errors';
 import { StoreReader } from './reader';
-import { SCHEMA_VERSION, SHARED_OWNER, upgrade, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 import { PLAIN_CODEC, unlock, type EncryptionOption, type RowCodec } from './seal';
 
-export interface StoreOptions {
+export type { ConnectionEvent, ConnectionOptions } from './connection';
+
+export interface StoreOptions extends ConnectionOptions {
   /** IndexedDB database name. Default 'mneme'. */
   name?: string;
   /** The clock, in ms since the epoch. Default Date.now. */
@@ -84,11 +87,10 @@ interface WriteOutcome<T> {
 
 export async function openMemoryStore(options: StoreOptions = {}): Promise<MemoryStore> {
   const name = options.name ?? 'mneme';
-  const db = await guard(`opening database "${name}"`, () =>
-    openDB<MnemeDB>(name, SCHEMA_VERSION, { upgrade: (db, oldV, newV, tx) => upgrade(db, oldV, newV ?? SCHEMA_VERSION, tx) }),
-  );
+  const connection = await guard(`opening database "${name}"`, () => openConnection(name, options));
+  const db = connection.db;
   try {
-    return new MemoryStore(db, options, await openCodec(db, options.encryption));
+    return new MemoryStore(db, options, await openCodec(db, options.encryption), connection);
   } catch (error) {
     db.close();
     throw error;
@@ -115,12 +117,26 @@ export class MemoryStore extends StoreReader {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly onSubscriberError: (error: unknown, change: StoreChange) => void;
 
-  constructor(db: IDBPDatabase<MnemeDB>, options: StoreOptions, codec: RowCodec = PLAIN_CODEC) {
+  constructor(
+    db: IDBPDatabase<MnemeDB>,
+    options: StoreOptions,
+    codec: RowCodec = PLAIN_CODEC,
+    private readonly connection?: Connection,
+  ) {
     super(db, codec, options.governance ?? OPEN_GOVERNANCE);
     this.now = options.now ?? Date.now;
     this.onSubscriberError = options.onSubscriberError ?? reportToConsole;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  /**
+   * Why the connection ended, if it did other than by close(): StorageError('store-upgraded') after
+   * another tab upgraded the database (reload the page), or 'store-closed' after the browser closed
+   * it abnormally. Every later call rejects with this error. See the onConnectionEvent option.
+   */
+  get closedReason(): StorageError | undefined {
+    return this.connection?.ended;
   }
 
   /**
