@@ -4,11 +4,15 @@
 import { attachTo, type AttachOptions } from './attach';
 import { createMnemeClient, type ClientLoaders, type ClientOptions, type MnemeClient } from './client';
 import { augmentFetch } from './fetch-hook';
+import { augmentXhr } from './xhr-hook';
 
 export interface DropInOptions extends ClientOptions, Omit<AttachOptions, 'send'> {
   /** The send button, or a CSS selector for it. */
   send?: Element | string | null;
-  /** The page's own chat endpoint (OpenAI-shaped JSON with `messages`): its requests get the memories added. */
+  /**
+   * The page's own chat endpoint (OpenAI-shaped JSON with `messages`): its requests, sent with fetch or
+   * asynchronous XMLHttpRequest with a string body, get the memories added.
+   */
   endpoint?: string;
 }
 
@@ -33,11 +37,11 @@ export function dropIn(loaders: ClientLoaders): DropIn {
       if (!(box instanceof HTMLElement)) throw new TypeError(`Mneme.attach: no element matches ${String(input)}`);
       const client = createMnemeClient(options, loaders);
       const detachInput = attachTo(client, box, { send: element(options.send) });
-      const detachFetch = options.endpoint ? augmentFetch(client, options.endpoint) : () => {};
+      const detachRequests = options.endpoint ? [augmentFetch(client, options.endpoint), augmentXhr(client, options.endpoint)] : [];
       return Object.assign(client, {
         detach() {
           detachInput();
-          detachFetch();
+          for (const undo of detachRequests) undo();
         },
       });
     },

@@ -5,6 +5,7 @@
 // and teardown after the queue drains.
 import { InvalidInputError } from '../errors';
 import type { CallContext, EngineService, ServiceHandler } from '../rpc/protocol';
+import { underPolicyWatch } from './csp';
 import type { CacheDriver } from './driver';
 import type { EngineInfo, LoadProgress, TokenChunk } from './types';
 
@@ -50,7 +51,8 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
       const report = (progress: LoadProgress) => {
         delivered = Promise.resolve((onProgress as ((p: LoadProgress) => unknown) | undefined)?.(progress));
       };
-      loading ??= loader(config, report, context.signal).finally(() => {
+      // A load that fails after the page's policy refused the runtime's blob: import or wasm compile says so.
+      loading ??= underPolicyWatch('loading the on-device engine', () => loader(config, report, context.signal)).finally(() => {
         loading = undefined;
       });
       loaded = await loading;
