@@ -61,7 +61,8 @@ const pwa = VitePWA({
   },
 });
 
-// The demo is the dev server's root (npm run dev) and the PWA build (npm start builds and serves dist/app);
+// The demo is the dev server's root (npm run dev) and the PWA build (npm start builds and serves dist/app,
+// which no other command writes: `npm run build` spares it, the e2e tests build the demo into .e2e-dist/app);
 // tests and benchmarks run from the repo root.
 export default defineConfig({
   root: 'demo',

@@ -4,6 +4,7 @@
 // Memory, search and the inspector work before any model is downloaded.
 import { chooseEngineHere, createSchedulerWorker, type LoadProgress, type SchedulerClient } from '../src';
 import { chatPane } from './chat';
+import { openConversation } from './conversation';
 import { h, size } from './dom';
 import { inspector } from './inspector';
 import { DEFAULT_SETTINGS, describeModel, engineConfig, loadSettings, PRESETS, presetOf, saveSettings, settingsDialog } from './settings';
@@ -32,6 +33,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   const memories = inspector(showError, () => void updateStatus());
   chat.onSent = () => void memories.refresh().then(updateStatus);
   chat.onPredicted = () => void memories.workingChanged();
+  chat.onError = showError;
   const tabs = h('nav', { className: 'tabs' },
     h('button', { type: 'button', textContent: 'Chat', className: 'on', onclick: () => show('chat') }),
     h('button', { type: 'button', textContent: 'Memories', onclick: () => show('inspector') }));
@@ -112,6 +114,8 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
     await client.call('startSession', [settings.role ? { role: settings.role } : {}]);
     await client.call('tick', []);
     chat.setClient(client, false);
+    // The conversation shown is kept apart from the memories, per user and role.
+    await chat.setConversation(openConversation(dbName, { user: settings.user, ...(settings.role && { role: settings.role }) }));
     memories.setClient(client);
     engineLabel = 'no model yet: memory and search only';
     status.title = '';

@@ -1,8 +1,11 @@
 // The chat pane: the conversation, what the scheduler predicted (and
 // prewarmed) while the person types, and each answer streamed as it is made,
-// with its time to first token as timed on this page.
+// with its time to first token as timed on this page. The conversation is kept
+// (demo/conversation.ts) and shown again after a reload; the scheduler worker
+// is handed the same turns, so its prewarm and its answer continue it.
 import type { DraftView, SchedulerClient, SendView } from '../src';
 import type { TokenChunk } from '../src/engine/types';
+import { historyOf, type Conversation, type ShownAnswer, type ShownMemory, type ShownMessage } from './conversation';
 import { h } from './dom';
 
 type Memory = SendView['results'][number];
@@ -13,20 +16,29 @@ export interface ChatPane {
   onSent: () => void;
   /** Called when a prediction while typing settled (the working set moved). */
   onPredicted: () => void;
+  /** Called when the conversation could not be read or kept. */
+  onError: (error: unknown) => void;
   setClient(client: SchedulerClient | undefined, modelReady: boolean): void;
+  /** Shows the kept conversation of this user and role (and keeps what is said from now on in it). */
+  setConversation(conversation: Conversation): Promise<void>;
   focus(): void;
 }
 
-const chips = (memories: readonly Memory[]) => memories.map((m) => h('li', { className: `chip ${m.tier}`, title: m.reasons.join('\n'), textContent: m.text }));
+const chips = (memories: readonly ShownMemory[]) => memories.map((m) => h('li', { className: `chip ${m.tier}`, title: m.reasons.join('\n'), textContent: m.text }));
 
 export function chatPane(): ChatPane {
   let client: SchedulerClient | undefined;
   let modelReady = false;
+  let conversation: Conversation | undefined;
+  /** The conversation as shown (and kept), oldest first. */
+  let shown: ShownMessage[] = [];
+  let sending = false;
   const log = h('ol', { className: 'messages', ariaLabel: 'Conversation', ariaLive: 'polite' });
   const empty = h('li', { className: 'hello' },
     h('strong', { textContent: 'Tell me about your life; I will remember.' }),
     h('span', { textContent: ' Memories stay in this browser. Ask later, and the right ones come back, even offline.' }));
   log.append(empty);
+  const clear = h('button', { type: 'button', className: 'link clear', textContent: 'Clear conversation', title: 'Clears the conversation shown and kept here. Memories stay: delete them in the inspector.', disabled: true });
   const predicted = h('ul', { className: 'predicted' });
   const predictedLabel = h('span', { className: 'label', textContent: 'Predicted while you type' });
   const live = h('section', { className: 'live', ariaLabel: 'Prediction' }, predictedLabel, predicted);
@@ -34,7 +46,7 @@ export function chatPane(): ChatPane {
   const input = h('textarea', { rows: 1, placeholder: 'Message…', ariaLabel: 'Message', name: 'message' });
   const send = h('button', { type: 'submit', className: 'send', textContent: 'Send', ariaLabel: 'Send' });
   const form = h('form', { className: 'composer' }, input, send);
-  const element = h('section', { className: 'chat' }, log, live, form);
+  const element = h('section', { className: 'chat' }, h('div', { className: 'chat-tools' }, clear), log, live, form);
 
   const bubble = (role: 'user' | 'assistant', ...children: (Node | string)[]) => {
     empty.remove();
@@ -42,6 +54,23 @@ export function chatPane(): ChatPane {
     log.append(li);
     li.scrollIntoView({ block: 'end' });
     return li;
+  };
+
+  /** Shows `message` and keeps it, in the conversation it was said in. */
+  const keep = (message: ShownMessage, into: Conversation | undefined) => {
+    if (into !== conversation) return; // the user or role changed while it was answered
+    shown.push(message);
+    clear.disabled = sending;
+    void into?.add(message).catch((error: unknown) => pane.onError(error));
+  };
+
+  /**
+   * Hands the scheduler worker the conversation shown, as turns, so the prewarms while the next message
+   * is typed lay out the same prompt prefix that message's send will: after a reload or a clear.
+   */
+  const syncHistory = () => {
+    if (!client || !modelReady) return;
+    void client.call('setConversation', [historyOf(shown)]).catch(() => undefined);
   };
 
   let drafted = 0;
@@ -85,7 +114,12 @@ export function chatPane(): ChatPane {
     input.style.height = 'auto';
     drafted++;
     live.hidden = true;
+    const into = conversation;
+    const history = historyOf(shown); // the turns before this message: the prompt continues them
+    sending = true;
+    clear.disabled = true;
     bubble('user', h('p', { textContent: text }));
+    keep({ role: 'user', text }, into);
     const typing = h('p', { className: 'typing', textContent: '…' });
     const pending = bubble('assistant', typing);
     const reply = h('p', { className: 'reply' });
@@ -99,44 +133,99 @@ export function chatPane(): ChatPane {
       reply.append(chunk.text);
       pending.scrollIntoView({ block: 'end' });
     };
+    let said: ShownAnswer;
     try {
-      const sent = await client.call('send', [{ text, k: 5 }, onChunk], { timeoutMs: 600_000 });
+      const sent = await client.call('send', [{ text, k: 5, history }, onChunk], { timeoutMs: 600_000 });
       const ended = performance.now();
       await client.call('observe', [{ text, role: 'user' }]);
       // A reply that came with no chunk appears now, so its first token reached the page now.
-      pending.replaceChildren(...answer(sent, reply, (firstChunk ?? ended) - submitted));
-      pending.scrollIntoView({ block: 'end' });
+      said = answer(sent, (firstChunk ?? ended) - submitted);
     } catch (error) {
-      pending.replaceChildren(h('p', { className: 'error', textContent: error instanceof Error ? error.message : String(error) }));
+      said = { role: 'assistant', kind: 'error', text: error instanceof Error ? error.message : String(error) };
     }
+    sending = false;
+    pending.replaceChildren(...answerNodes(said, reply));
+    pending.scrollIntoView({ block: 'end' });
+    keep(said, into);
     pane.onSent();
   };
 
-  /** The finished answer: the reply (streamed into `reply`), the memories the model saw, and the figures of the send. */
-  function answer(sent: SendView, reply: HTMLElement, ttftMs: number): Node[] {
-    const used = sent.seen.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(sent.seen))] : [];
+  /** The finished answer as kept: the reply as made, the memories the model saw, and the figures of the send. */
+  function answer(sent: SendView, ttftMs: number): ShownAnswer {
+    const used = sent.seen.map(({ text, tier, reasons }) => ({ text, tier, reasons }));
     if (!sent.answered) {
       const note = sent.seen.length > 0 ? 'No model yet, so no answer; these memories would go with your message:' : 'Noted. No model yet, so no answer; I will remember what is worth remembering.';
-      return [h('p', { className: 'note', textContent: note }), ...used];
+      return { role: 'assistant', kind: 'note', text: note, used };
     }
-    reply.textContent = sent.reply.trim() || '(empty reply)';
     const meta = [
       `TTFT ${Math.round(ttftMs)} ms (on this page)`,
       `${sent.prefillTokensAtSend} of ${sent.promptTokens} prompt tokens prefilled at send`,
       `${sent.heldFinal} of ${sent.results.length} memories held in the cache`,
       `${sent.wastedPrefillTokens} prefilled while typing wasted`,
     ].join(' · ');
-    return [reply, ...used, h('p', { className: 'ttft', textContent: meta, title: 'Time to first token: from pressing send to the first streamed token on this page, retrieval, layout and every worker hop included.' })];
+    return { role: 'assistant', kind: 'reply', text: sent.reply, meta, used };
   }
+
+  /** An answer's bubble content; a live answer passes the `reply` its chunks streamed into. */
+  function answerNodes(message: ShownAnswer, reply = h('p', { className: 'reply' })): Node[] {
+    if (message.kind === 'error') return [h('p', { className: 'error', textContent: message.text })];
+    const used = message.used.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(message.used))] : [];
+    if (message.kind === 'note') return [h('p', { className: 'note', textContent: message.text }), ...used];
+    reply.textContent = message.text.trim() || '(empty reply)';
+    return [reply, ...used, h('p', { className: 'ttft', textContent: message.meta, title: 'Time to first token: from pressing send to the first streamed token on this page, retrieval, layout and every worker hop included.' })];
+  }
+
+  function render(messages: readonly ShownMessage[]): void {
+    log.replaceChildren();
+    if (messages.length === 0) log.append(empty);
+    for (const m of messages) {
+      if (m.role === 'user') bubble('user', h('p', { textContent: m.text }));
+      else bubble('assistant', ...answerNodes(m));
+    }
+  }
+
+  // The kept conversation is deleted first, so what is shown never claims a clear that a reload would undo.
+  clear.onclick = async () => {
+    if (sending) return;
+    const from = conversation;
+    clear.disabled = true;
+    try {
+      await from?.clear();
+    } catch (error) {
+      clear.disabled = false;
+      return pane.onError(error);
+    }
+    if (from !== conversation || sending) return;
+    shown = [];
+    render(shown);
+    syncHistory(); // the next prompt starts a new conversation; the memories stay
+  };
 
   const pane: ChatPane = {
     element,
     onSent: () => {},
     onPredicted: () => {},
+    onError: () => {},
     setClient(next, ready) {
       client = next;
       modelReady = ready;
       send.disabled = !next;
+      syncHistory(); // a newly loaded engine has a new predictor, with no history yet
+    },
+    async setConversation(next) {
+      conversation?.close();
+      conversation = next;
+      sending = false;
+      shown = [];
+      try {
+        shown = await next.load();
+      } catch (error) {
+        pane.onError(error);
+      }
+      if (next !== conversation) return;
+      render(shown);
+      clear.disabled = shown.length === 0;
+      syncHistory();
     },
     focus: () => input.focus(),
   };

@@ -2,14 +2,26 @@
 // the drop-in classic script dist/mneme.js with the files it loads lazily
 // (mneme-worker.js, which owns the scheduler and the one engine, and its chunks). Prints the drop-in's
 // gzipped size; `dropinGzipBytes()` is what the bench records.
+// dist/app is the demo that `npm start` builds and serves: this build never
+// deletes or writes it, so a running `npm start` keeps working through
+// `npm run build` and `npm test`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL_BYTES = 30 * 1024;
+/** What `npm start` serves, in dist/: left alone by this build. */
+const DEMO_FOLDER = 'app';
+
+/** Empties dist/ of an earlier library build, leaving the demo `npm start` serves. */
+function cleanDist() {
+  const dist = `${root}dist`;
+  if (!existsSync(dist)) return;
+  for (const entry of readdirSync(dist)) if (entry !== DEMO_FOLDER) rmSync(`${dist}/${entry}`, { recursive: true, force: true });
+}
 
 /** The gzipped size of the classic script (all a page loads before memory is used). */
 export function dropinGzipBytes() {
@@ -20,11 +32,12 @@ export function dropinGzipBytes() {
 export async function buildAll({ types = true } = {}) {
   // Relative URLs: the files work wherever the folder is served from.
   const common = { root, base: './', configFile: false, logLevel: 'warn', worker: { format: 'es' } };
+  cleanDist();
   await build({
     ...common,
     build: {
       outDir: 'dist',
-      emptyOutDir: true,
+      emptyOutDir: false, // cleanDist() did, sparing dist/app
       // Not lib mode, which would inline ONNX Runtime's WebAssembly into the workers as base64.
       target: 'es2022',
       rollupOptions: {

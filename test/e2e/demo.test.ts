@@ -6,13 +6,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launch } from './browser';
+import { E2E_DEMO_DIR } from './build';
 import { serve, type Served } from '../../scripts/serve.mjs';
 
 const SCREENSHOTS = process.env.SCREENSHOTS === '1'; // `npm run screenshots` refreshes docs/*.png
 let server: Served;
 let browser: Browser;
 beforeAll(async () => {
-  server = await serve({ '/': 'dist/app', '/models/': 'test/fixtures/generated/models' });
+  server = await serve({ '/': E2E_DEMO_DIR, '/models/': 'test/fixtures/generated/models' });
   browser = await launch();
 });
 afterAll(async () => {
@@ -160,11 +161,36 @@ describe('the PWA demo', () => {
     expect((await answered.locator('.reply').textContent())!.length).toBeGreaterThan(0);
     await shot(page, 'demo-answer');
 
-    // A reload keeps everything: memories, edits, the chosen model (from the engine's cache).
+    // A reload keeps everything: memories, edits, the chosen model (from the engine's cache), and the conversation
+    // as shown (every message, the answer's reply, its meta line and the memories it used).
     const before = (await memoryTexts(page)).sort();
+    const conversation = await page.locator('.messages .msg').allTextContents();
+    expect(conversation.length).toBe(16);
+    await page.reload();
+    await expect.poll(() => memoryTexts(page).then((t) => t.sort())).toEqual(before);
+    await expect.poll(() => page.locator('.messages .msg').allTextContents()).toEqual(conversation);
+    expect(await page.locator('.msg.assistant').last().locator('.used .chip').allTextContents()).toContain(ana);
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+
+    // The engine continues the conversation shown: the same question again has the earlier turns in its prompt,
+    // and what typing prewarmed (after the reload, with that history) is still what the send used.
+    await page.locator('textarea[name=message]').pressSequentially('Where does my sister Ana live?', { delay: 20 });
+    await expect.poll(() => page.locator('.live .label').textContent(), { timeout: 30_000 }).toMatch(/In the model's cache: [1-9]/);
+    await page.locator('textarea[name=message]').press('Enter');
+    await expect.poll(() => page.locator('.msg.assistant .ttft').count(), { timeout: 60_000 }).toBe(2);
+    const [, , atSendAgain, promptAgain] = (await page.locator('.msg.assistant .ttft').last().textContent())!.match(META)!.map(Number);
+    expect(promptAgain).toBeGreaterThan(prompt!);
+    expect(atSendAgain).toBeLessThan(promptAgain! / 2);
+
+    // Clearing the conversation empties it, shown and kept; the memories stay in the inspector.
+    await page.getByRole('button', { name: 'Clear conversation' }).click();
+    await expect.poll(() => page.locator('.messages .msg').count()).toBe(0);
+    expect(await page.locator('.messages .hello').isVisible()).toBe(true);
+    expect((await memoryTexts(page)).sort()).toEqual(before);
     await page.reload();
     await expect.poll(() => memoryTexts(page).then((t) => t.sort())).toEqual(before);
     await expect.poll(() => page.locator('.status').textContent(), { timeout: 60_000 }).toMatch(/standin-smollm-tiny on the CPU/);
+    expect(await page.locator('.messages .msg').count()).toBe(0);
 
     // Privacy: every request of the whole session (page, workers, service worker) stayed on this machine.
     const hosts = new Set(requests.map((u) => (u.startsWith('http') ? new URL(u).host : u.split(':')[0])));
