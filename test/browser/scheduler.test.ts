@@ -8,6 +8,7 @@ import { Predictor } from '../../src/scheduler/predict';
 import { RESEARCH } from '../../src/scheduler/rank';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler';
 import { smollmDryRun } from '../support/smollm';
+import { failingWrite } from '../support/failing-write';
 
 const DAY = 86_400_000;
 let now = Date.parse('2026-05-01T10:00:00Z');
@@ -152,20 +153,6 @@ describe('Scheduler with the store', () => {
 describe('an atomic tick', () => {
   const u = { userId: 'u' };
   const TEXTS = ['The renovation tiles arrive Tuesday', 'The renovation electrician comes Friday', 'The renovation plumber comes Monday'];
-
-  /** Fails the `nth` memory row a transaction writes, inside IndexedDB (a duplicate-key add in place of a put), so the transaction aborts. */
-  async function failingWrite<T>(nth: number, run: () => Promise<T>): Promise<T> {
-    const put = IDBObjectStore.prototype.put;
-    let puts = 0;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
-      return this.name === 'memories' && ++puts === nth ? this.add(value) : put.call(this, value, key);
-    };
-    try {
-      return await run();
-    } finally {
-      IDBObjectStore.prototype.put = put;
-    }
-  }
 
   it("writes a tick's transitions in one transaction: a failure inside it leaves none written, and heat replays the same after reopen", async () => {
     const name = `tick-${crypto.randomUUID()}`;

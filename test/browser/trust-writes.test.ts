@@ -7,6 +7,7 @@ import { createMneme, type Mneme } from '../../src/mneme';
 import type { ExtractionDecision, Extractor } from '../../src/scheduler/llm-extract';
 import { Scheduler } from '../../src/scheduler/scheduler';
 import { openMemoryStore, type MemoryStore, type StoreChange } from '../../src/store/store';
+import { failingWrite } from '../support/failing-write';
 
 const u = { userId: 'u' };
 let now = Date.parse('2026-09-01T10:00:00Z');
@@ -84,20 +85,6 @@ describe('an LLM extraction is one transaction', () => {
       expect([...m.records()].map((r) => r.id)).toEqual([note.id]);
     };
     return { m, s, note, changes, unchanged };
-  }
-
-  /** Runs `run` with the `nth` put into 'memories' turned into an add of an existing key: IndexedDB fails the write half-way. */
-  async function failingWrite<T>(nth: number, run: () => Promise<T>): Promise<T> {
-    const put = IDBObjectStore.prototype.put;
-    let puts = 0;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
-      return this.name === 'memories' && ++puts === nth ? this.add(value) : put.call(this, value, key);
-    };
-    try {
-      return await run();
-    } finally {
-      IDBObjectStore.prototype.put = put;
-    }
   }
 
   it('adds, rewrites and retires in one write that listeners hear once', async () => {
