@@ -3,7 +3,7 @@
 // with its time to first token as timed on this page. The conversation is kept
 // (demo/conversation.ts) and shown again after a reload; the scheduler worker
 // is handed the same turns, so its prewarm and its answer continue it.
-import type { DraftView, SchedulerClient, SendView } from '../src';
+import type { DraftView, SchedulerClient, SendMessage, SendView } from '../src';
 import type { TokenChunk } from '../src/engine/types';
 import { historyOf, type Conversation, type ShownAnswer, type ShownMemory, type ShownMessage } from './conversation';
 import { h } from './dom';
@@ -26,6 +26,132 @@ export interface ChatPane {
 
 const chips = (memories: readonly ShownMemory[]) => memories.map((m) => h('li', { className: `chip ${m.tier}`, title: m.reasons.join('\n'), textContent: m.text }));
 
+/** What the scheduler predicted for the message being typed, and how much of it the model's cache holds. */
+function predictionPanel(): { element: HTMLElement; show(memories: readonly Memory[], label: string): void; hide(): void } {
+  const list = h('ul', { className: 'predicted' });
+  const label = h('span', { className: 'label', textContent: 'Predicted while you type' });
+  const element = h('section', { className: 'live', ariaLabel: 'Prediction' }, label, list);
+  element.hidden = true;
+  return {
+    element,
+    show(memories, text) {
+      const shown = memories.slice(0, 5);
+      element.hidden = shown.length === 0;
+      label.textContent = text;
+      list.replaceChildren(...chips(shown));
+    },
+    hide: () => (element.hidden = true),
+  };
+}
+
+/** The finished answer as kept: the reply as made, the memories the model saw, and the figures of the send. */
+function answerOf(sent: SendView, ttftMs: number): ShownAnswer {
+  const used = sent.seen.map(({ text, tier, reasons }) => ({ text, tier, reasons }));
+  if (!sent.answered) {
+    const note = sent.seen.length > 0 ? 'No model yet, so no answer; these memories would go with your message:' : 'Noted. No model yet, so no answer; I will remember what is worth remembering.';
+    return { role: 'assistant', kind: 'note', text: note, used };
+  }
+  const meta = [
+    `TTFT ${Math.round(ttftMs)} ms (on this page)`,
+    `${sent.prefillTokensAtSend} of ${sent.promptTokens} prompt tokens prefilled at send`,
+    `${sent.heldFinal} of ${sent.results.length} memories held in the cache`,
+    `${sent.wastedPrefillTokens} prefilled while typing wasted`,
+  ].join(' · ');
+  return { role: 'assistant', kind: 'reply', text: sent.reply, meta, used };
+}
+
+/** An answer's bubble content; a live answer passes the `reply` its chunks streamed into. */
+function answerNodes(message: ShownAnswer, reply = h('p', { className: 'reply' })): Node[] {
+  if (message.kind === 'error') return [h('p', { className: 'error', textContent: message.text })];
+  const used = message.used.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(message.used))] : [];
+  if (message.kind === 'note') return [h('p', { className: 'note', textContent: message.text }), ...used];
+  reply.textContent = message.text.trim() || '(empty reply)';
+  return [reply, ...used, h('p', { className: 'ttft', textContent: message.meta, title: 'Time to first token: from pressing send to the first streamed token on this page, retrieval, layout and every worker hop included.' })];
+}
+
+/**
+ * Sends a message on the worker and streams the reply into `into.reply` as it comes; resolves with the
+ * answer as kept. Its TTFT runs from `submitted` (the press of send) to the first chunk on this page.
+ */
+async function streamAnswer(client: SchedulerClient, message: SendMessage, submitted: number, into: { pending: HTMLElement; typing: HTMLElement; reply: HTMLElement }): Promise<ShownAnswer> {
+  let firstChunk: number | undefined;
+  const onChunk = (chunk: TokenChunk) => {
+    if (firstChunk === undefined) {
+      firstChunk = performance.now();
+      into.typing.replaceWith(into.reply);
+    }
+    into.reply.append(chunk.text);
+    into.pending.scrollIntoView({ block: 'end' });
+  };
+  try {
+    const sent = await client.call('send', [message, onChunk], { timeoutMs: 600_000 });
+    const ended = performance.now();
+    await client.call('observe', [{ text: message.text, role: 'user' }]);
+    // A reply that came with no chunk appears now, so its first token reached the page now.
+    return answerOf(sent, (firstChunk ?? ended) - submitted);
+  } catch (error) {
+    return { role: 'assistant', kind: 'error', text: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The conversation as shown: a bubble per message, or the welcome text while there is none. */
+function conversationLog(): { element: HTMLElement; bubble(role: 'user' | 'assistant', ...children: (Node | string)[]): HTMLElement; render(messages: readonly ShownMessage[]): void } {
+  const element = h('ol', { className: 'messages', ariaLabel: 'Conversation', ariaLive: 'polite' });
+  const empty = h('li', { className: 'hello' },
+    h('strong', { textContent: 'Tell me about your life; I will remember.' }),
+    h('span', { textContent: ' Memories stay in this browser. Ask later, and the right ones come back, even offline.' }));
+  element.append(empty);
+  const bubble = (role: 'user' | 'assistant', ...children: (Node | string)[]) => {
+    empty.remove();
+    const li = h('li', { className: `msg ${role}` }, ...children);
+    element.append(li);
+    li.scrollIntoView({ block: 'end' });
+    return li;
+  };
+  return {
+    element,
+    bubble,
+    render(messages) {
+      element.replaceChildren();
+      if (messages.length === 0) element.append(empty);
+      for (const m of messages) {
+        if (m.role === 'user') bubble('user', h('p', { textContent: m.text }));
+        else bubble('assistant', ...answerNodes(m));
+      }
+    },
+  };
+}
+
+/**
+ * Posts every keystroke's draft to the worker: the prediction shows at once, and once its prewarm settled
+ * the label says how much of it the model's cache holds. `stop` drops whatever is still in flight (a send).
+ */
+function predictWhileTyping(input: HTMLTextAreaElement, live: ReturnType<typeof predictionPanel>, context: { client(): SchedulerClient | undefined; modelReady(): boolean; onPredicted(): void }): { stop(): void } {
+  let drafted = 0;
+  input.addEventListener('input', () => {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+    const text = input.value;
+    const mine = ++drafted;
+    const client = context.client();
+    if (!client || text.trim() === '') return live.hide();
+    const show = (memories: readonly Memory[], label: string) => mine === drafted && live.show(memories, label);
+    // The prediction shows at once; once its prewarm settled, the label says how much of it the cache holds.
+    const onPredicted = (memories: Memory[]) => show(memories, `Predicted for this message (${memories.length})`);
+    client.call('draft', [text, onPredicted]).then((view: DraftView) => {
+      if (view.superseded || mine !== drafted) return;
+      show(view.predicted, context.modelReady() ? `In the model's cache: ${view.held} of ${view.predicted.length} predicted` : `Predicted for this message (${view.predicted.length})`);
+      context.onPredicted();
+    }, () => undefined);
+  });
+  return {
+    stop() {
+      drafted++;
+      live.hide();
+    },
+  };
+}
+
 export function chatPane(): ChatPane {
   let client: SchedulerClient | undefined;
   let modelReady = false;
@@ -33,28 +159,14 @@ export function chatPane(): ChatPane {
   /** The conversation as shown (and kept), oldest first. */
   let shown: ShownMessage[] = [];
   let sending = false;
-  const log = h('ol', { className: 'messages', ariaLabel: 'Conversation', ariaLive: 'polite' });
-  const empty = h('li', { className: 'hello' },
-    h('strong', { textContent: 'Tell me about your life; I will remember.' }),
-    h('span', { textContent: ' Memories stay in this browser. Ask later, and the right ones come back, even offline.' }));
-  log.append(empty);
+  const log = conversationLog();
+  const bubble = log.bubble;
   const clear = h('button', { type: 'button', className: 'link clear', textContent: 'Clear conversation', title: 'Clears the conversation shown and kept here. Memories stay: delete them in the inspector.', disabled: true });
-  const predicted = h('ul', { className: 'predicted' });
-  const predictedLabel = h('span', { className: 'label', textContent: 'Predicted while you type' });
-  const live = h('section', { className: 'live', ariaLabel: 'Prediction' }, predictedLabel, predicted);
-  live.hidden = true;
+  const live = predictionPanel();
   const input = h('textarea', { rows: 1, placeholder: 'Message…', ariaLabel: 'Message', name: 'message' });
   const send = h('button', { type: 'submit', className: 'send', textContent: 'Send', ariaLabel: 'Send' });
   const form = h('form', { className: 'composer' }, input, send);
-  const element = h('section', { className: 'chat' }, h('div', { className: 'chat-tools' }, clear), log, live, form);
-
-  const bubble = (role: 'user' | 'assistant', ...children: (Node | string)[]) => {
-    empty.remove();
-    const li = h('li', { className: `msg ${role}` }, ...children);
-    log.append(li);
-    li.scrollIntoView({ block: 'end' });
-    return li;
-  };
+  const element = h('section', { className: 'chat' }, h('div', { className: 'chat-tools' }, clear), log.element, live.element, form);
 
   /** Shows `message` and keeps it, in the conversation it was said in. */
   const keep = (message: ShownMessage, into: Conversation | undefined) => {
@@ -73,31 +185,7 @@ export function chatPane(): ChatPane {
     void client.call('setConversation', [historyOf(shown)]).catch(() => undefined);
   };
 
-  let drafted = 0;
-  input.addEventListener('input', () => {
-    input.style.height = 'auto';
-    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
-    const text = input.value;
-    const mine = ++drafted;
-    if (!client || text.trim() === '') {
-      live.hidden = true;
-      return;
-    }
-    const show = (memories: readonly Memory[], label: string) => {
-      if (mine !== drafted) return;
-      const shown = memories.slice(0, 5);
-      live.hidden = shown.length === 0;
-      predictedLabel.textContent = label;
-      predicted.replaceChildren(...chips(shown));
-    };
-    // The prediction shows at once; once its prewarm settled, the label says how much of it the cache holds.
-    const onPredicted = (memories: Memory[]) => show(memories, `Predicted for this message (${memories.length})`);
-    client.call('draft', [text, onPredicted]).then((view: DraftView) => {
-      if (view.superseded || mine !== drafted) return;
-      show(view.predicted, modelReady ? `In the model's cache: ${view.held} of ${view.predicted.length} predicted` : `Predicted for this message (${view.predicted.length})`);
-      pane.onPredicted();
-    }, () => undefined);
-  });
+  const drafts = predictWhileTyping(input, live, { client: () => client, modelReady: () => modelReady, onPredicted: () => pane.onPredicted() });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -112,8 +200,7 @@ export function chatPane(): ChatPane {
     if (!text || !client) return;
     input.value = '';
     input.style.height = 'auto';
-    drafted++;
-    live.hidden = true;
+    drafts.stop();
     const into = conversation;
     const history = historyOf(shown); // the turns before this message: the prompt continues them
     sending = true;
@@ -123,66 +210,13 @@ export function chatPane(): ChatPane {
     const typing = h('p', { className: 'typing', textContent: '…' });
     const pending = bubble('assistant', typing);
     const reply = h('p', { className: 'reply' });
-    let firstChunk: number | undefined;
-    // Each chunk is appended as it arrives; the first one on this page ends the TTFT.
-    const onChunk = (chunk: TokenChunk) => {
-      if (firstChunk === undefined) {
-        firstChunk = performance.now();
-        typing.replaceWith(reply);
-      }
-      reply.append(chunk.text);
-      pending.scrollIntoView({ block: 'end' });
-    };
-    let said: ShownAnswer;
-    try {
-      const sent = await client.call('send', [{ text, k: 5, history }, onChunk], { timeoutMs: 600_000 });
-      const ended = performance.now();
-      await client.call('observe', [{ text, role: 'user' }]);
-      // A reply that came with no chunk appears now, so its first token reached the page now.
-      said = answer(sent, (firstChunk ?? ended) - submitted);
-    } catch (error) {
-      said = { role: 'assistant', kind: 'error', text: error instanceof Error ? error.message : String(error) };
-    }
+    const said = await streamAnswer(client, { text, k: 5, history }, submitted, { pending, typing, reply });
     sending = false;
     pending.replaceChildren(...answerNodes(said, reply));
     pending.scrollIntoView({ block: 'end' });
     keep(said, into);
     pane.onSent();
   };
-
-  /** The finished answer as kept: the reply as made, the memories the model saw, and the figures of the send. */
-  function answer(sent: SendView, ttftMs: number): ShownAnswer {
-    const used = sent.seen.map(({ text, tier, reasons }) => ({ text, tier, reasons }));
-    if (!sent.answered) {
-      const note = sent.seen.length > 0 ? 'No model yet, so no answer; these memories would go with your message:' : 'Noted. No model yet, so no answer; I will remember what is worth remembering.';
-      return { role: 'assistant', kind: 'note', text: note, used };
-    }
-    const meta = [
-      `TTFT ${Math.round(ttftMs)} ms (on this page)`,
-      `${sent.prefillTokensAtSend} of ${sent.promptTokens} prompt tokens prefilled at send`,
-      `${sent.heldFinal} of ${sent.results.length} memories held in the cache`,
-      `${sent.wastedPrefillTokens} prefilled while typing wasted`,
-    ].join(' · ');
-    return { role: 'assistant', kind: 'reply', text: sent.reply, meta, used };
-  }
-
-  /** An answer's bubble content; a live answer passes the `reply` its chunks streamed into. */
-  function answerNodes(message: ShownAnswer, reply = h('p', { className: 'reply' })): Node[] {
-    if (message.kind === 'error') return [h('p', { className: 'error', textContent: message.text })];
-    const used = message.used.length > 0 ? [h('ul', { className: 'used', ariaLabel: 'Memories used' }, ...chips(message.used))] : [];
-    if (message.kind === 'note') return [h('p', { className: 'note', textContent: message.text }), ...used];
-    reply.textContent = message.text.trim() || '(empty reply)';
-    return [reply, ...used, h('p', { className: 'ttft', textContent: message.meta, title: 'Time to first token: from pressing send to the first streamed token on this page, retrieval, layout and every worker hop included.' })];
-  }
-
-  function render(messages: readonly ShownMessage[]): void {
-    log.replaceChildren();
-    if (messages.length === 0) log.append(empty);
-    for (const m of messages) {
-      if (m.role === 'user') bubble('user', h('p', { textContent: m.text }));
-      else bubble('assistant', ...answerNodes(m));
-    }
-  }
 
   // The kept conversation is deleted first, so what is shown never claims a clear that a reload would undo.
   clear.onclick = async () => {
@@ -197,7 +231,7 @@ export function chatPane(): ChatPane {
     }
     if (from !== conversation || sending) return;
     shown = [];
-    render(shown);
+    log.render(shown);
     syncHistory(); // the next prompt starts a new conversation; the memories stay
   };
 
@@ -223,7 +257,7 @@ export function chatPane(): ChatPane {
         pane.onError(error);
       }
       if (next !== conversation) return;
-      render(shown);
+      log.render(shown);
       clear.disabled = shown.length === 0;
       syncHistory();
     },

@@ -48,6 +48,6 @@ export { defaultRules, DEFAULT_LIFECYCLE, type LifecycleConfig, type MemoryState
 export { defaultBinding, MetricsEmitter, OPEN_GOVERNANCE, type ContextBinding, type Governance, type MetricEvent, type Metrics, type SessionContext } from './scheduler/plugins';
 export { llmExtractor, type ExtractionDecision, type Extractor } from './scheduler/llm-extract';
 export { createSchedulerWorker, type SchedulerClient } from './scheduler/client';
-export type { DraftView, MemoryRow, MemoryView, SchedulerService, SchedulerWorkerConfig, SendView } from './scheduler/service';
+export type { DraftView, EngineLoaded, MemoryRow, MemoryView, SchedulerService, SchedulerWorkerConfig, SendMessage, SendView } from './scheduler/service';
 export { runScenario, type RunOptions } from './scenario/run';
 export { parseScenario, type Scenario, type ScenarioEvent, type ScenarioOutput } from './scenario/format';
