@@ -235,9 +235,8 @@ export class PredictionCore {
 
   private send(event: Extract<CoreEvent, { type: 'send' }>): CoreCommand[] {
     if (!this.accept(event.seq)) return [{ type: 'superseded', seq: event.seq }];
-    if (event.history && !sameTurns(event.history, this.history)) this.history.splice(0, this.history.length, ...event.history);
-    if (event.system !== undefined) this.system = event.system;
     if (this.sending) return [{ type: 'superseded', seq: event.seq }]; // one send at a time
+    this.adopt(event.history, event.system);
     this.sending = { seq: event.seq, text: event.text, k: event.k, answer: event.answer, final: [], seen: [] };
     this.drafting = undefined;
     if (!hasWords(event.text)) return this.searched(event.seq, []);

@@ -149,6 +149,14 @@ describe('the prediction core', () => {
     expect(of(c.handle({ type: 'searched', seq: 2, found: found('a') }), 'prewarm')[0]!.layout.history).toEqual(history);
   });
 
+  it('refuses a second send while one is answered, and takes nothing from it', () => {
+    const c = core();
+    c.handle({ type: 'send', seq: 1, text: 'first', k: 1, answer: true });
+    expect(c.handle({ type: 'send', seq: 2, text: 'second', k: 1, answer: true, history: [{ role: 'user', text: 'other' }], system: 'Other.' })).toEqual([{ type: 'superseded', seq: 2 }]);
+    expect(c.history).toEqual([]);
+    expect(of(c.handle({ type: 'searched', seq: 1, found: [] }), 'generate')[0]!.layout.system).toBe(PREDICTION_DEFAULTS.system);
+  });
+
   it('cuts a draft at its last whole word', () => {
     expect(stableDraft('when do the ti')).toBe('when do the ');
     expect(stableDraft('when')).toBe('');
