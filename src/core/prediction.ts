@@ -56,7 +56,9 @@ export type CoreEvent =
   | { type: 'prewarmed'; seq: number; outcome: CacheOutcome }
   | { type: 'generated'; seq: number; outcome: CacheOutcome; reply: string }
   /** An engine call failed: what the cache holds is unknown. */
-  | { type: 'failed'; seq: number };
+  | { type: 'failed'; seq: number }
+  /** A search failed: that draft or send is over; the cache is as it was. */
+  | { type: 'search-failed'; seq: number };
 
 export type CoreCommand =
   | { type: 'search'; seq: number; query: string; k: number; draft: boolean }
@@ -194,6 +196,10 @@ export class PredictionCore {
       case 'failed':
         if (this.sending?.seq === event.seq) this.sending = undefined;
         this.cache = { held: [], typingFrom: Infinity, typingPrefilled: 0 };
+        return [];
+      case 'search-failed':
+        if (this.sending?.seq === event.seq) this.sending = undefined;
+        if (this.drafting?.seq === event.seq) this.drafting = undefined;
         return [];
     }
   }

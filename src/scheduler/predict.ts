@@ -212,6 +212,7 @@ export class Predictor {
       if (pending) pending.results = results;
       this.dispatch({ type: 'searched', seq, found: results.map((r) => ({ id: r.memory.id, tokens: this.scheduler.countTokens(r.memory.text) })) });
     } catch (error) {
+      this.dispatch({ type: 'search-failed', seq });
       this.fail(seq, error);
     }
   }

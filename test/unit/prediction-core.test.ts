@@ -157,6 +157,13 @@ describe('the prediction core', () => {
     expect(of(c.handle({ type: 'searched', seq: 1, found: [] }), 'generate')[0]!.layout.system).toBe(PREDICTION_DEFAULTS.system);
   });
 
+  it('a send whose search failed is over: the next send goes ahead', () => {
+    const c = core();
+    c.handle({ type: 'send', seq: 1, text: 'first', k: 1, answer: true });
+    c.handle({ type: 'search-failed', seq: 1 });
+    expect(c.handle({ type: 'send', seq: 2, text: 'second', k: 1, answer: true })).toEqual([{ type: 'search', seq: 2, query: 'second', k: 1, draft: false }]);
+  });
+
   it('cuts a draft at its last whole word', () => {
     expect(stableDraft('when do the ti')).toBe('when do the ');
     expect(stableDraft('when')).toBe('');
