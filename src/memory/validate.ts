@@ -201,6 +201,28 @@ export function checkVectors(count: number, input: VectorInput | undefined): voi
   }
 }
 
+/**
+ * Changes written by `applyChanges` in one transaction: memories to add (with their vectors, as
+ * `addMany` takes them), then patches to existing memories (a rewritten text, a validity), in order.
+ */
+export interface ChangeBatch {
+  add?: readonly MemoryInput[];
+  /** One vector per added memory, all from one model. */
+  vectors?: VectorInput;
+  update?: readonly { id: string; patch: MemoryPatch }[];
+}
+
+/** The shape of a change batch (each memory and patch is validated as it is created or applied). */
+export function parseChangeBatch(batch: unknown): { inputs: readonly MemoryInput[]; updates: { id: string; patch: MemoryPatch }[] } {
+  if (!isPlainObject(batch)) throw new InvalidInputError('invalid-input', 'applyChanges takes { add?, vectors?, update? }.');
+  const { add = [], update = [] } = batch as ChangeBatch;
+  if (!Array.isArray(add)) throw new InvalidInputError('invalid-input', 'applyChanges: add is an array of memories.');
+  if (!Array.isArray(update) || update.some((u) => !isPlainObject(u) || !isPlainObject(u.patch))) {
+    throw new InvalidInputError('invalid-input', 'applyChanges: update is an array of { id, patch }.');
+  }
+  return { inputs: add, updates: update.map((u) => ({ id: parseId(u.id), patch: u.patch })) };
+}
+
 /** An options argument: undefined (all defaults) or a plain object; anything else is a typed error naming `what`. */
 export function parseOptions<T extends object>(value: T | undefined, what: string): Partial<T> {
   if (value === undefined) return {};

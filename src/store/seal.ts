@@ -6,9 +6,11 @@
 // opens after a read, and a codec keeps each text's plaintext and ciphertext in
 // memory ("decrypted into memory after unlock") for the rows a transaction
 // reads and writes back.
+import type { IDBPDatabase } from 'idb';
 import { EncryptionError, MnemeError } from '../errors';
 import type { MemoryRecord } from '../memory/types';
-import { fromRow, toRow, type MemoryRow, type VectorRow } from './schema';
+import { guard } from './idb-errors';
+import { fromRow, toRow, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 
 /** Ciphertext with its IV. */
 export interface Sealed {
@@ -146,4 +148,17 @@ class SealedCodec implements RowCodec {
     this.plain.delete(id);
     this.cipher.delete(id);
   }
+}
+
+/** The row codec for this database: plaintext, or sealed under the unlocked key (new params stored for a new encrypted database). */
+export async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOption | undefined): Promise<RowCodec> {
+  const [stored, count] = await guard('reading the keyring', () => Promise.all([db.get('keyring', 'params'), db.count('memories')]));
+  if (!option) {
+    if (stored) throw new EncryptionError('locked', 'This database is encrypted: open it with encryption: { passphrase } (or { key }).');
+    return PLAIN_CODEC;
+  }
+  if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
+  const { codec, params } = await unlock(option, stored);
+  if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
+  return codec;
 }

@@ -1,17 +1,19 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
 // This is the write side (one transaction per write, a generation token, change
 // events after commit); reads are in reader.ts.
-import type { IDBPDatabase, IDBPTransaction } from 'idb';
-import { EncryptionError, InvalidInputError, NotFoundError, type StorageError } from '../errors';
+import type { IDBPDatabase } from 'idb';
+import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseId, parseText, parseTierChanges, parseUse, type Limits, type VectorInput } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseText, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { openConnection, type Connection, type ConnectionOptions } from './connection';
 import { guard } from './idb-errors';
+import { queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
+import { Listeners, type SubscriberErrorHandler } from './listeners';
 import { StoreReader } from './reader';
 import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
-import { PLAIN_CODEC, unlock, type EncryptionOption, type RowCodec } from './seal';
+import { openCodec, PLAIN_CODEC, type EncryptionOption, type RowCodec } from './seal';
 
 export type { ConnectionEvent, ConnectionOptions } from './connection';
 
@@ -35,18 +37,7 @@ export interface StoreOptions extends ConnectionOptions {
    * The write has committed and resolves all the same; the other subscribers still run.
    * Default: console.error.
    */
-  onSubscriberError?: (error: unknown, change: StoreChange) => void;
-}
-
-/**
- * Changes written by `applyChanges` in one transaction: memories to add (with their vectors, as
- * `addMany` takes them), then patches to existing memories (a rewritten text, a validity), in order.
- */
-export interface ChangeBatch {
-  add?: readonly MemoryInput[];
-  /** One vector per added memory, all from one model. */
-  vectors?: VectorInput;
-  update?: readonly { id: string; patch: MemoryPatch }[];
+  onSubscriberError?: SubscriberErrorHandler;
 }
 
 /** What `applyChanges` wrote: the added memories in order, and each patched memory as the batch left it, in order of first patch. */
@@ -56,6 +47,7 @@ export interface AppliedChanges {
 }
 
 export type { ListOptions, ReadOptions } from './reader';
+export type { ChangeBatch };
 
 /** What changed in one committed write; the search index and the scheduler follow these. */
 export interface StoreChange {
@@ -73,18 +65,6 @@ export interface StoreChange {
   remote?: true;
 }
 
-
-const WRITE = { durability: 'strict' } as const;
-const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots'] as const;
-type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
-
-/** What a write's body hands back: its result, the requests it queued, and what changed. */
-interface WriteOutcome<T> {
-  result: T;
-  ops: Promise<unknown>[];
-  change?: Partial<StoreChange>;
-}
-
 export async function openMemoryStore(options: StoreOptions = {}): Promise<MemoryStore> {
   const name = options.name ?? 'mneme';
   const connection = await guard(`opening database "${name}"`, () => openConnection(name, options));
@@ -97,25 +77,11 @@ export async function openMemoryStore(options: StoreOptions = {}): Promise<Memor
   }
 }
 
-/** The row codec for this database: plaintext, or sealed under the unlocked key (new params stored for a new encrypted database). */
-async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOption | undefined): Promise<RowCodec> {
-  const [stored, count] = await guard('reading the keyring', () => Promise.all([db.get('keyring', 'params'), db.count('memories')]));
-  if (!option) {
-    if (stored) throw new EncryptionError('locked', 'This database is encrypted: open it with encryption: { passphrase } (or { key }).');
-    return PLAIN_CODEC;
-  }
-  if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
-  const { codec, params } = await unlock(option, stored);
-  if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
-  return codec;
-}
-
 export class MemoryStore extends StoreReader {
   readonly limits: Limits;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly listeners = new Set<(change: StoreChange) => void>();
-  private readonly onSubscriberError: (error: unknown, change: StoreChange) => void;
+  private readonly listeners: Listeners;
 
   constructor(
     db: IDBPDatabase<MnemeDB>,
@@ -125,7 +91,7 @@ export class MemoryStore extends StoreReader {
   ) {
     super(db, codec, options.governance ?? OPEN_GOVERNANCE);
     this.now = options.now ?? Date.now;
-    this.onSubscriberError = options.onSubscriberError ?? reportToConsole;
+    this.listeners = new Listeners(options.onSubscriberError);
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
   }
@@ -145,74 +111,32 @@ export class MemoryStore extends StoreReader {
    * `onSubscriberError` option.
    */
   subscribe(listener: (change: StoreChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** A write another tab committed: listeners hear it as if it were local, and the generation follows it. */
   receive(change: StoreChange, generation: string): void {
     this.lastGeneration = generation;
-    this.notify({ ...change, remote: true });
+    this.listeners.notify({ ...change, remote: true });
   }
-
-  /** Tells every listener, each isolated: what one throws (or rejects with) is reported, never thrown. */
-  private notify(change: StoreChange): void {
-    const report = (error: unknown) => {
-      try {
-        this.onSubscriberError(error, change);
-      } catch (reporterError) {
-        reportToConsole(reporterError, change); // a failing reporter does not fail the write either
-      }
-    };
-    for (const listener of [...this.listeners]) {
-      try {
-        const returned: unknown = listener(change);
-        if (isThenable(returned)) returned.then(undefined, report);
-      } catch (error) {
-        report(error);
-      }
-    }
-  }
-
 
   /**
-   * Runs one write transaction: `body` queues its requests (awaiting only IndexedDB requests of
-   * this transaction), the generation token changes with it, and listeners hear of the change
-   * once it has committed. If anything fails, the transaction aborts and nothing is kept.
+   * Runs one write transaction (transaction.ts): the generation token changes with it, and listeners
+   * hear of the change once it has committed. If anything fails, nothing is kept.
    */
-  private async write<T>(doing: string, body: (tx: WriteTx, log: (event: MemoryEvent) => Promise<unknown>) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
+  private async write<T>(doing: string, body: (tx: WriteTx, log: Log) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
     const generation = crypto.randomUUID();
-    const events: MemoryEvent[] = [];
-    const outcome = await guard(doing, async () => {
-      const tx = this.db.transaction(WRITABLE, 'readwrite', WRITE);
-      const log = (event: MemoryEvent) => {
-        events.push(event);
-        return tx.objectStore('events').add(event);
-      };
-      let out: WriteOutcome<T>;
-      try {
-        out = await body(tx, log);
-      } catch (error) {
-        tx.abort();
-        await tx.done.catch(() => undefined);
-        throw error;
-      }
-      // A write that changed nothing (e.g. removing an id that is not there) keeps the generation, and so the snapshot.
-      const changed = out.ops.length > 0;
-      await Promise.all<unknown>([...out.ops, ...(changed ? [tx.objectStore('meta').put(generation, 'generation')] : []), tx.done]);
-      if (changed) this.lastGeneration = generation;
-      return out;
-    });
+    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body);
+    if (changed) this.lastGeneration = generation;
     const change = outcome.change;
     if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
-      const full: StoreChange = {
+      this.listeners.notify({
         upserted: change.upserted ?? [],
         vectors: change.vectors ?? [],
         removed: change.removed ?? [],
         removedRecords: change.removedRecords ?? [],
         events,
-      };
-      this.notify(full);
+      });
     }
     return outcome.result;
   }
@@ -225,38 +149,39 @@ export class MemoryStore extends StoreReader {
   /** Adds memories in one transaction: all of them are stored, or none. */
   async addMany(inputs: readonly MemoryInput[], vectors?: VectorInput): Promise<MemoryRecord[]> {
     if (!Array.isArray(inputs)) throw new InvalidInputError('invalid-input', 'addMany takes an array of memories.');
-    checkVectors(inputs.length, vectors);
     const now = this.now();
+    const { records, rows, sealed } = await this.additions(inputs, vectors, now, 'memories');
+    return this.write(`adding ${records.length} memories`, (tx, log) => ({
+      result: records,
+      ops: queueAdditions(tx, log, records, sealed, now, (r) => this.codec.row(r)),
+      change: { upserted: records, vectors: rows },
+    }));
+  }
+
+  /**
+   * New records for `inputs` (validated; an error names `label[i]` in a batch) with their vector rows,
+   * prepared for the codec before the transaction opens.
+   */
+  private async additions(inputs: readonly MemoryInput[], vectors: VectorInput | undefined, now: number, label: string): Promise<{ records: MemoryRecord[]; rows: VectorRow[]; sealed: VectorRow[] }> {
+    checkVectors(inputs.length, vectors);
     const records = inputs.map((input, i) => {
       try {
         return createRecord(input, this.limits, now, this.newId);
       } catch (error) {
-        if (error instanceof InvalidInputError && inputs.length > 1) error.message = `memories[${i}]: ${error.message}`;
+        if (error instanceof InvalidInputError && inputs.length > 1) error.message = `${label}[${i}]: ${error.message}`;
         throw error;
       }
     });
-    const ids = new Set(records.map((r) => r.id));
-    if (ids.size !== records.length) throw new InvalidInputError('invalid-input', 'The batch holds the same id twice; ids must be unique.');
-    const rows: VectorRow[] = [];
-    if (vectors) {
-      records.forEach((r, i) => {
-        r.embedding = { ...vectors.embedding };
-        rows.push({ id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! });
-      });
-    }
+    if (new Set(records.map((r) => r.id)).size !== records.length) throw new InvalidInputError('invalid-input', 'The batch holds the same id twice; ids must be unique.');
+    const rows: VectorRow[] = vectors
+      ? records.map((r, i) => {
+          r.embedding = { ...vectors.embedding };
+          return { id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! };
+        })
+      : [];
     await this.codec.prepare(records);
-    const stored = await this.codec.sealVectors(rows);
-    return this.write(`adding ${records.length} memories`, (tx, log) => {
-      const ops: Promise<unknown>[] = [];
-      for (const r of records) {
-        ops.push(tx.objectStore('memories').add(this.codec.row(r)));
-        ops.push(log({ at: now, memoryId: r.id, type: 'created', source: r.source, origin: 'add' }));
-      }
-      for (const v of stored) ops.push(tx.objectStore('vectors').put(v));
-      return { result: records, ops, change: { upserted: records, vectors: rows } };
-    });
+    return { records, rows, sealed: await this.codec.sealVectors(rows) };
   }
-
 
   /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
@@ -277,48 +202,19 @@ export class MemoryStore extends StoreReader {
    * old vector. Listeners hear one change.
    */
   async applyChanges(batch: ChangeBatch): Promise<AppliedChanges> {
-    if (!isPlainObject(batch as unknown)) throw new InvalidInputError('invalid-input', 'applyChanges takes { add?, vectors?, update? }.');
-    const inputs = batch.add ?? [];
-    const patches = batch.update ?? [];
-    if (!Array.isArray(inputs)) throw new InvalidInputError('invalid-input', 'applyChanges: add is an array of memories.');
-    if (!Array.isArray(patches) || patches.some((u) => !isPlainObject(u) || !isPlainObject(u.patch))) {
-      throw new InvalidInputError('invalid-input', 'applyChanges: update is an array of { id, patch }.');
-    }
-    checkVectors(inputs.length, batch.vectors);
-    const now = this.now();
-    const records = inputs.map((input, i) => {
-      try {
-        return createRecord(input, this.limits, now, this.newId);
-      } catch (error) {
-        if (error instanceof InvalidInputError) error.message = `add[${i}]: ${error.message}`;
-        throw error;
-      }
-    });
-    const updates = patches.map((u) => ({ id: parseId(u.id), patch: u.patch }));
-    const addedIds = new Set(records.map((r) => r.id));
-    if (addedIds.size !== records.length) throw new InvalidInputError('invalid-input', 'The batch adds the same id twice; ids must be unique.');
-    const clash = updates.find((u) => addedIds.has(u.id));
-    if (clash) throw new InvalidInputError('invalid-input', `The batch both adds and patches "${clash.id}"; give the added memory its final fields instead.`);
-    // The text each patched memory ends with, sealed before the transaction when the store is encrypted.
+    const { inputs, updates } = parseChangeBatch(batch);
+    // The text each patched memory ends with, checked (and sealed, when the store is encrypted) before the transaction.
     const finalTexts = new Map<string, string>();
     for (const u of updates) if (u.patch.text !== undefined) finalTexts.set(u.id, parseText(u.patch.text, this.limits));
-    const vectors = batch.vectors;
-    const rows: VectorRow[] = vectors
-      ? records.map((r, i) => {
-          r.embedding = { ...vectors.embedding };
-          return { id: r.id, model: vectors.embedding.model, dim: vectors.embedding.dim, data: vectors.vectors[i]! };
-        })
-      : [];
     const ids = [...new Set(updates.map((u) => u.id))];
     if (this.codec.sealed) await this.unsealRows(ids);
-    await this.codec.prepare([...records, ...[...finalTexts].map(([id, text]) => ({ id, text }))]);
-    const sealedVectors = await this.codec.sealVectors(rows);
+    await this.codec.prepare([...finalTexts].map(([id, text]) => ({ id, text })));
+    const now = this.now();
+    const { records, rows, sealed } = await this.additions(inputs, batch.vectors, now, 'add');
+    const clash = updates.find((u) => records.some((r) => r.id === u.id));
+    if (clash) throw new InvalidInputError('invalid-input', `The batch both adds and patches "${clash.id}"; give the added memory its final fields instead.`);
     return this.write(`applying ${records.length} additions and ${updates.length} changes`, async (tx, log) => {
-      const found = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
-      const missing = ids.find((_, i) => found[i] === undefined);
-      if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. Nothing of the batch was written.`);
-      const stored = new Map(found.map((row) => [row!.id, row!]));
-      const current = new Map(found.map((row) => [row!.id, this.codec.record(row!)]));
+      const { stored, current } = await this.loadRows(tx, ids, 'Nothing of the batch was written.');
       // Every patch is applied (and so validated) before any request is queued.
       const events: MemoryEvent[] = [];
       const rewritten = new Set<string>();
@@ -328,12 +224,7 @@ export class MemoryStore extends StoreReader {
         if (textChanged) rewritten.add(u.id);
         events.push({ at: now, memoryId: u.id, type: 'updated', fields });
       }
-      const ops: Promise<unknown>[] = [];
-      for (const r of records) {
-        ops.push(tx.objectStore('memories').add(this.codec.row(r)));
-        ops.push(log({ at: now, memoryId: r.id, type: 'created', source: r.source, origin: 'add' }));
-      }
-      for (const v of sealedVectors) ops.push(tx.objectStore('vectors').put(v));
+      const ops = queueAdditions(tx, log, records, sealed, now, (r) => this.codec.row(r));
       const updated = ids.map((id) => current.get(id)!);
       for (const r of updated) ops.push(tx.objectStore('memories').put(this.codec.row(r, stored.get(r.id))));
       for (const event of events) ops.push(log(event));
@@ -342,6 +233,14 @@ export class MemoryStore extends StoreReader {
       if (rewritten.size > 0) ops.push(tx.objectStore('snapshots').delete('index'));
       return { result: { created: records, updated }, ops, change: { upserted: [...records, ...updated], vectors: rows } };
     });
+  }
+
+  /** The rows of `ids` inside a write, as stored and as records; a missing one is a NotFoundError (`unchanged` says what that left as it was). */
+  private async loadRows(tx: WriteTx, ids: readonly string[], unchanged: string): Promise<{ stored: Map<string, MemoryRow>; current: Map<string, MemoryRecord> }> {
+    const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
+    const missing = ids.find((_, i) => rows[i] === undefined);
+    if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. ${unchanged}`);
+    return { stored: new Map(rows.map((row) => [row!.id, row!])), current: new Map(rows.map((row) => [row!.id, this.codec.record(row!)])) };
   }
 
   async remove(id: string): Promise<void> {
@@ -401,11 +300,7 @@ export class MemoryStore extends StoreReader {
     if (this.codec.sealed) await this.unsealRows(ids);
     return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
       const at = this.now();
-      const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
-      const missing = ids.find((_, i) => rows[i] === undefined);
-      if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. No tier was changed.`);
-      const stored = new Map(rows.map((row) => [row!.id, row!]));
-      const current = new Map(rows.map((row) => [row!.id, this.codec.record(row!)]));
+      const { stored, current } = await this.loadRows(tx, ids, 'No tier was changed.');
       const moved = new Set<string>();
       const ops: Promise<unknown>[] = [];
       for (const c of batch) {
@@ -487,7 +382,6 @@ export class MemoryStore extends StoreReader {
     });
   }
 
-
   /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[]): Promise<void> {
     const at = this.now();
@@ -505,13 +399,4 @@ export class MemoryStore extends StoreReader {
     });
   }
 
-}
-
-function reportToConsole(error: unknown, change: StoreChange): void {
-  const ids = [...change.upserted.map((r) => r.id), ...change.removed];
-  console.error(`Mneme: a store subscriber threw while hearing a committed change (${ids.length} memories); the write itself succeeded. Pass onSubscriberError to handle these.`, error);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
