@@ -229,14 +229,20 @@ export class Mneme {
     });
     const vectors = await this.vectorsFor(texts);
     const applied = await this.store.applyChanges({ ...batch, ...(vectors && { vectors }) });
-    const unembedded = applied.updated.filter((r) => !r.embedding);
-    const fresh = await this.vectorsFor(unembedded.map((r) => r.text));
-    if (fresh) {
-      // The batch has committed: a vector that cannot be stored now is left to the next re-embedding pass.
-      const stored = await this.store.putVectors(unembedded.map((r, i) => ({ id: r.id, text: r.text, vector: fresh.vectors[i]! })), fresh.embedding).catch(() => 0);
-      if (stored > 0) applied.updated = await Promise.all(applied.updated.map(async (r) => (await this.store.get(r.id)) ?? r));
-    }
-    return applied;
+    return { ...applied, updated: await this.embedRewritten(applied.updated) };
+  }
+
+  /**
+   * Embeds the committed records that have no vector (their text was rewritten) and returns them as
+   * stored now. The write has committed: a vector that cannot be stored is left to the next
+   * re-embedding pass, and the records come back as they are.
+   */
+  private async embedRewritten(records: MemoryRecord[]): Promise<MemoryRecord[]> {
+    const bare = records.filter((r) => !r.embedding);
+    const fresh = await this.vectorsFor(bare.map((r) => r.text));
+    if (!fresh || bare.length === 0) return records;
+    const stored = await this.store.putVectors(bare.map((r, i) => ({ id: r.id, text: r.text, vector: fresh.vectors[i]! })), fresh.embedding).catch(() => 0);
+    return stored > 0 ? Promise.all(records.map(async (r) => (await this.store.get(r.id)) ?? r)) : records;
   }
 
   /** A memory by id; pass the caller's scope to get it only if they may see it. */
@@ -246,12 +252,8 @@ export class Mneme {
 
   /** Changes a memory; a new text is re-embedded. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
-    const next = await this.store.update(id, patch);
-    if (!next.embedding) {
-      const v = await this.vectorsFor([next.text]);
-      if (v) await this.store.putVectors([{ id: next.id, text: next.text, vector: v.vectors[0]! }], v.embedding);
-    }
-    return (await this.store.get(id)) ?? next;
+    const [next] = await this.embedRewritten([await this.store.update(id, patch)]);
+    return next!;
   }
 
   remove(id: string): Promise<void> {
