@@ -14,7 +14,7 @@ export interface ChatPane {
   element: HTMLElement;
   /** Called after a message was sent and observed (memories may have changed). */
   onSent: () => void;
-  /** Called when a prediction while typing settled (the working set moved). */
+  /** Called when a prediction while typing settled and the working set moved. */
   onPredicted: () => void;
   /** Called when the conversation could not be read or kept. */
   onError: (error: unknown) => void;
@@ -128,6 +128,7 @@ function conversationLog(): { element: HTMLElement; bubble(role: 'user' | 'assis
  */
 function predictWhileTyping(input: HTMLTextAreaElement, live: ReturnType<typeof predictionPanel>, context: { client(): SchedulerClient | undefined; modelReady(): boolean; onPredicted(): void }): { stop(): void } {
   let drafted = 0;
+  let lastPredicted = '';
   input.addEventListener('input', () => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
@@ -141,7 +142,9 @@ function predictWhileTyping(input: HTMLTextAreaElement, live: ReturnType<typeof 
     client.call('draft', [text, onPredicted]).then((view: DraftView) => {
       if (view.superseded || mine !== drafted) return;
       show(view.predicted, context.modelReady() ? `In the model's cache: ${view.held} of ${view.predicted.length} predicted` : `Predicted for this message (${view.predicted.length})`);
-      context.onPredicted();
+      // The inspector re-reads every memory: only when the working set moved, not on every keystroke.
+      const ids = view.predicted.map((m) => m.id).join();
+      if (ids !== lastPredicted) (lastPredicted = ids), context.onPredicted();
     }, () => undefined);
   });
   return {

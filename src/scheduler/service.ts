@@ -7,7 +7,8 @@ import { InvalidInputError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
 import type { TransformersEngineConfig } from '../engine/transformers';
-import type { FinishReason, TokenChunk } from '../engine/types';
+import type { HistoryTurn } from '../engine/layout';
+import type { TokenChunk } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
 import { isVisible } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
@@ -63,31 +64,20 @@ export interface SendMessage {
   /** Final memories. Default 5. */
   k?: number;
   /** The conversation so far, as the caller keeps it; otherwise the worker's own. */
-  history?: { role: 'user' | 'assistant'; text: string }[];
+  history?: HistoryTurn[];
   system?: string;
   maxTokens?: number;
   answer?: boolean;
 }
 
-/** One send, as the page shows it; token figures come from what the engine's cache held. */
-export interface SendView {
+/** One send, as the page shows it (the runner's SendReport with memories as views); token figures come from what the engine's cache held. */
+export interface SendView extends Omit<SendReport, 'results' | 'seen' | 'ttftMs'> {
   /** The final set, ranked. */
   results: MemoryView[];
   /** Exactly the working memories the model saw, in prompt order. */
   seen: MemoryView[];
-  /** Whether an engine answered. */
+  /** Whether an engine answered (finishReason is not 'none'). */
   answered: boolean;
-  reply: string;
-  finishReason: FinishReason | 'none';
-  completionTokens: number;
-  prefillTokensPerS: number;
-  decodeTokensPerS: number;
-  heldFinal: number;
-  promptTokens: number;
-  tokensReused: number;
-  prefillTokensAtSend: number;
-  wastedPrefillTokens: number;
-  typingPrefillTokens: number;
   /** From the send reaching the worker to the first token there (the page adds its own hop). */
   workerTtftMs: number;
 }
@@ -99,7 +89,7 @@ export interface SchedulerService {
   /** Predicts (and, with an engine, prewarms) for a draft; `onPredicted` hears the prediction before the prewarm settles. */
   draft(text: string, onPredicted?: (predicted: MemoryView[]) => void): Promise<DraftView>;
   /** The conversation the next prompt continues, as the page keeps it (restored after a reload, or cleared). */
-  setConversation(history: { role: 'user' | 'assistant'; text: string }[], system?: string): Promise<void>;
+  setConversation(history: HistoryTurn[], system?: string): Promise<void>;
   /** Picks the memories and, with an engine, answers on it; chunks stream through `onChunk`. */
   send(message: SendMessage, onChunk?: (chunk: TokenChunk) => void): Promise<SendView>;
   search(query: string, k: number): Promise<MemoryView[]>;
@@ -109,8 +99,6 @@ export interface SchedulerService {
    * that fails falls back to the CPU engine; a failure of both leaves memory working.
    */
   loadEngine(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded>;
-  /** The engine loaded, if any. */
-  engineInfo(): Promise<EngineLoaded | undefined>;
   /** Every memory of the user (or those matching `query`), hottest first. */
   inspect(query?: string): Promise<MemoryRow[]>;
   edit(id: string, text: string): Promise<void>;
@@ -128,23 +116,14 @@ function row(scheduler: Scheduler, m: MemoryRecord, now: number, working: Readon
 }
 
 function sendView(report: SendReport): SendView {
-  const byId = new Map(report.results.map((r) => [r.memory.id, view(r)]));
+  const { results, seen, ttftMs, ...figures } = report;
+  const byId = new Map(results.map((r) => [r.memory.id, view(r)]));
   return {
-    results: report.results.map(view),
-    seen: report.seen.map((m) => byId.get(m.id) ?? { id: m.id, text: m.text, tier: m.tier, score: 0, reasons: ['held in the cache from the prediction while typing'] }),
+    ...figures,
+    results: results.map(view),
+    seen: seen.map((m) => byId.get(m.id) ?? { id: m.id, text: m.text, tier: m.tier, score: 0, reasons: ['held in the cache from the prediction while typing'] }),
     answered: report.finishReason !== 'none',
-    reply: report.reply,
-    finishReason: report.finishReason,
-    completionTokens: report.completionTokens,
-    prefillTokensPerS: report.prefillTokensPerS,
-    decodeTokensPerS: report.decodeTokensPerS,
-    heldFinal: report.heldFinal,
-    promptTokens: report.promptTokens,
-    tokensReused: report.tokensReused,
-    prefillTokensAtSend: report.prefillTokensAtSend,
-    wastedPrefillTokens: report.wastedPrefillTokens,
-    typingPrefillTokens: report.typingPrefillTokens,
-    workerTtftMs: report.ttftMs,
+    workerTtftMs: ttftMs,
   };
 }
 
@@ -217,9 +196,6 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     },
     async loadEngine(_c, config, onProgress) {
       return live().engine.load(config, onProgress);
-    },
-    async engineInfo() {
-      return live().engine.loaded;
     },
     ...memoryHandlers(live),
     async startSession(_c, options) {

@@ -22,6 +22,16 @@ interface Session {
   errors: string[];
 }
 
+/** A browser for the describe block this is called in: launched before its tests, closed after. */
+function browserFor(args: string[] = []): () => Browser {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch(args);
+  });
+  afterAll(() => browser.close());
+  return () => browser;
+}
+
 async function open(browser: Browser, init?: string): Promise<Session> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -47,14 +57,10 @@ async function say(page: Page, text: string): Promise<void> {
 
 for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webgpu', WEBGPU_ARGS]] as const) {
   describe(`examples/plain-chat.html ${label}`, () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await launch([...args]);
-    });
-    afterAll(() => browser.close());
+    const browser = browserFor([...args]);
 
     it('keeps the host chat working and adds what the user said before to later requests', async () => {
-      const { page, requests, errors } = await open(browser);
+      const { page, requests, errors } = await open(browser());
       expect(await page.evaluate(() => typeof window.Mneme?.attach)).toBe('function');
       await page.waitForFunction(() => window.Mneme.attached !== undefined);
       expect(await page.evaluate(() => window.Mneme.attached!.ready)).toBe(true);
@@ -86,7 +92,7 @@ for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webg
     });
 
     it('answers chat.completions.create on the device with the memories added (the GPU engine forced and failing falls back to the CPU)', async () => {
-      const { page, errors } = await open(browser);
+      const { page, errors } = await open(browser());
       await page.waitForFunction(() => window.Mneme.attached !== undefined);
       await say(page, 'My sister Ana lives in Porto and works as an architect.');
       const run = (user: string) =>
@@ -113,11 +119,7 @@ for (const [label, args] of [['without WebGPU', []], ['with --enable-unsafe-webg
 }
 
 describe('examples/plain-chat.html: what is typed prewarms the engine that answers', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(() => browser.close());
+  const browser = browserFor();
 
   const question = 'When does the electrician come for the kitchen wiring?';
   const told = [
@@ -128,7 +130,7 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
 
   /** A fresh page with the user's memories and the stand-in engine loaded in Mneme's worker. */
   async function ready(): Promise<Session> {
-    const session = await open(browser);
+    const session = await open(browser());
     const { page } = session;
     await page.waitForFunction(() => window.Mneme.attached !== undefined);
     for (const text of told) await say(page, text);
@@ -187,14 +189,10 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
 });
 
 describe('examples/plain-chat.html in two tabs', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(() => browser.close());
+  const browser = browserFor();
 
   it('loads the model once: the second tab answers on the first tab’s engine, and loads its own when that tab closes', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     await context.route('**/api/chat', (route) => route.fulfill({ json: { reply: 'ok' } }));
     const tabs = [await context.newPage(), await context.newPage()];
     const errors: string[] = [];
@@ -236,14 +234,10 @@ describe('examples/plain-chat.html in two tabs', () => {
 });
 
 describe('examples/plain-chat.html with data-engine', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(() => browser.close());
+  const browser = browserFor();
 
   it('loads the engine at once; where it cannot (no model reachable here), says why and the chat and memory go on', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     const warnings: string[] = [];
     page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
@@ -263,18 +257,14 @@ describe('examples/plain-chat.html with data-engine', () => {
 });
 
 describe('examples/plain-chat.html where memory cannot start', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(() => browser.close());
+  const browser = browserFor();
 
   for (const [missing, init] of [
     ['IndexedDB', 'delete window.indexedDB'],
     ['Web Workers', 'delete window.Worker'],
   ] as const) {
     it(`without ${missing}: the host chat works, requests go out as the page made them, and Mneme says why`, async () => {
-      const { page, requests, warnings, errors } = await open(browser, init);
+      const { page, requests, warnings, errors } = await open(browser(), init);
       await page.waitForFunction(() => window.Mneme.attached !== undefined);
       expect(await page.evaluate(() => window.Mneme.attached!.ready)).toBe(false);
       await say(page, 'Remember that I like green tea.');

@@ -1,6 +1,7 @@
-// A dry-run engine with the real SmolLM-360M-Instruct tokenizer and chat
+// A test double: a dry-run engine with the real SmolLM-360M-Instruct tokenizer and chat
 // template (test/fixtures/tokenizers/smollm-360m-instruct): exact token counts,
-// no model. For scenarios and benchmarks that measure prefill, not text.
+// no model. For scenarios and benchmarks that measure prefill, not text: it
+// cannot show timing, compute or what a model would say.
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { createDryRunEngine } from '../../src/engine/dry-run';
 import { encodeText, templatePieces } from '../../src/engine/transformers/template';
