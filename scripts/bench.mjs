@@ -28,6 +28,8 @@ const SUITES = {
   },
   // Node-driven: the built drop-in on examples/plain-chat.html, in its own browser (bench/dropin.mjs).
   dropin: { node: async () => (await import('../bench/dropin.mjs')).run() },
+  // Node-only: hand-written validation and tab coordination against libraries (bench/libraries.mjs).
+  libraries: { node: async () => (await import('../bench/libraries.mjs')).run() },
   locomo: { steps: ['run'], input: (flags) => locomoInput('locomo', flags) },
   // The typing replay (bench/typing.ts): LoCoMo questions typed key by key through the Predictor, on a timed engine double.
   typing: {
