@@ -28,7 +28,7 @@ const inOrder = (events: { at: string }[]) => events.every((e, i) => i === 0 || 
 export const scenario = v.object({
   name: text('name'),
   user: text('user'),
-  events: v.pipe(v.array(event, 'events is an array.'), v.check(inOrder, 'events are in time order.')),
+  events: v.pipe(v.array(event, 'events is an array.'), v.check((events) => inOrder(events), 'events are in time order.')),
 });
 
 /** Returns the scenario, or throws with the first issue and its path. */

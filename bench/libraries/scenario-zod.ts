@@ -28,7 +28,7 @@ const inOrder = (events: { at: string }[]) => events.every((e, i) => i === 0 || 
 export const scenario = z.object({
   name: text('name'),
   user: text('user'),
-  events: z.array(event, 'events is an array.').check(z.refine(inOrder, 'events are in time order.')),
+  events: z.array(event, 'events is an array.').check(z.refine((events) => inOrder(events), 'events are in time order.')),
 });
 
 /** Returns the scenario, or throws with the first issue and its path. */
