@@ -27,6 +27,22 @@ export const DEFAULT_THEMES: ThemeConfig = {
 const COMMON_FROM = 50;
 const COMMON_SHARE = 0.2;
 
+/**
+ * Words that name no topic, whatever the user's corpus: prepositions and adverbs the search
+ * stopwords keep (they can matter to a query), and the light verbs and adjectives of everyday
+ * requests. Labels only; membership does not use this list.
+ */
+const LABEL_FILLER = new Set(
+  ('along across around behind beside besides beyond near toward towards upon within without onto via also still even yet ' +
+    'already ever never always often maybe perhaps really quite almost away back new old good great big small little ' +
+    'get gets got getting make makes made making take takes took want wants wanted wanting try tries tried trying need needs ' +
+    'needed going goes went come comes came thing things something anything lot lots next last first another every')
+    .split(' '),
+);
+
+/** Vectors needed before their mean is a background to measure similarity against. */
+const MIN_BACKGROUND = 10;
+
 /** Mention times kept per theme for the co-occurrence window (the newest). */
 const MAX_TIMES = 256;
 
@@ -63,6 +79,9 @@ export class ThemeIndex {
   /** A word each term was written as, for labels ("renovation", not the stem "renov"). */
   private readonly words = new Map<string, string>();
   private nextId = 1;
+  /** The sum and count of every member's vector, for centred cosines. */
+  private vectorSum: Float32Array | undefined;
+  private vectorCount = 0;
 
   constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
 
@@ -72,15 +91,23 @@ export class ThemeIndex {
   }
 
   /**
-   * How well a memory fits a theme. Lexical fit is the larger of the idf-weighted share of the
-   * memory's terms the theme uses, and the salience of the best shared term: the share of the
-   * theme's members that carry it, times the share of other memories that do not (so a word the
-   * user uses for this topic, like "renovation", binds; a word used everywhere, like "next", does not).
+   * How characteristic a term is of a theme: the share of the theme's members that carry it,
+   * times the share of the other memories that do not. A word the user uses for this topic
+   * ("renovation") scores near 1; a word used in every topic ("want", "next") near 0.
    */
-  private score(theme: Theme, terms: string[], m: ThemeInput): number {
+  private salience(theme: Theme, term: string, count: number): number {
+    const outside = Math.max(1, this.termsOf.size - theme.members.size);
+    return (count / theme.members.size) * (1 - ((this.df.get(term) ?? 0) - count) / outside);
+  }
+
+  /**
+   * How well a memory fits a theme: the larger of the idf-weighted share of the memory's terms the
+   * theme uses and the salience of the best shared term; plus co-occurrence, split among the themes
+   * mentioned in the same window; plus, for a semantic model, the centred cosine to the theme's mean.
+   */
+  private score(theme: Theme, terms: string[], m: ThemeInput, together: number): number {
     const { weights, windowMs, semantic } = this.config;
     const n = this.termsOf.size;
-    const outside = Math.max(1, n - theme.members.size);
     let total = 0;
     let shared = 0;
     let salient = 0;
@@ -92,13 +119,38 @@ export class ThemeIndex {
       shared += w;
       const df = this.df.get(t) ?? 0;
       if (n >= COMMON_FROM && df > COMMON_SHARE * n) continue; // said everywhere (a speaker's name): not a topic
-      salient = Math.max(salient, (count / theme.members.size) * (1 - (df - count) / outside));
+      salient = Math.max(salient, this.salience(theme, t, count));
     }
     const lexical = Math.max(total > 0 ? shared / total : 0, salient);
-    const together = theme.times.some((t) => Math.abs(t - m.at) <= windowMs);
-    let s = weights.terms * lexical + weights.cooccurrence * (together ? 1 : 0);
-    if (semantic && m.vector && theme.centroid) s += weights.embedding * Math.max(0, cosine(m.vector, theme.centroid));
+    let s = weights.terms * lexical;
+    if (theme.times.some((t) => Math.abs(t - m.at) <= windowMs)) s += weights.cooccurrence / together;
+    if (semantic && m.vector && theme.centroid) s += weights.embedding * Math.max(0, this.centredCosine(m.vector, theme));
     return s;
+  }
+
+  /**
+   * Cosine between a vector and a theme's mean, both taken relative to the mean of every vector.
+   * Sentence embeddings share a common direction, so raw cosines between unrelated everyday
+   * sentences sit well above zero, and a big theme's mean drifts towards that direction until
+   * everything fits it. Centring keeps what sets the theme apart. The mean of a few vectors is
+   * mostly those vectors, so under MIN_BACKGROUND of them vectors give no evidence.
+   */
+  private centredCosine(v: Float32Array, theme: Theme): number {
+    if (this.vectorCount < MIN_BACKGROUND) return 0;
+    const sum = theme.centroid!;
+    const size = theme.members.size;
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < v.length; i++) {
+      const mean = this.vectorSum![i]! / this.vectorCount;
+      const a = v[i]! - mean;
+      const b = sum[i]! / size - mean;
+      dot += a * b;
+      na += a * a;
+      nb += b * b;
+    }
+    return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
   }
 
   /** Places a memory in the theme it fits best, or in a new one. Re-adding a memory moves it. */
@@ -109,8 +161,12 @@ export class ThemeIndex {
     const terms = [...new Set(tokens.map((t) => t.term))];
     let best: Theme | undefined;
     let bestScore = -Infinity;
+    // Co-occurrence is split among the themes mentioned in the same window: in a sitting about one
+    // or two topics it binds; in a bulk import, where every theme was "mentioned" at once, it says nothing.
+    let together = 0;
+    for (const theme of this.themes.values()) if (theme.times.some((t) => Math.abs(t - m.at) <= this.config.windowMs)) together++;
     for (const theme of this.themes.values()) {
-      const s = this.score(theme, terms, m);
+      const s = this.score(theme, terms, m, together);
       if (s > bestScore || (s === bestScore && best && theme.id < best.id)) [best, bestScore] = [theme, s];
     }
     const created = !best || bestScore < this.config.joinAt;
@@ -121,7 +177,11 @@ export class ThemeIndex {
       this.df.set(t, (this.df.get(t) ?? 0) + 1);
     }
     theme.times.push(m.at);
-    if (m.vector) theme.centroid = addTo(theme.centroid, m.vector, 1);
+    if (m.vector) {
+      theme.centroid = addTo(theme.centroid, m.vector, 1);
+      this.vectorSum = addTo(this.vectorSum, m.vector, 1);
+      this.vectorCount++;
+    }
     this.themeOf.set(m.id, theme.id);
     this.termsOf.set(m.id, terms);
     this.vectors.set(m.id, m.vector);
@@ -150,7 +210,11 @@ export class ThemeIndex {
       else this.df.set(t, d);
     }
     const v = this.vectors.get(id);
-    if (v && theme.centroid) theme.centroid = addTo(theme.centroid, v, -1);
+    if (v && theme.centroid) {
+      theme.centroid = addTo(theme.centroid, v, -1);
+      this.vectorSum = addTo(this.vectorSum, v, -1);
+      this.vectorCount--;
+    }
     if (theme.members.size === 0) this.themes.delete(themeId);
     this.themeOf.delete(id);
     this.termsOf.delete(id);
@@ -169,14 +233,18 @@ export class ThemeIndex {
     return [...this.themes.values()];
   }
 
-  /** A readable name: the theme's most distinctive terms (shared by its members, rare elsewhere). */
+  /**
+   * A readable name: the theme's most characteristic words (by salience, as membership is
+   * decided), written as the user wrote them. Numbers, words under three letters, and words
+   * that name no topic (LABEL_FILLER) are left out.
+   */
   label(theme: Theme, size = 3): string {
     return [...theme.terms]
-      .filter(([t]) => !/\d/.test(t))
-      .map(([t, c]) => ({ t, w: c * this.idf(t) * (c > 1 || theme.members.size === 1 ? 1 : 0.5) }))
+      .map(([t, c]) => ({ t, word: this.words.get(t) ?? t, w: this.salience(theme, t, c) }))
+      .filter(({ word }) => word.length >= 3 && !/\d/.test(word) && !LABEL_FILLER.has(word))
       .sort((a, b) => b.w - a.w || (a.t < b.t ? -1 : 1))
       .slice(0, size)
-      .map((x) => this.words.get(x.t) ?? x.t)
+      .map((x) => x.word)
       .join(' ');
   }
 
@@ -185,18 +253,6 @@ export class ThemeIndex {
     this.themes.set(theme.id, theme);
     return theme;
   }
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 /** The centroid is kept as a sum; cosine does not care about its length. */

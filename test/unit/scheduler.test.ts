@@ -84,14 +84,20 @@ describe('themes', () => {
     expect(t.all()).toHaveLength(0);
     expect(t.of('a')).toBeUndefined();
   });
-  it('uses vector similarity only for a semantic model', () => {
-    const v = new Float32Array([1, 0, 0]);
-    const plain = new ThemeIndex(DEFAULT_THEMES);
-    plain.assign({ id: 'a', text: 'alpha', at: 0, vector: v });
-    expect(plain.assign({ id: 'b', text: 'omega', at: 30 * DAY, vector: v }).created).toBe(true);
-    const semantic = new ThemeIndex({ ...DEFAULT_THEMES, semantic: true });
-    semantic.assign({ id: 'a', text: 'alpha', at: 0, vector: v });
-    expect(semantic.assign({ id: 'b', text: 'omega', at: 30 * DAY, vector: v }).created).toBe(false);
+  it('uses vector similarity, against the background of the other vectors, only for a semantic model', () => {
+    const dim = 12;
+    const axis = (i: number) => Float32Array.from({ length: dim }, (_, j) => (j === i ? 1 : 0.2));
+    const index = (semantic: boolean) => {
+      const t = new ThemeIndex({ ...DEFAULT_THEMES, semantic });
+      // Ten unrelated memories, each on its own axis: the background a similarity is measured against.
+      for (let i = 0; i < 10; i++) t.assign({ id: `bg${i}`, text: `background${i}`, at: -i * 30 * DAY, vector: axis(i) });
+      t.assign({ id: 'a', text: 'alpha', at: 0, vector: axis(11) });
+      return t;
+    };
+    expect(index(false).assign({ id: 'b', text: 'omega', at: 30 * DAY, vector: axis(11) }).created).toBe(true);
+    const semantic = index(true);
+    const b = semantic.assign({ id: 'b', text: 'omega', at: 30 * DAY, vector: axis(11) });
+    expect(b).toMatchObject({ created: false, theme: semantic.of('a')!.id });
   });
 });
 
