@@ -61,7 +61,8 @@ export type CoreEvent =
   | { type: 'search-failed'; seq: number };
 
 export type CoreCommand =
-  | { type: 'search'; seq: number; query: string; k: number; draft: boolean }
+  /** `context`: the last turns of the conversation, evidence for what the message is about (absent when there are none). */
+  | { type: 'search'; seq: number; query: string; k: number; draft: boolean; context?: string }
   | { type: 'predicted'; seq: number; ids: readonly string[]; prewarm: boolean }
   | { type: 'superseded'; seq: number }
   | { type: 'prewarm'; seq: number; layout: Layout }
@@ -103,6 +104,8 @@ export interface PredictionConfig {
   send: SendLayout;
   /** Whether a send records its final set as retrieved (it warms them). */
   recordRetrieval: boolean;
+  /** Turns of the conversation searched as context for the next message (0: none). */
+  contextTurns: number;
 }
 
 export const PREDICTION_DEFAULTS: Readonly<PredictionConfig> = Object.freeze({
@@ -113,6 +116,8 @@ export const PREDICTION_DEFAULTS: Readonly<PredictionConfig> = Object.freeze({
   // final set prefills less at send (share p50 0.145 against 0.180 at 300/s) for at most 0.5 points of prompt recall.
   send: Object.freeze({ kind: 'final' as const }),
   recordRetrieval: true,
+  // The user's last message and the reply to it: what a follow-up ("help me organise them") refers to.
+  contextTurns: 2,
 });
 
 /** The draft up to its last complete word: what later keystrokes will not change. */
@@ -236,7 +241,14 @@ export class PredictionCore {
     if (!this.accept(seq)) return [{ type: 'superseded', seq }];
     this.drafting = { seq, text, waiting: false };
     if (!hasWords(text)) return this.searched(seq, []);
-    return [{ type: 'search', seq, query: text, k: this.config.budget, draft: true }];
+    return [this.search(seq, text, this.config.budget, true)];
+  }
+
+  /** A search for a draft or a send, with the last turns as context. */
+  private search(seq: number, query: string, k: number, draft: boolean): CoreCommand {
+    const turns = this.config.contextTurns > 0 ? this.history.slice(-this.config.contextTurns) : [];
+    const context = turns.map((t) => t.text).join('\n');
+    return { type: 'search', seq, query, k, draft, ...(hasWords(context) && { context }) };
   }
 
   private send(event: Extract<CoreEvent, { type: 'send' }>): CoreCommand[] {
@@ -246,7 +258,7 @@ export class PredictionCore {
     this.sending = { seq: event.seq, text: event.text, k: event.k, answer: event.answer, final: [], seen: [] };
     this.drafting = undefined;
     if (!hasWords(event.text)) return this.searched(event.seq, []);
-    return [{ type: 'search', seq: event.seq, query: event.text, k: event.k, draft: false }];
+    return [this.search(event.seq, event.text, event.k, false)];
   }
 
   private searched(seq: number, found: readonly Candidate[]): CoreCommand[] {
@@ -317,7 +329,7 @@ export class PredictionCore {
     this.sending = undefined;
     this.history.push({ role: 'user', text: send.text }, { role: 'assistant', text: reply });
     this.startOver(outcome.length);
-    const resume: CoreCommand[] = this.drafting?.waiting ? [{ type: 'search', seq: this.drafting.seq, query: this.drafting.text, k: this.config.budget, draft: true }] : [];
+    const resume: CoreCommand[] = this.drafting?.waiting ? [this.search(this.drafting.seq, this.drafting.text, this.config.budget, true)] : [];
     return [...this.uses(report.final), { type: 'sent', seq, report }, ...resume];
   }
 

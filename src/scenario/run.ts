@@ -6,6 +6,7 @@ import type { Engine } from '../engine/types';
 import { createMneme } from '../mneme';
 import type { Transition } from '../scheduler/lifecycle';
 import { MetricsEmitter } from '../scheduler/plugins';
+import type { Turn } from '../core/prediction';
 import { Predictor } from '../scheduler/predict';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler';
 import { parseScenario, type ScenarioOutput } from './format';
@@ -43,6 +44,9 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
   });
   await options.engine.load();
   let predictor = new Predictor(scheduler, { engine: options.engine, metrics, clock });
+  // The session's conversation: its messages, and each query with its reply. A query's prediction
+  // reads the last turns as context.
+  let turns: Turn[] = [];
   try {
     for (const event of scenario.events) {
       now = Math.max(now, Date.parse(event.at));
@@ -50,9 +54,11 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
         case 'session':
           await scheduler.startSession({ sessionId: `${scenario.name}@${event.at}`, ...(event.role !== undefined && { role: event.role }) });
           predictor = new Predictor(scheduler, { engine: options.engine, metrics, clock });
+          turns = [];
           break;
         case 'message':
           for (const m of (await scheduler.observe({ text: event.text, role: event.role ?? 'user' })).created) texts.set(m.id, m.text);
+          turns.push({ role: event.role ?? 'user', text: event.text });
           await scheduler.tick();
           break;
         case 'access': {
@@ -63,11 +69,13 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
           break;
         }
         case 'query': {
+          predictor.setConversation(turns);
           for (let i = 1; i <= event.text.length; i++) {
             now += event.msPerKey ?? 120;
             if (event.text[i - 1] === ' ') await (await predictor.draft(event.text.slice(0, i))).settled;
           }
           const sent = await predictor.send({ text: event.text, k: event.k ?? 5 });
+          turns = [...predictor.history];
           output.queries.push({
             at: iso(),
             text: event.text,

@@ -33,6 +33,8 @@ export interface PredictorOptions {
   clock?: () => number;
   /** Log the final set as retrieved into the prompt (it warms them). False for measurements that must not change state. Default true. */
   recordRetrieval?: boolean;
+  /** Turns of the conversation searched as context for the next message (0: none). Default 2. */
+  contextTurns?: number;
 }
 
 export interface DraftOutcome {
@@ -110,6 +112,7 @@ export class Predictor {
       refreshBelow: options.refreshBelow ?? PREDICTION_DEFAULTS.refreshBelow,
       send: options.sendLayout ?? PREDICTION_DEFAULTS.send,
       recordRetrieval: options.recordRetrieval ?? PREDICTION_DEFAULTS.recordRetrieval,
+      contextTurns: options.contextTurns ?? PREDICTION_DEFAULTS.contextTurns,
     });
   }
 
@@ -180,7 +183,7 @@ export class Predictor {
   private execute(command: CoreCommand): void {
     switch (command.type) {
       case 'search':
-        return void this.search(command.seq, command.query, command.k, command.draft);
+        return void this.search(command);
       case 'predicted':
         return this.predicted(command.seq, command.prewarm);
       case 'superseded':
@@ -205,9 +208,9 @@ export class Predictor {
     pending?.send?.reject(error);
   }
 
-  private async search(seq: number, query: string, k: number, draft: boolean): Promise<void> {
+  private async search({ seq, query, k, draft, context }: Extract<CoreCommand, { type: 'search' }>): Promise<void> {
     try {
-      const results = await this.scheduler.search(query, { k, draft });
+      const results = await this.scheduler.search(query, { k, draft, ...(context !== undefined && { context }) });
       const pending = this.pending.get(seq);
       if (pending) pending.results = results;
       this.dispatch({ type: 'searched', seq, found: results.map((r) => ({ id: r.memory.id, tokens: this.scheduler.countTokens(r.memory.text) })) });

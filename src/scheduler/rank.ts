@@ -25,6 +25,8 @@ export interface ScheduledParts extends Partial<ScoreParts> {
   prior: number;
   /** The query's match, 0..1 (the fused hybrid score). */
   match: number;
+  /** Of the match, what the conversation's last turns lent (0 without them). */
+  context: number;
 }
 
 export interface ScheduledResult {
@@ -84,6 +86,8 @@ export interface RankInput {
    * which keeps the magnitudes rank fusion flattens, plus what neighbouring hits lend.
    */
   match?: (id: string) => number;
+  /** Of `match`, the part the conversation's last turns lent. */
+  context?: (id: string) => number;
   /** Memories worth considering without a match: the activated tier and hot themes. */
   extra: readonly MemoryRecord[];
   signals: (m: MemoryRecord) => MemorySignals;
@@ -110,6 +114,7 @@ export function rank(input: RankInput, strategy: SchedulingStrategy): ScheduledR
       confidence: c,
       prior,
       match,
+      context: input.context?.(memory.id) ?? 0,
     };
     // Even a confident match keeps a little of the prior: it settles ties between equal matches.
     seen.set(memory.id, { memory, score: c * match + (1 - (1 - TIE_BREAK) * c) * prior, parts, reasons: explain(parts, s, input.semantic ?? true) });
@@ -123,6 +128,7 @@ function explain(p: ScheduledParts, s: MemorySignals, semantic: boolean): string
   const reasons: string[] = [];
   if (p.coverage !== undefined && p.coverage > 0) reasons.push(`matches ${Math.round(p.coverage * 100)}% of the query's terms`);
   if (semantic && p.dense !== undefined) reasons.push(`meaning similarity ${p.dense.toFixed(2)}`);
+  if (p.context > 0.05) reasons.push('follows the conversation\'s last turns');
   if (p.confidence < 0.5) reasons.push(`vague request (match confidence ${p.confidence.toFixed(2)}): heat and themes decide`);
   if (s.activated) reasons.push('in the activated tier');
   if (s.theme && s.theme.heat >= 1) reasons.push(`theme "${s.theme.label}" heat ${s.theme.heat.toFixed(1)}`);

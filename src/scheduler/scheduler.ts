@@ -56,6 +56,25 @@ export interface SearchScheduledOptions {
   filter?: MemoryFilter;
   /** The text is a draft being typed: its last word may be partial. Default false. */
   draft?: boolean;
+  /**
+   * The last turns of the conversation: memories they match count too, at CONTEXT_WEIGHT of the
+   * query's own match, so a follow-up ("help me organise them") finds what the turns were about.
+   */
+  context?: string;
+}
+
+/** How much the conversation's last turns count against the message itself. */
+const CONTEXT_WEIGHT = 0.5;
+/** What a member of a theme the last turns match shares of the theme's best match. */
+const THEME_SHARE = 0.6;
+
+/** What one text matches: its hits, how well each candidate matches (0..1), and how confident that is. */
+interface QueryMatch {
+  hits: Awaited<ReturnType<Mneme['searchMemory']>>;
+  match: (id: string) => number;
+  /** Neighbours of lexical hits that are not hits themselves (they share in the match). */
+  neighbours: MemoryRecord[];
+  confidence: number;
 }
 
 export interface Observed {
@@ -326,14 +345,49 @@ export class Scheduler {
     const scope = this.readScope();
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new InvalidInputError('invalid-input', `k is a whole number ≥ 1 (got ${describe(k)}).`);
+    if (options.context !== undefined && typeof options.context !== 'string') {
+      throw new InvalidInputError('invalid-input', `context is the conversation's last turns as a string (got ${describe(options.context)}).`);
+    }
     const filter = parseFilter(options.filter);
     const keep = compilePredicate(scope, filter);
     const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope);
-    const hits = (await this.mneme.searchMemory(query, { scope, k: Math.min(1000, Math.max(50, 4 * k)), filter, prefix: options.draft === true })).filter((h) => allowed(h.memory));
+    const find = (text: string, draft: boolean) => this.matches(text, { scope, k, filter, draft, allowed });
+    const own = await find(query, options.draft === true);
+    const context = options.context?.trim() ? this.followTheme(await find(options.context, false), allowed) : undefined;
+    const fromContext = (id: string) => CONTEXT_WEIGHT * (context?.match(id) ?? 0);
+    const extra = [...this.hotCandidates(now, Math.max(50, 4 * k)).filter(allowed), ...own.neighbours, ...(context?.neighbours ?? [])];
+    const ranked = rank(
+      {
+        hits: own.hits,
+        extra,
+        match: (id) => own.match(id) + fromContext(id),
+        ...(context && { context: fromContext }),
+        signals: (m) => this.state.signalsOf(m, now),
+        // A vague message that follows the turns is as clear as the turns are.
+        confidence: Math.max(own.confidence, context?.confidence ?? 0),
+        k,
+        semantic: this.mneme.semantic,
+      },
+      this.strategy,
+    );
+    return ranked.map((r) => ({ ...r, memory: this.governance.redact(r.memory, scope) }));
+  }
+
+  /**
+   * What a text matches. With a semantic model, a hit's fused hybrid score; without one, BM25
+   * relative to the best hit (which keeps the magnitudes rank fusion flattens), plus what
+   * neighbouring hits lend (what was said just before or after a match shares in it).
+   */
+  private async matches(text: string, o: { scope: CallerScope; k: number; filter: MemoryFilter | undefined; draft: boolean; allowed: (m: MemoryRecord) => boolean }): Promise<QueryMatch> {
+    const hits = (await this.mneme.searchMemory(text, { scope: o.scope, k: Math.min(1000, Math.max(50, 4 * o.k)), filter: o.filter, prefix: o.draft })).filter((h) => o.allowed(h.memory));
     const semantic = this.mneme.semantic;
+    const confidence = matchConfidence(hits, semantic);
+    if (semantic) {
+      const fused = new Map(hits.map((h) => [h.memory.id, h.score]));
+      return { hits, match: (id) => fused.get(id) ?? 0, neighbours: [], confidence };
+    }
     const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
     const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));
-    // Neighbours of lexical hits share in their match, and join the candidates.
     const lent = new Map<string, number>();
     const lend = this.options.neighbourWeight ?? 0.5;
     if (lend > 0) {
@@ -341,21 +395,24 @@ export class Scheduler {
         for (const n of this.state.neighbours(id, this.state.themes.config.windowMs)) lent.set(n, Math.max(lent.get(n) ?? 0, lend * m));
       }
     }
-    const neighbours = [...lent.keys()].filter((id) => !lexical.has(id)).map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && allowed(m));
-    const extra = [...this.hotCandidates(now, Math.max(50, 4 * k)).filter(allowed), ...neighbours];
-    const ranked = rank(
-      {
-        hits,
-        extra,
-        ...(!semantic && { match: (id: string) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0) }),
-        signals: (m) => this.state.signalsOf(m, now),
-        confidence: matchConfidence(hits, semantic),
-        k,
-        semantic,
-      },
-      this.strategy,
-    );
-    return ranked.map((r) => ({ ...r, memory: this.governance.redact(r.memory, scope) }));
+    const neighbours = [...lent.keys()].filter((id) => !lexical.has(id)).map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && o.allowed(m));
+    return { hits, match: (id) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0), neighbours, confidence };
+  }
+
+  /**
+   * The conversation is about themes, not only the words of its last turns: each member of a theme
+   * the turns match shares THEME_SHARE of its best match, and joins the candidates.
+   */
+  private followTheme(found: QueryMatch, allowed: (m: MemoryRecord) => boolean): QueryMatch {
+    const best = new Map<string, number>();
+    for (const h of found.hits) {
+      const theme = this.state.themes.of(h.memory.id);
+      if (theme) best.set(theme.id, Math.max(best.get(theme.id) ?? 0, found.match(h.memory.id)));
+    }
+    const members = [...best.keys()].flatMap((t) => [...this.state.themes.get(t)!.members]);
+    const shared = (id: string) => THEME_SHARE * (best.get(this.state.themes.of(id)?.id ?? '') ?? 0);
+    const candidates = [...found.hits.map((h) => h.memory), ...found.neighbours, ...members.map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && allowed(m))];
+    return { ...found, match: (id) => Math.max(found.match(id), shared(id)), neighbours: [...new Map(candidates.map((m) => [m.id, m])).values()] };
   }
 
   /** The activated tier and the hottest members of hot themes: what a vague request draws on. */

@@ -115,7 +115,7 @@ describe('the prediction core', () => {
     expect(c.handle({ type: 'searched', seq: 2, found: found('n') })).toEqual([{ type: 'predicted', seq: 2, ids: ['n'], prewarm: false }]);
     expect(of(c.handle({ type: 'searched', seq: 1, found: found('f') }), 'generate')).toHaveLength(1);
     const out = c.handle({ type: 'generated', seq: 1, reply: 'r', outcome: held([], 0, 20) });
-    expect(of(out, 'search')).toEqual([{ type: 'search', seq: 2, query: 'next one ', k: PREDICTION_DEFAULTS.budget, draft: true }]);
+    expect(of(out, 'search')).toEqual([{ type: 'search', seq: 2, query: 'next one ', k: PREDICTION_DEFAULTS.budget, draft: true, context: 'first\nr' }]);
     expect(of(c.handle({ type: 'searched', seq: 2, found: found('n') }), 'prewarm')[0]!.layout.history).toHaveLength(2);
   });
 
@@ -162,6 +162,20 @@ describe('the prediction core', () => {
     c.handle({ type: 'send', seq: 1, text: 'first', k: 1, answer: true });
     c.handle({ type: 'search-failed', seq: 1 });
     expect(c.handle({ type: 'send', seq: 2, text: 'second', k: 1, answer: true })).toEqual([{ type: 'search', seq: 2, query: 'second', k: 1, draft: false }]);
+  });
+
+  it('searches with the last turns as context: the caller\'s conversation, then each send and its reply', () => {
+    const c = core();
+    expect(of(c.handle({ type: 'draft', seq: 1, text: 'what else ' }), 'search')[0]).not.toHaveProperty('context');
+    c.handle({ type: 'conversation', history: [{ role: 'user', text: 'Flights to Lisbon are booked.' }, { role: 'assistant', text: 'Noted.' }, { role: 'user', text: 'We need a hotel there.' }] });
+    expect(of(c.handle({ type: 'draft', seq: 2, text: 'what else ' }), 'search')[0]).toMatchObject({ context: 'Noted.\nWe need a hotel there.' });
+    c.handle({ type: 'send', seq: 3, text: 'What else is left?', k: 1, answer: true });
+    c.handle({ type: 'searched', seq: 3, found: [] });
+    c.handle({ type: 'generated', seq: 3, reply: 'Travel insurance.', outcome: held([], 0, 20) });
+    expect(of(c.handle({ type: 'send', seq: 4, text: 'and then?', k: 1, answer: false }), 'search')[0]).toMatchObject({ context: 'What else is left?\nTravel insurance.' });
+    const none = core({ contextTurns: 0 });
+    none.handle({ type: 'conversation', history: [{ role: 'user', text: 'Flights to Lisbon are booked.' }] });
+    expect(of(none.handle({ type: 'draft', seq: 1, text: 'what else ' }), 'search')[0]).not.toHaveProperty('context');
   });
 
   it('cuts a draft at its last whole word', () => {
