@@ -106,6 +106,7 @@ export class Predictor {
     private readonly scheduler: Scheduler,
     private readonly options: PredictorOptions = {},
   ) {
+    checkOptions(options);
     this.core = new PredictionCore({
       system: options.system ?? PREDICTION_DEFAULTS.system,
       budget: options.budget ?? PREDICTION_DEFAULTS.budget,
@@ -324,6 +325,17 @@ export class Predictor {
 /** What an engine call left: `held` tokens of `prompt`, and so which working memories are wholly inside. */
 function outcome(prompt: LaidOutPrompt, ids: readonly string[], held: number, stats: { tokensReused: number; tokensPrefilled: number }): CacheOutcome {
   return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= held) };
+}
+
+/** The numeric options, each in its range (a typed error names the one that is not). */
+function checkOptions(options: PredictorOptions): void {
+  const whole = (v: unknown, min: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min);
+  const bad =
+    (!whole(options.budget, 1) && 'budget is a whole number ≥ 1') ||
+    (!whole(options.maxTokens, 1) && 'maxTokens is a whole number ≥ 1') ||
+    (!whole(options.contextTurns, 0) && 'contextTurns is a whole number ≥ 0') ||
+    (options.refreshBelow !== undefined && !(typeof options.refreshBelow === 'number' && options.refreshBelow >= 0 && options.refreshBelow <= 1) && 'refreshBelow is a number from 0 to 1');
+  if (bad) throw new InvalidInputError('invalid-input', `Predictor options: ${bad}.`);
 }
 
 function badTurns(history: unknown): string | undefined {

@@ -138,6 +138,13 @@ describe('Scheduler with the store', () => {
     expect((await m.store.events()).filter((e) => e.type === 'accessed' && e.use === 'retrieval')).toHaveLength(2);
   });
 
+  it('refuses options out of range with a typed error naming the option', async () => {
+    const { s } = await setup();
+    for (const [options, named] of [[{ budget: 0 }, 'budget'], [{ contextTurns: -1 }, 'contextTurns'], [{ refreshBelow: 2 }, 'refreshBelow'], [{ maxTokens: 1.5 }, 'maxTokens']] as const) {
+      expect(() => new Predictor(s, options)).toThrow(expect.objectContaining({ code: 'invalid-input', message: expect.stringContaining(named) }));
+    }
+  });
+
   it('reports nothing held when the draft predicted other memories than the send needs', async () => {
     const { m, s } = await setup();
     await m.addMany(['The renovation tiles arrive Tuesday', 'Mortgage rate offer 3.1% from the bank', ...Array.from({ length: 10 }, (_, i) => `Errand ${i} at the post office`)].map((text) => ({ text, scope: { userId: 'u' } })));
