@@ -1,18 +1,23 @@
 // `npm run build`: the library for bundlers (ES modules + TypeScript types) and
 // the drop-in classic script dist/mneme.js with the files it loads lazily
-// (mneme-worker.js, which owns the scheduler and the one engine, and its chunks). Prints the drop-in's
-// gzipped size; `dropinGzipBytes()` is what the bench records.
+// (mneme-worker.js, which owns the scheduler and the one engine, and its chunks), and the
+// memory-only drop-in dist/memory/ (the same mneme.js, a worker with no engine code, its chunks).
+// Prints the drop-in's gzipped size and the memory-only folder's bytes; `dropinGzipBytes()` and
+// `memoryFolderBytes()` are what the bench records.
 // dist/app is the demo that `npm start` builds and serves: this build never
 // deletes or writes it, so a running `npm start` keeps working through
 // `npm run build` and `npm test`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL_BYTES = 30 * 1024;
+/** The memory-only drop-in: served alone, it needs no other file. */
+const MEMORY_FOLDER = 'dist/memory';
+const MEMORY_GOAL_BYTES = 300 * 1024;
 /** What `npm start` serves, in dist/: left alone by this build. */
 const DEMO_FOLDER = 'app';
 
@@ -26,6 +31,30 @@ function cleanDist() {
 /** The gzipped size of the classic script (all a page loads before memory is used). */
 export function dropinGzipBytes() {
   return gzipSync(readFileSync(`${root}dist/mneme.js`), { level: 9 }).length;
+}
+
+/** Every byte of the memory-only folder (what a site copies to have memory without an engine). */
+export function memoryFolderBytes(dir = `${root}${MEMORY_FOLDER}`) {
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    bytes += entry.isDirectory() ? memoryFolderBytes(path) : statSync(path).size;
+  }
+  return bytes;
+}
+
+/** dist/memory/: the classic script beside a scheduler worker built without engine code (workers/scheduler-memory.worker.ts). */
+async function buildMemoryFolder(common) {
+  await build({
+    ...common,
+    build: {
+      outDir: MEMORY_FOLDER,
+      emptyOutDir: false, // cleanDist() did
+      target: 'es2022',
+      rollupOptions: { input: { 'mneme-worker': 'workers/scheduler-memory.worker.ts' }, output: { format: 'es', entryFileNames: '[name].js' } },
+    },
+  });
+  copyFileSync(`${root}dist/mneme.js`, `${root}${MEMORY_FOLDER}/mneme.js`);
 }
 
 /** `types: false` skips the declarations (the e2e tests need only the scripts). */
@@ -51,6 +80,7 @@ export async function buildAll({ types = true } = {}) {
     ...common,
     build: { outDir: 'dist', emptyOutDir: false, lib: { entry: 'src/client/script.ts', formats: ['iife'], name: 'MnemeScript', fileName: () => 'mneme.js' } },
   });
+  await buildMemoryFolder(common);
   if (!types) return;
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error('type declarations failed');
@@ -60,4 +90,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await buildAll();
   const bytes = dropinGzipBytes();
   console.log(`dist/mneme.js: ${(bytes / 1024).toFixed(1)} KB gzipped (goal ≤ ${GOAL_BYTES / 1024} KB)${bytes > GOAL_BYTES ? ' — OVER THE GOAL' : ''}`);
+  const memory = memoryFolderBytes();
+  console.log(`${MEMORY_FOLDER}/: ${(memory / 1024).toFixed(1)} KB (goal ≤ ${MEMORY_GOAL_BYTES / 1024} KB)${memory > MEMORY_GOAL_BYTES ? ' — OVER THE GOAL' : ''}`);
 }
