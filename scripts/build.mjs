@@ -9,6 +9,7 @@
 // `npm run build` and `npm test`.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
@@ -20,6 +21,35 @@ const MEMORY_FOLDER = 'dist/memory';
 const MEMORY_GOAL_BYTES = 300 * 1024;
 /** What `npm start` serves, in dist/: left alone by this build. */
 const DEMO_FOLDER = 'app';
+
+/**
+ * Keeps each `new Worker(new URL('…/x.worker.ts', import.meta.url))` a worker that an app's bundler can follow:
+ * the worker becomes a chunk of this build (assets/x.worker-[hash].js, sharing chunks with the rest) and the call
+ * stays `new Worker(new URL('./x.worker-[hash].js', import.meta.url), …)`. Vite's own handling pre-builds each worker
+ * into an asset, which an app's bundler copies under a new name without seeing the files it loads in turn (the
+ * engine's worker, ONNX Runtime's WebAssembly). Served as it is (the drop-in), the folder works either way.
+ */
+function workersAsChunks() {
+  const refs = new Set();
+  return {
+    name: 'mneme:workers-as-chunks',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!code.includes('.worker.ts') || id.includes('node_modules')) return null;
+      const out = code.replace(/new URL\('([^']+\.worker\.ts)', import\.meta\.url\)/g, (_, spec) => {
+        const ref = this.emitFile({ type: 'chunk', id: resolve(dirname(id), spec), name: basename(spec, '.ts') });
+        refs.add(ref);
+        return `import.meta.ROLLUP_FILE_URL_${ref}`;
+      });
+      return out === code ? null : { code: out, map: null };
+    },
+    resolveFileUrl({ referenceId, relativePath }) {
+      if (!refs.has(referenceId)) return null;
+      const path = relativePath.startsWith('.') ? relativePath : `./${relativePath}`;
+      return `new URL(${JSON.stringify(path)}, import.meta.url)`;
+    },
+  };
+}
 
 /** Empties dist/ of an earlier library build, leaving the demo `npm start` serves. */
 function cleanDist() {
@@ -57,13 +87,14 @@ async function buildMemoryFolder(common) {
   copyFileSync(`${root}dist/mneme.js`, `${root}${MEMORY_FOLDER}/mneme.js`);
 }
 
-/** `types: false` skips the declarations (the e2e tests need only the scripts). */
+/** `types: false` skips the declarations (the drop-in bench needs only the scripts). */
 export async function buildAll({ types = true } = {}) {
   // Relative URLs: the files work wherever the folder is served from.
   const common = { root, base: './', configFile: false, logLevel: 'warn', worker: { format: 'es' } };
   cleanDist();
   await build({
     ...common,
+    plugins: [workersAsChunks()],
     build: {
       outDir: 'dist',
       emptyOutDir: false, // cleanDist() did, sparing dist/app

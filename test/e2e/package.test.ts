@@ -1,5 +1,5 @@
-// The package as a user gets it: `npm pack` (its prepack builds dist/), the
-// tarball installed into a fresh Vite app (test/e2e/fresh-app, which knows
+// The package as a user gets it: `npm pack` of the build the e2e set-up made
+// (test/e2e/build.ts: `npm run build`'s buildAll, which is what prepack runs), the tarball installed into a fresh Vite app (test/e2e/fresh-app, which knows
 // Mneme only by its package name and public API), the app type-checked and
 // built, then used in Chromium: memories added, found, kept across a reload,
 // and the drop-in client adding them to the page's chat requests.
@@ -85,7 +85,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mneme-pack-'));
   app = join(work, 'app');
   cpSync(join(root, 'test/e2e/fresh-app'), app, { recursive: true });
-  seconds.pack = run('npm', ['pack', '--pack-destination', app, '--silent'], root);
+  seconds.pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', app, '--silent'], root);
   const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
   files = spawnSync('tar', ['-tzf', join(app, tarball)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   manifest = JSON.parse(spawnSync('tar', ['-xzOf', join(app, tarball), 'package/package.json'], { encoding: 'utf8' }).stdout) as Manifest;
@@ -93,9 +93,10 @@ beforeAll(async () => {
   seconds.install = run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app);
   seconds.typecheck = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], app);
   const start = performance.now();
-  await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(app, 'dist'), emptyOutDir: true } });
+  // Not minified: minifying the engines' workers (WebLLM's is 6 MB) takes half a minute here and says nothing about the package.
+  await build({ root: app, configFile: false, logLevel: 'error', build: { outDir: join(app, 'dist'), emptyOutDir: true, minify: false } });
   seconds.build = (performance.now() - start) / 1000;
-  server = await serve({ '/': join(app, 'dist') }, (path) => requested.push(path));
+  server = await serve({ '/': join(app, 'dist'), '/models/': join(root, 'test/fixtures/generated/models') }, (path) => requested.push(path));
   browser = await launch();
   console.log(`package test set-up (s): ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
 });
@@ -165,7 +166,29 @@ describe(`${NAME}, packed and installed into a fresh Vite app`, () => {
     const last = bodies.at(-1)!.messages;
     expect(last[0]).toMatchObject({ role: 'system', content: expect.stringContaining('<memory>My brother Tom works at the harbour in Lisbon.</memory>') });
     expect(last.at(-1)).toEqual({ role: 'user', content: 'Where does my brother Tom work?' });
-    // Everything the app asked for was in its own build.
-    expect(requested.filter((path) => !existsSync(join(app, 'dist', path === '/' ? 'index.html' : path)))).toEqual([]);
+  });
+
+  it('answers on the device through the client: the engine worker and ONNX Runtime found in the app\'s own build', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.origin}/`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    const answer = await page.evaluate(async () => {
+      const chat = window.chat!;
+      await chat.observe('My brother Tom works at the harbour in Lisbon.');
+      const transformers = { modelBaseUrl: '/models', model: 'mneme/standin-smollm-tiny', dtype: 'fp32' as const, allowRemote: false, cacheName: 'fresh-app' };
+      const loaded = await chat.loadEngine({ engine: 'transformers', transformers });
+      const reply = await chat.chat.completions.create({ messages: [{ role: 'user', content: 'Where does Tom work?' }], max_tokens: 3 });
+      return { loaded, content: 'choices' in reply ? reply.choices[0]!.message.content : undefined, memories: 'usage' in reply ? reply.usage?.extra?.memories : undefined };
+    });
+    expect(answer.loaded).toMatchObject({ model: 'mneme/standin-smollm-tiny', engine: 'transformers' });
+    expect(answer.content).toEqual(expect.any(String));
+    expect(answer.memories).toBe(1);
+    expect(errors).toEqual([]);
+    // Everything the app asked for, but the model files, was in its own build: nothing from the package's folder.
+    const built = requested.filter((path) => !path.startsWith('/models/'));
+    expect(built.some((path) => path.endsWith('.wasm'))).toBe(true);
+    expect(built.filter((path) => !existsSync(join(app, 'dist', path === '/' ? 'index.html' : path)))).toEqual([]);
   });
 });
