@@ -180,7 +180,7 @@ describe(`${NAME}, packed and installed into a fresh Vite app`, () => {
       const transformers = { modelBaseUrl: '/models', model: 'mneme/standin-smollm-tiny', dtype: 'fp32' as const, allowRemote: false, cacheName: 'fresh-app' };
       const loaded = await chat.loadEngine({ engine: 'transformers', transformers });
       const reply = await chat.chat.completions.create({ messages: [{ role: 'user', content: 'Where does Tom work?' }], max_tokens: 3 });
-      return { loaded, content: 'choices' in reply ? reply.choices[0]!.message.content : undefined, memories: 'usage' in reply ? reply.usage?.extra?.memories : undefined };
+      return { loaded, content: 'choices' in reply ? reply.choices[0]!.message.content : undefined, memories: 'usage' in reply ? (reply.usage?.extra as Record<string, number> | undefined)?.memories : undefined };
     });
     expect(answer.loaded).toMatchObject({ model: 'mneme/standin-smollm-tiny', engine: 'transformers' });
     expect(answer.content).toEqual(expect.any(String));
