@@ -18,12 +18,12 @@ function range(spec) {
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
   engine: { steps: ['ttft'] },
-  // Node-only: builds the drop-in and measures it; no browser page.
+  // Node-only: builds the drop-in and measures it (the script gzipped; the memory-only folder's bytes, as copied); no browser page.
   bundle: {
     node: async () => {
-      const { buildAll, dropinGzipBytes } = await import('./build.mjs');
+      const { buildAll, dropinGzipBytes, memoryFolderBytes } = await import('./build.mjs');
       await buildAll();
-      return { 'bundle.dropin_gzip_bytes': dropinGzipBytes() };
+      return { 'bundle.dropin_gzip_bytes': dropinGzipBytes(), 'bundle.memory_only_folder_bytes': memoryFolderBytes() };
     },
   },
   // Node-driven: the built drop-in on examples/plain-chat.html, in its own browser (bench/dropin.mjs).

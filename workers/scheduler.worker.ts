@@ -1,5 +1,6 @@
-// The scheduler worker: a thin shell exposing the scheduler service.
+// The scheduler worker: a thin shell exposing the scheduler service, with the engines.
+import { createEngine } from '../src/engine/create';
 import { exposeService } from '../src/rpc/server';
 import { createSchedulerService, type SchedulerService } from '../src/scheduler/service';
 
-exposeService<SchedulerService>(createSchedulerService());
+exposeService<SchedulerService>(createSchedulerService({ createEngine }));

@@ -1,4 +1,4 @@
-// The drop-in client for bundlers: `import { attach } from 'mneme/client'`.
+// The drop-in client for bundlers: `import { attach } from '@mneme-ai/mneme/client'`.
 // The scheduler runs in its worker, which also owns the one engine (its code
 // is fetched only when an engine is loaded).
 import { createSchedulerWorker } from '../scheduler/client';

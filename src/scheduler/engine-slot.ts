@@ -8,7 +8,7 @@
 import { MnemeError, ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineChoice } from '../engine/choose';
-import { createEngine, type EngineConfig } from '../engine/create';
+import type { createEngine, EngineConfig } from '../engine/create';
 import { connectEngine, serveEngine } from '../engine/shared';
 import type { Engine } from '../engine/types';
 import type { MemoryStore } from '../store/store';
@@ -33,7 +33,22 @@ function engineKey(config: EngineConfig, choice: EngineChoice): string {
   return `engine:${choice.engine}:${model ?? 'default'}`;
 }
 
-type Created = Awaited<ReturnType<typeof createEngine>>;
+/**
+ * Makes the engine a config asks for: `createEngine`, or (in the memory-only worker, which must not carry
+ * engine code) `engineUnavailable`. Injected, so the worker shell decides what its bundle contains.
+ */
+export type EngineFactory = (config: EngineConfig) => ReturnType<typeof createEngine>;
+
+/** The factory of the memory-only build, which imports no engine. @throws ModelError('model-load-failed') always */
+export const engineUnavailable: EngineFactory = () =>
+  Promise.reject(
+    new ModelError(
+      'model-load-failed',
+      "This is Mneme's memory-only build (the drop-in's dist/memory/ folder): it has no on-device engine. Serve the full folder (dist/: mneme.js, mneme-worker.js and assets/) to load one.",
+    ),
+  );
+
+type Created = Awaited<ReturnType<EngineFactory>>;
 
 interface Held {
   engine: GuardedEngine;
@@ -54,6 +69,7 @@ export class EngineSlot {
     private readonly context: () => CallerScope,
     /** Called with the guarded engine whenever the one that prewarms and answers changes. */
     private readonly onEngine: (engine: Engine) => void,
+    private readonly createEngine: EngineFactory,
   ) {}
 
   get loaded(): EngineLoaded | undefined {
@@ -68,7 +84,7 @@ export class EngineSlot {
   }
 
   private async acquire(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> {
-    const created = await createEngine(config); // no model is fetched until load
+    const created = await this.createEngine(config); // no model is fetched until load
     const key = engineKey(config, created.choice);
     const locks = typeof navigator !== 'undefined' && navigator.locks !== undefined;
     const owner = locks ? await tryOwnership(key) : undefined;
@@ -90,12 +106,12 @@ export class EngineSlot {
 
   /** The configured engine (or the CPU engine when a GPU one fails), served to the other tabs. */
   private async loadHere(config: EngineConfig, key: string, onProgress?: (progress: LoadProgress) => void, created?: Created): Promise<EngineLoaded> {
-    const { engine, choice } = created ?? (await createEngine(config));
+    const { engine, choice } = created ?? (await this.createEngine(config));
     try {
       await this.adopt(engine, () => ({ engine: choice.engine, reason: choice.reason, shared: false }), onProgress);
     } catch (error) {
       if (choice.engine !== 'webllm') throw error;
-      const cpu = await createEngine({ ...config, engine: 'transformers' });
+      const cpu = await this.createEngine({ ...config, engine: 'transformers' });
       const gpuFailure = error instanceof Error ? error.message : String(error);
       await this.adopt(cpu.engine, () => ({ engine: cpu.choice.engine, reason: cpu.choice.reason, gpuFailure, shared: false }), onProgress);
     }

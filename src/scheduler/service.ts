@@ -15,7 +15,7 @@ import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
-import { EngineSlot, type EngineLoaded } from './engine-slot';
+import { EngineSlot, type EngineFactory, type EngineLoaded } from './engine-slot';
 import { Predictor, type SendReport } from './predict';
 import type { ScheduledResult } from './rank';
 import { Scheduler } from './scheduler';
@@ -166,7 +166,12 @@ function memoryHandlers(live: () => Opened): MemoryHandlers {
   };
 }
 
-export function createSchedulerService(): ServiceHandler<SchedulerService> {
+export interface SchedulerServiceOptions {
+  /** Makes the engine `loadEngine` asks for: `createEngine` (engine/create.ts), or `engineUnavailable` in the memory-only worker. */
+  createEngine: EngineFactory;
+}
+
+export function createSchedulerService(options: SchedulerServiceOptions): ServiceHandler<SchedulerService> {
   let opened: Opened | undefined;
   let latestDraft = 0;
   const live = () => {
@@ -188,7 +193,7 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
         const history = target.predictor.history;
         target.predictor = new Predictor(scheduler, { engine });
         target.predictor.setConversation(history); // a new engine continues the same conversation
-      });
+      }, options.createEngine);
       const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50 };
       opened = target;
       if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });

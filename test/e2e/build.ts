@@ -1,6 +1,6 @@
 // Vitest global setup of the e2e project: builds what the tests serve, once
-// per run: the library and drop-in script (dist/, which the example pages load
-// by relative paths), then the PWA demo into a folder of the tests' own
+// per run: the library with its types and the drop-in scripts (dist/, which the
+// example pages load by relative paths and the package test packs), then the PWA demo into a folder of the tests' own
 // (.e2e-dist/app), never into dist/app, which a running `npm start` serves.
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -10,6 +10,6 @@ import { buildAll } from '../../scripts/build.mjs';
 export const E2E_DEMO_DIR = '.e2e-dist/app';
 
 export default async function setup(): Promise<void> {
-  await buildAll({ types: false });
+  await buildAll(); // with the type declarations: test/e2e/package.test.ts packs this build
   await build({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: fileURLToPath(new URL(`../../${E2E_DEMO_DIR}`, import.meta.url)), emptyOutDir: true } });
 }
