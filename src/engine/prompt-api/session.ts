@@ -46,7 +46,7 @@ export interface PromptApiUsage {
   /** The held session's `contextUsage` (tokens, as the model counts them). */
   readonly contextUsage: number;
   readonly contextWindow: number;
-  /** `contextoverflow` events heard so far (the budget should keep this at 0). */
+  /** `contextoverflow` events heard, and memories the model refused as too large, so far (the budget should keep this at 0). */
   readonly overflows: number;
 }
 
@@ -255,10 +255,13 @@ export class PromptApiEngine implements Engine {
     const current = this.draft;
     const extends_ = current && current.base === base && !current.overflowed && startsWith(pieces, current.pieces);
     if (current && extends_) {
-      stats.tokensReused += sumUnits(current.pieces);
+      stats.tokensReused += 1 + sumUnits(current.pieces); // the user turn's marker, then its texts
       const extra = pieces.slice(current.pieces.length);
       if (extra.length === 0 || signal?.aborted) return current;
-      await appendOrAbort(current.session, extra, signal).then((done) => done && (current.pieces.push(...extra), (stats.tokensPrefilled += sumUnits(extra))));
+      if (await appendOrAbort(current.session, extra, signal, () => this.overflows++)) {
+        current.pieces.push(...extra);
+        stats.tokensPrefilled += sumUnits(extra);
+      }
       return current;
     }
     if (current) stats.tokensRolledBack += this.dropDraft();
@@ -266,7 +269,7 @@ export class PromptApiEngine implements Engine {
     const session = await base.session.clone(signal ? { signal } : {}).catch((error: unknown) => (isAbort(error) ? undefined : Promise.reject(error)));
     if (!session) return undefined;
     this.watch(session);
-    if (!(await appendOrAbort(session, pieces, signal))) {
+    if (!(await appendOrAbort(session, pieces, signal, () => this.overflows++))) {
       session.destroy();
       return undefined;
     }
@@ -331,14 +334,20 @@ function userMessage(pieces: readonly Piece[]): { role: 'user'; content: string 
   return { role: 'user', content: pieces.map((p) => p.text).join('') };
 }
 
-/** Appends the pieces as one user message; false when aborted (the API then removes what it had appended). */
-async function appendOrAbort(session: LanguageModelSession, pieces: readonly Piece[], signal: AbortSignal | undefined): Promise<boolean> {
+/**
+ * Appends the pieces as one user message. False when aborted (the API then removes what it had appended) or
+ * when the model refused them as too large for its window (the budget's count was off): the caller goes on
+ * without them.
+ */
+async function appendOrAbort(session: LanguageModelSession, pieces: readonly Piece[], signal: AbortSignal | undefined, onRefused: () => void): Promise<boolean> {
   try {
     await session.append([userMessage(pieces)], signal ? { signal } : {});
     return true;
   } catch (error) {
     if (isAbort(error)) return false;
-    throw overflowOr(error, undefined);
+    if ((error as { name?: unknown } | null)?.name !== 'QuotaExceededError') throw overflowOr(error, undefined);
+    onRefused();
+    return false;
   }
 }
 
