@@ -7,7 +7,9 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '@mlc-ai/web-llm';
 import { ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
+import { chooseEngineHere } from '../engine/choose';
 import type { EngineConfig } from '../engine/create';
+import { servePromptApiEngine } from '../engine/prompt-api';
 import { chatCompletionsOver, type Answered, type Answerer, type ChatCompletionsApi, type CreateOptions } from '../engine/openai';
 import type { SchedulerClient } from '../scheduler/client';
 import type { EngineLoaded, MemoryView, SendView } from '../scheduler/service';
@@ -153,6 +155,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     async close() {
       await withMemory(undefined, (w) => w.call('close', []));
       worker?.terminate();
+      await device.close();
     },
   };
   return client;
@@ -167,21 +170,37 @@ interface ClientContext {
   connected(): Promise<SchedulerClient | undefined>;
 }
 
+/**
+ * Chrome's built-in model exists on pages only: when the configuration names it, or the choice made here on the
+ * page picks it, the page serves the Prompt API engine and the worker is told to drive it over its channel.
+ */
+async function servedOnPage(config: EngineConfig): Promise<{ config: EngineConfig; stop?: () => Promise<void> }> {
+  const wanted = config.engine ?? 'auto';
+  if (wanted !== 'prompt-api' && (wanted !== 'auto' || (await chooseEngineHere()).engine !== 'prompt-api')) return { config };
+  const served = servePromptApiEngine(config.promptApi);
+  return { config: { ...config, engine: 'prompt-api', promptApi: { ...config.promptApi, channel: served.channel } }, stop: () => served.stop() };
+}
+
 /** The worker's one engine, as the page reaches it: loaded once (a failure is reported and a later call tries again), answering chat completions. */
-function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Promise<EngineLoaded>; completions: ChatCompletionsApi } {
+function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Promise<EngineLoaded>; completions: ChatCompletionsApi; close(): Promise<void> } {
   const { options, emit, degrade } = context;
   let loading: Promise<EngineLoaded> | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
   const load = (config?: EngineConfig): Promise<EngineLoaded> =>
     (loading ??= (async () => {
       const worker = await context.connected();
       if (!worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
+      const page = await servedOnPage(config ?? options.engine ?? {});
+      stopServing = page.stop;
       try {
-        const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+        const loaded = await worker.call('loadEngine', [page.config, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
         if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
         emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
         return loaded;
       } catch (error) {
         loading = undefined;
+        await stopServing?.();
+        stopServing = undefined;
         degrade('engine', error);
         throw error;
       }
@@ -208,5 +227,5 @@ function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Pr
     });
     return { model: loaded.model, done };
   };
-  return { load, completions: chatCompletionsOver(answer) };
+  return { load, completions: chatCompletionsOver(answer), close: async () => stopServing?.() };
 }

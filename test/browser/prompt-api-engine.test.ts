@@ -5,6 +5,7 @@
 // what it cannot show); the worker, the channel, the store and the prediction
 // path are the real ones.
 import { describe, expect, it } from 'vitest';
+import { createMnemeClient } from '../../src/client/client';
 import { servePromptApiEngine } from '../../src/engine/prompt-api';
 import { InvalidInputError } from '../../src/errors';
 import { createSchedulerWorker } from '../../src/scheduler/client';
@@ -42,5 +43,29 @@ describe('the Prompt API engine driven by the scheduler worker', () => {
       scheduler.terminate();
       await served.stop();
     }
+  });
+});
+
+describe('the drop-in client on a page with a ready built-in model', () => {
+  it("chooses the Prompt API engine on the page with engine 'auto' (no GPU here), serves it, and answers on it", async () => {
+    // The page's LanguageModel is replaced by the double for this test only (this file runs in its own frame, and
+    // nothing in it probed the built-in model before: the probe is taken once per context).
+    const model = new LanguageModelDouble();
+    const real = Object.getOwnPropertyDescriptor(globalThis, 'LanguageModel');
+    Object.defineProperty(globalThis, 'LanguageModel', { value: model, configurable: true, writable: true });
+    const client = createMnemeClient({ dbName: `c-${crypto.randomUUID()}`, log: false }, { worker: () => createSchedulerWorker() });
+    try {
+      expect(await client.ready).toBe(true);
+      const loaded = await client.loadEngine();
+      expect(loaded).toEqual({ model: 'chrome-built-in', engine: 'prompt-api', shared: false });
+      await client.observe('My sister Ana lives in Lisbon.');
+      const reply = await client.chat.completions.create({ messages: [{ role: 'user', content: 'where does my sister Ana live?' }] });
+      expect('choices' in reply && reply.choices[0]!.message.content).toContain('Lisbon');
+    } finally {
+      await client.close();
+      if (real) Object.defineProperty(globalThis, 'LanguageModel', real);
+      else delete (globalThis as { LanguageModel?: unknown }).LanguageModel;
+    }
+    expect(model.live()).toEqual([]); // closing the client stopped serving and freed every session
   });
 });
