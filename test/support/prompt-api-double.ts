@@ -3,14 +3,17 @@
 // so a test can see which memories the model was given), real token counts (a
 // token here is a whitespace-separated word, and every message or string input
 // costs FRAMING more), real timings (each token an append, a create or a
-// reply handles waits `msPerToken`), and any behaviour of Chrome beyond the
-// rules below. Each rule is read from the explainer (github.com/
-// webmachinelearning/prompt-api, README.md, section named) or from the
-// web-platform tests in wpt's ai/language-model/ folder:
+// reply handles waits `msPerToken`), Chrome's queueing of calls on one
+// session, and any behaviour beyond the rules below. Each rule is read from the
+// explainer (github.com/webmachinelearning/prompt-api, README.md, section
+// named) or from the web-platform tests in wpt's ai/language-model/ folder:
 //
-//  D1 "System prompts": a system message anywhere but first in the first
-//     sequence given to create() / append() / prompt() rejects with TypeError.
-//  D2 "N-shot prompting" / "Download progress": initialPrompts too large for
+//  D1 "System prompts" (and wpt language-model-create.tentative.https.window.js,
+//     which creates with a system prompt first): a system message anywhere but
+//     first in the first sequence given to create() / append() / prompt()
+//     rejects with TypeError.
+//  D2 "N-shot prompting" / "Download progress" (wpt language-model-create:
+//     "notifies its monitor on downloadprogress"): initialPrompts too large for
 //     the window reject create() with QuotaExceededError; a monitor hears at
 //     least two downloadprogress events, loaded 0 and loaded 1.
 //  D3 "Appending messages without prompting for a response": append() adds
@@ -18,7 +21,7 @@
 //     aborted while ongoing rejects with AbortError and leaves nothing of it in
 //     the session; once resolved, aborting does nothing.
 //  D4 "Session persistence and cloning": clone() copies the context; it can be
-//     aborted with a signal (wpt language-model-abort: "Aborting
+//     aborted with a signal (wpt's "Language Model Abort" test: "Aborting
 //     LanguageModel.clone()").
 //  D5 "Tokenization, context window length limits, and overflow": an input that
 //     does not fit contextWindow − contextUsage removes the oldest messages
@@ -26,13 +29,18 @@
 //     it cannot fit even then, the call rejects with QuotaExceededError
 //     (requested, contextWindow) and nothing is removed. measureContextUsage()
 //     counts an input with its control tokens.
-//  D6 "Session destruction": destroy() rejects ongoing calls with AbortError,
-//     and every later call.
+//  D6 wpt language-model-destroy.tentative.https.window.js: destroy() rejects a
+//     call under way, and every later call, with InvalidStateError ("The model
+//     execution session has been destroyed."); contextUsage and contextWindow
+//     stay readable. (The explainer's "Session destruction" says AbortError;
+//     the double follows Chrome's tests.)
 //  D7 "Aborting a specific prompt": a prompt aborted while answering rejects
 //     (its stream errors) with AbortError and its prompt/response pair is
 //     removed from the session.
 //  D8 "Renamed Features": with `legacy`, sessions expose only inputUsage,
-//     inputQuota, measureInputUsage() and quotaoverflow.
+//     inputQuota, measureInputUsage() and quotaoverflow. (wpt
+//     language-model-create still expects an `onquotaoverflow` handler next to
+//     contextUsage, so an engine must listen to both event names.)
 //  D9 "Permissions policy, iframes, and workers": not in workers — the double
 //     exists only where a test passes it in.
 import type { LanguageModelApi, LanguageModelAvailability, LanguageModelCreateOptions, LanguageModelMessage, LanguageModelSession } from '../../src/engine/prompt-api/api';
@@ -59,6 +67,10 @@ export function countTokens(input: string | readonly LanguageModelMessage[]): nu
 
 function abortError(): DOMException {
   return new DOMException('The operation was aborted.', 'AbortError');
+}
+
+function destroyedError(): DOMException {
+  return new DOMException('The model execution session has been destroyed.', 'InvalidStateError'); // D6
 }
 
 function quotaError(requested: number, available: number): DOMException {
@@ -229,18 +241,19 @@ export class SessionDouble extends EventTarget implements LanguageModelSession {
     this.destroyed = true; // D6: calls under way see it at their next step
   }
 
-  /** Waits `cost` tokens' time, a task at least; rejects with AbortError when aborted or destroyed meanwhile (D3, D4, D6). */
+  /** Waits `cost` tokens' time, a task at least; rejects when aborted (AbortError: D3, D4) or destroyed (D6) meanwhile. */
   async work(cost: number, signal: AbortSignal | undefined): Promise<void> {
     const ms = (this.model.options.msPerToken ?? 0) * cost;
     const until = performance.now() + ms;
     do {
       await new Promise((resolve) => setTimeout(resolve, Math.min(5, Math.max(0, until - performance.now()))));
-      if (signal?.aborted || this.destroyed) throw abortError();
+      if (this.destroyed) throw destroyedError();
+      if (signal?.aborted) throw abortError();
     } while (performance.now() < until);
   }
 
   private alive(): void {
-    if (this.destroyed) throw abortError();
+    if (this.destroyed) throw destroyedError();
   }
 
   /** D5: an input that could not fit even with every non-initial message removed. */

@@ -10,7 +10,7 @@
 // the context window so that it never overflows. Page only (no workers):
 // servePromptApiEngine (./serve.ts) lets the scheduler worker drive it.
 import { InvalidInputError, isMnemeError, ModelError } from '../../errors';
-import { emptyStats, positiveInteger, rate } from '../driver';
+import { DRIVER_DEFAULTS, emptyStats, positiveInteger, rate } from '../driver';
 import { promptLength, sliceSegments, validatePrompt } from '../ledger';
 import type { CallStats, Engine, EngineInfo, GenerateOptions, GenerateResult, LoadProgress, PrewarmOptions, PrewarmResult, PromptTokens } from '../types';
 import { contextUsage, contextWindow, isAbort, languageModelHere, measureContext, OVERFLOW_EVENTS, type LanguageModelApi, type LanguageModelSession } from './api';
@@ -57,8 +57,6 @@ interface Loaded {
   readonly units: TextUnits;
   readonly window: number;
 }
-
-const REPLY_DEFAULTS = Object.freeze({ maxTokens: 256, chunkTokens: 8, chunkMs: 50 });
 
 export class PromptApiEngine implements Engine {
   info: EngineInfo | undefined;
@@ -134,9 +132,9 @@ export class PromptApiEngine implements Engine {
     await this.load();
     validatePrompt(prompt, Number.MAX_SAFE_INTEGER);
     const how = {
-      maxTokens: positiveInteger(options.maxTokens ?? REPLY_DEFAULTS.maxTokens, 'maxTokens'),
-      chunkTokens: positiveInteger(options.chunkTokens ?? REPLY_DEFAULTS.chunkTokens, 'chunkTokens'),
-      chunkMs: options.chunkMs ?? REPLY_DEFAULTS.chunkMs,
+      maxTokens: positiveInteger(options.maxTokens ?? DRIVER_DEFAULTS.maxTokens, 'maxTokens'),
+      chunkTokens: positiveInteger(options.chunkTokens ?? DRIVER_DEFAULTS.chunkTokens, 'chunkTokens'),
+      chunkMs: options.chunkMs ?? DRIVER_DEFAULTS.chunkMs,
     };
     this.supersedePrewarms();
     const started = this.now();
@@ -238,11 +236,12 @@ export class PromptApiEngine implements Engine {
 
   /**
    * How many of the working pieces (header first) fit the window with `reserve` tokens left free: an estimate
-   * from their units, then checked with the model's own count. 0 means none (not even the header).
+   * from their units, then checked with the model's own count. 0 means none (not even the header). One more
+   * framing is kept free, for when added memories go to the draft's clone as a message of their own.
    */
   private async fit(base: Base, working: readonly Piece[], reserve: number): Promise<Piece[]> {
-    const { root, framing } = this.loaded();
-    const room = this.loaded().window - contextUsage(base.session) - reserve;
+    const { root, framing, window } = this.loaded();
+    const room = window - contextUsage(base.session) - reserve - framing;
     let k = working.length;
     const estimate = (n: number) => framing + working.slice(0, n).reduce((sum, p) => sum + p.units, 0);
     while (k > 1 && estimate(k) > room) k--;
