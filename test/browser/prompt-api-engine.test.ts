@@ -3,8 +3,9 @@
 // channel, so drafts prewarm it from the worker and sends answer on it. The
 // model is a double of `LanguageModel` (test/support/prompt-api-double.ts says
 // what it cannot show); the worker, the channel, the store and the prediction
-// path are the real ones.
-import { describe, expect, it } from 'vitest';
+// path are the real ones; so is the cache guard, which must empty the page's
+// sessions when a memory they hold is deleted.
+import { describe, expect, it, vi } from 'vitest';
 import { createMnemeClient } from '../../src/client/client';
 import { servePromptApiEngine } from '../../src/engine/prompt-api';
 import { InvalidInputError } from '../../src/errors';
@@ -38,6 +39,31 @@ describe('the Prompt API engine driven by the scheduler worker', () => {
       expect(sent.tokensReused).toBeGreaterThan(0);
       expect(sent.promptTokens).toBeGreaterThan(sent.tokensReused);
       expect(model.log.filter((c) => c === 'clone').length).toBe(clones); // answered on the prewarmed clone
+      await scheduler.call('close', []);
+    } finally {
+      scheduler.terminate();
+      await served.stop();
+    }
+  });
+});
+
+describe('the cache guard over the Prompt API engine', () => {
+  it('a deleted memory that a draft prewarmed leaves no session on the page', async () => {
+    const model = new LanguageModelDouble();
+    const served = servePromptApiEngine({}, { api: model });
+    const scheduler = createSchedulerWorker();
+    const holding = () => model.live().flatMap((s) => s.messages().map((m) => m.content)).join('\n');
+    try {
+      await scheduler.call('open', [{ dbName: `g-${crypto.randomUUID()}`, scope: { userId: 'u' }, debounceMs: 10 }]);
+      await scheduler.call('loadEngine', [{ engine: 'prompt-api', promptApi: { channel: served.channel } }]);
+      await scheduler.call('startSession', [{ sessionId: 's1' }]);
+      await scheduler.call('observe', [{ text: 'My bank PIN hint is the old dog. The dentist is on Friday.' }]);
+      const draft = await scheduler.call('draft', ['what was my bank PIN hint']);
+      expect(!draft.superseded && draft.held).toBeGreaterThan(0);
+      expect(holding()).toContain('bank PIN hint');
+      const [pin] = await scheduler.call('inspect', ['bank PIN hint']);
+      await scheduler.call('remove', [pin!.id]);
+      await vi.waitFor(() => expect(holding()).not.toContain('bank PIN hint'), { timeout: 5000 });
       await scheduler.call('close', []);
     } finally {
       scheduler.terminate();
