@@ -3,7 +3,7 @@
 // session and its clones, append and abort, the window budget and overflow, the
 // reply at send, the names before the renaming, and the engine served on the
 // shared-engine channel as the scheduler worker drives it.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { layoutPrompt } from '../../src/engine/layout';
 import { promptLength } from '../../src/engine/ledger';
 import { PromptApiEngine, servePromptApiEngine } from '../../src/engine/prompt-api';
@@ -103,10 +103,11 @@ describe('prewarming on the Prompt API', () => {
   });
 
   it('a newer draft aborts the superseded clone: nothing of it stays', async () => {
-    const { model, engine, lay } = await setup({ msPerToken: 2 });
+    const { model, engine, lay } = await setup({ msPerToken: 5 });
     const [old, next] = await Promise.all([lay([TEA, PEANUTS]), lay([CAT])]);
+    await engine.prewarm(await lay([])); // the base exists, so the stale prewarm is soon inside its clone's append
     const stale = engine.prewarm(old);
-    await new Promise((resolve) => setTimeout(resolve, 15)); // the base is being made or the clone filled
+    await vi.waitFor(() => expect(model.log.at(-1)).toBe('append'), { interval: 1 }); // it takes 5 ms a token
     const fresh = engine.prewarm(next);
     const [staleResult, freshResult] = await Promise.all([stale, fresh]);
     expect(staleResult.complete).toBe(false);
@@ -114,6 +115,8 @@ describe('prewarming on the Prompt API', () => {
     const holding = liveMade(model).flatMap((s) => s.later.map((m) => m.content)).join('\n');
     expect(holding).toContain('cat named Io');
     expect(holding).not.toMatch(/green tea|peanuts/);
+    // Not merely dropped afterwards: the stale clone or its append was cut short, so no session ever held them.
+    expect(made(model).flatMap((s) => s.later.map((m) => m.content)).join('\n')).not.toMatch(/green tea|peanuts/);
   });
 
   it('an empty prefix (the cache guard clearing) drops every session but the measuring one', async () => {
