@@ -35,8 +35,8 @@ export interface ClientLoaders {
 }
 
 export interface Degradation {
-  /** What is off now: memory entirely, the GPU engine, or every engine. */
-  what: 'memory' | 'gpu-engine' | 'engine';
+  /** What is off now: memory entirely, the GPU engine, the browser's built-in model (chosen, then failing), or every engine. */
+  what: 'memory' | 'gpu-engine' | 'built-in-engine' | 'engine';
   reason: string;
 }
 
@@ -76,13 +76,20 @@ export interface MnemeClient {
   close(): Promise<void>;
 }
 
+const DEGRADED: Record<Degradation['what'], string> = {
+  memory: 'memory is off',
+  'gpu-engine': 'the GPU engine failed, using the CPU engine',
+  'built-in-engine': "the browser's built-in model failed, using an engine Mneme loads",
+  engine: 'no engine could load; memory and lexical search go on',
+};
+
 export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders): MnemeClient {
   const k = options.k ?? 5;
   const events = new EventTarget();
   const emit = <K extends keyof ClientEventMap>(type: K, detail: ClientEventMap[K]) => events.dispatchEvent(new CustomEvent(type, { detail }));
   const degrade = (what: Degradation['what'], error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
-    if (options.log ?? true) console.warn(`Mneme: ${what === 'memory' ? 'memory is off' : what === 'gpu-engine' ? 'the GPU engine failed, using the CPU engine' : 'no engine could load; memory and lexical search go on'}: ${reason}`);
+    if (options.log ?? true) console.warn(`Mneme: ${DEGRADED[what]}: ${reason}`);
     emit('degraded', { what, reason });
   };
 
@@ -186,21 +193,32 @@ function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Pr
   const { options, emit, degrade } = context;
   let loading: Promise<EngineLoaded> | undefined;
   let stopServing: (() => Promise<void>) | undefined;
+  const loadIn = (worker: SchedulerClient, config: EngineConfig) => worker.call('loadEngine', [config, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+  /** The configured engine; a built-in model chosen by 'auto' that fails gives way to what the worker picks without it. */
+  const loadServed = async (worker: SchedulerClient, wanted: EngineConfig): Promise<EngineLoaded> => {
+    const page = await servedOnPage(wanted);
+    stopServing = page.stop;
+    try {
+      return await loadIn(worker, page.config);
+    } catch (error) {
+      await stopServing?.();
+      stopServing = undefined;
+      if (!page.stop || (wanted.engine ?? 'auto') !== 'auto') throw error;
+      degrade('built-in-engine', error);
+      return loadIn(worker, wanted); // the worker has no LanguageModel, so its own choice is WebLLM or transformers.js
+    }
+  };
   const load = (config?: EngineConfig): Promise<EngineLoaded> =>
     (loading ??= (async () => {
       const worker = await context.connected();
       if (!worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
-      const page = await servedOnPage(config ?? options.engine ?? {});
-      stopServing = page.stop;
       try {
-        const loaded = await worker.call('loadEngine', [page.config, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+        const loaded = await loadServed(worker, config ?? options.engine ?? {});
         if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
         emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
         return loaded;
       } catch (error) {
         loading = undefined;
-        await stopServing?.();
-        stopServing = undefined;
         degrade('engine', error);
         throw error;
       }

@@ -72,26 +72,54 @@ describe('the cache guard over the Prompt API engine', () => {
   });
 });
 
+/** Runs `work` with the page's LanguageModel replaced by `model` (this file runs in its own frame). */
+async function withPageModel(model: LanguageModelDouble, work: () => Promise<void>): Promise<void> {
+  const real = Object.getOwnPropertyDescriptor(globalThis, 'LanguageModel');
+  Object.defineProperty(globalThis, 'LanguageModel', { value: model, configurable: true, writable: true });
+  try {
+    await work();
+  } finally {
+    if (real) Object.defineProperty(globalThis, 'LanguageModel', real);
+    else delete (globalThis as { LanguageModel?: unknown }).LanguageModel;
+  }
+}
+
 describe('the drop-in client on a page with a ready built-in model', () => {
   it("chooses the Prompt API engine on the page with engine 'auto' (no GPU here), serves it, and answers on it", async () => {
-    // The page's LanguageModel is replaced by the double for this test only (this file runs in its own frame, and
-    // nothing in it probed the built-in model before: the probe is taken once per context).
+    // Each test of this block replaces the page's LanguageModel while it runs. The built-in model is probed once
+    // per context: nothing in this file probes it before this test, and both doubles here answer 'available'.
     const model = new LanguageModelDouble();
-    const real = Object.getOwnPropertyDescriptor(globalThis, 'LanguageModel');
-    Object.defineProperty(globalThis, 'LanguageModel', { value: model, configurable: true, writable: true });
-    const client = createMnemeClient({ dbName: `c-${crypto.randomUUID()}`, log: false }, { worker: () => createSchedulerWorker() });
-    try {
-      expect(await client.ready).toBe(true);
-      const loaded = await client.loadEngine();
-      expect(loaded).toEqual({ model: 'chrome-built-in', engine: 'prompt-api', shared: false });
-      await client.observe('My sister Ana lives in Lisbon.');
-      const reply = await client.chat.completions.create({ messages: [{ role: 'user', content: 'where does my sister Ana live?' }] });
-      expect('choices' in reply && reply.choices[0]!.message.content).toContain('Lisbon');
-    } finally {
-      await client.close();
-      if (real) Object.defineProperty(globalThis, 'LanguageModel', real);
-      else delete (globalThis as { LanguageModel?: unknown }).LanguageModel;
-    }
+    await withPageModel(model, async () => {
+      const client = createMnemeClient({ dbName: `c-${crypto.randomUUID()}`, log: false }, { worker: () => createSchedulerWorker() });
+      try {
+        expect(await client.ready).toBe(true);
+        const loaded = await client.loadEngine();
+        expect(loaded).toEqual({ model: 'chrome-built-in', engine: 'prompt-api', shared: false });
+        await client.observe('My sister Ana lives in Lisbon.');
+        const reply = await client.chat.completions.create({ messages: [{ role: 'user', content: 'where does my sister Ana live?' }] });
+        expect('choices' in reply && reply.choices[0]!.message.content).toContain('Lisbon');
+      } finally {
+        await client.close();
+      }
+    });
     expect(model.live()).toEqual([]); // closing the client stopped serving and freed every session
+  });
+
+  it('a built-in model that fails to start gives way to the engine the worker picks, reported as degraded', async () => {
+    const model = new LanguageModelDouble({ failCreate: 'OperationError' });
+    await withPageModel(model, async () => {
+      const degraded: string[] = [];
+      const engine = { transformers: { modelBaseUrl: '/test/fixtures/generated/models', model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, cacheName: 'mneme-test-prompt-api-fallback' } };
+      const client = createMnemeClient({ dbName: `f-${crypto.randomUUID()}`, log: false, engine }, { worker: () => createSchedulerWorker() });
+      client.on('degraded', (d) => degraded.push(`${d.what}: ${d.reason}`));
+      try {
+        const loaded = await client.loadEngine();
+        expect(loaded).toMatchObject({ engine: 'transformers', model: 'mneme/standin-smollm-tiny' });
+        expect(degraded).toEqual([expect.stringMatching(/^built-in-engine: Chrome's built-in model could not start/)]);
+      } finally {
+        await client.close();
+      }
+    });
+    expect(model.live()).toEqual([]);
   });
 });

@@ -57,6 +57,8 @@ export interface LanguageModelDoubleOptions {
   legacy?: boolean;
   /** measureContextUsage() reports this many tokens fewer than an input takes (to provoke an overflow). Default 0. */
   undercount?: number;
+  /** create() rejects with this DOMException name although availability() said yes (a model that fails to start). */
+  failCreate?: string;
 }
 
 /** Tokens of an input as this double counts them (D5: control tokens included). */
@@ -109,6 +111,7 @@ export class LanguageModelDouble implements LanguageModelApi {
   async create(options: LanguageModelCreateOptions = {}): Promise<LanguageModelSession> {
     this.log.push('create');
     if ((this.options.availability ?? 'available') === 'unavailable') throw new DOMException('No language model on this device.', 'NotSupportedError');
+    if (this.options.failCreate) throw new DOMException('The model could not start.', this.options.failCreate);
     if (options.monitor) {
       const monitor = new EventTarget();
       options.monitor(monitor);
