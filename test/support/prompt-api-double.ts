@@ -91,6 +91,8 @@ export class LanguageModelDouble implements LanguageModelApi {
   readonly sessions: SessionDouble[] = [];
   /** Calls in order: 'availability', 'create', 'clone', 'append', 'prompt', 'measure', 'destroy'. */
   readonly log: string[] = [];
+  /** The options of every availability() and create() call, in order. */
+  readonly asked: { call: 'availability' | 'create'; options: object }[] = [];
 
   constructor(readonly options: LanguageModelDoubleOptions = {}) {}
 
@@ -103,13 +105,15 @@ export class LanguageModelDouble implements LanguageModelApi {
     return this.sessions.filter((s) => !s.destroyed);
   }
 
-  async availability(): Promise<LanguageModelAvailability> {
+  async availability(options: object = {}): Promise<LanguageModelAvailability> {
     this.log.push('availability');
+    this.asked.push({ call: 'availability', options });
     return this.options.availability ?? 'available';
   }
 
   async create(options: LanguageModelCreateOptions = {}): Promise<LanguageModelSession> {
     this.log.push('create');
+    this.asked.push({ call: 'create', options });
     if ((this.options.availability ?? 'available') === 'unavailable') throw new DOMException('No language model on this device.', 'NotSupportedError');
     if (this.options.failCreate) throw new DOMException('The model could not start.', this.options.failCreate);
     if (options.monitor) {

@@ -54,6 +54,17 @@ describe('loading the Prompt API engine', () => {
     expect(info).toMatchObject({ engine: 'prompt-api', device: 'browser', capabilities: { rollback: 'checkpoint', snapshots: false, contextLength: 4096 } });
   });
 
+  it('passes the configured languages to availability() and every create(), and validates them', async () => {
+    const model = new LanguageModelDouble();
+    const engine = new PromptApiEngine({ languages: ['en', 'es'] }, { api: model });
+    await engine.load();
+    await engine.prewarm(await layFor(engine)([TEA]));
+    const expected = { expectedInputs: [{ type: 'text', languages: ['en', 'es'] }], expectedOutputs: [{ type: 'text', languages: ['en', 'es'] }] };
+    expect(model.asked.map((a) => a.call)).toEqual(['availability', 'create', 'create']); // the measuring session, then the base
+    for (const { options } of model.asked) expect(options).toMatchObject(expected);
+    expect(() => new PromptApiEngine({ languages: [] }, { api: model })).toThrow(/promptApi\.languages must be a non-empty array/);
+  });
+
   it('tokenizes a text into its measured size: the same text always the same ids', async () => {
     const { engine } = await setup();
     const [a, again, other, empty] = await engine.tokenize(['three little words', 'three little words', 'three little pigs', '']);

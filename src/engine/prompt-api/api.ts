@@ -17,6 +17,7 @@ export interface LanguageModelCreateOptions {
   signal?: AbortSignal;
   monitor?: (monitor: EventTarget) => void;
   expectedInputs?: { type: 'text'; languages?: string[] }[];
+  expectedOutputs?: { type: 'text'; languages?: string[] }[];
 }
 
 /** A session: a context the model holds, appended to and answered on. */

@@ -15,7 +15,7 @@ import { promptLength, sliceSegments, validatePrompt } from '../ledger';
 import type { CallStats, Engine, EngineInfo, GenerateOptions, GenerateResult, LoadProgress, PrewarmOptions, PrewarmResult, PromptTokens } from '../types';
 import { contextUsage, contextWindow, isAbort, languageModelHere, measureContext, OVERFLOW_EVENTS, type LanguageModelApi, type LanguageModelSession } from './api';
 import { resolvePromptApiEngineConfig, type PromptApiEngineConfig, type ResolvedPromptApiEngineConfig } from './config';
-import { openBuiltInModel } from './open';
+import { openBuiltInModel, sessionOptions } from './open';
 import { PROMPT_API_TEMPLATE, readPrompt, TextUnits, type Piece, type PromptText } from './units';
 import { streamReply } from './stream';
 
@@ -87,7 +87,7 @@ export class PromptApiEngine implements Engine {
   }
 
   private async open(options: { onProgress?: (progress: LoadProgress) => void; signal?: AbortSignal }): Promise<EngineInfo> {
-    const { root, framing } = await openBuiltInModel(this.api, options);
+    const { root, framing } = await openBuiltInModel(this.api, sessionOptions(this.config.languages), options);
     const units = new TextUnits({ measure: async (text) => (await measureContext(root, text)) - framing });
     this.state = { root, framing, units, window: contextWindow(root) };
     this.info = Object.freeze({
@@ -225,7 +225,7 @@ export class PromptApiEngine implements Engine {
     }
     stats.tokensRolledBack += this.dropAll();
     const initialPrompts = [...(text.system === '' ? [] : [{ role: 'system' as const, content: text.system }]), ...text.history];
-    const session = await this.api!.create({ initialPrompts }).catch((error: unknown) => {
+    const session = await this.api!.create({ ...sessionOptions(this.config.languages), initialPrompts }).catch((error: unknown) => {
       throw overflowOr(error, `The system text, activated memories and history (${text.stableUnits} tokens) do not fit the built-in model's context window; shorten the history or the activated tier`);
     });
     this.watch(session);
