@@ -38,6 +38,8 @@ export type MnemeErrorCode =
   | 'shader-f16-unsupported'
   /** The page's Content-Security-Policy blocked a script, worker or WebAssembly compile Mneme needs; the message names the directive. */
   | 'csp-blocked'
+  /** The browser's built-in model (the Prompt API's `LanguageModel`) is absent here (another browser, a worker) or says 'unavailable'. */
+  | 'built-in-model-unavailable'
   | 'timeout'
   | 'aborted'
   | 'worker-crashed'
@@ -118,7 +120,7 @@ export class ModelError extends MnemeError {
 /** The device cannot run the engine or model asked for; the message names the setting that gets around it. */
 export class DeviceError extends MnemeError {
   override name = 'DeviceError';
-  constructor(code: Extract<MnemeErrorCode, 'webgpu-unavailable' | 'shader-f16-unsupported' | 'csp-blocked'>, message: string, options?: { cause?: unknown }) {
+  constructor(code: Extract<MnemeErrorCode, 'webgpu-unavailable' | 'shader-f16-unsupported' | 'csp-blocked' | 'built-in-model-unavailable'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

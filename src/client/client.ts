@@ -7,7 +7,9 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '@mlc-ai/web-llm';
 import { ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
+import { chooseEngineHere } from '../engine/choose';
 import type { EngineConfig } from '../engine/create';
+import { servePromptApiEngine } from '../engine/prompt-api';
 import { chatCompletionsOver, type Answered, type Answerer, type ChatCompletionsApi, type CreateOptions } from '../engine/openai';
 import type { SchedulerClient } from '../scheduler/client';
 import type { EngineLoaded, MemoryView, SendView } from '../scheduler/service';
@@ -33,8 +35,8 @@ export interface ClientLoaders {
 }
 
 export interface Degradation {
-  /** What is off now: memory entirely, the GPU engine, or every engine. */
-  what: 'memory' | 'gpu-engine' | 'engine';
+  /** What is off now: memory entirely, the GPU engine, the browser's built-in model (chosen, then failing), or every engine. */
+  what: 'memory' | 'gpu-engine' | 'built-in-engine' | 'engine';
   reason: string;
 }
 
@@ -74,13 +76,20 @@ export interface MnemeClient {
   close(): Promise<void>;
 }
 
+const DEGRADED: Record<Degradation['what'], string> = {
+  memory: 'memory is off',
+  'gpu-engine': 'the GPU engine failed, using the CPU engine',
+  'built-in-engine': "the browser's built-in model failed, using an engine Mneme loads",
+  engine: 'no engine could load; memory and lexical search go on',
+};
+
 export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders): MnemeClient {
   const k = options.k ?? 5;
   const events = new EventTarget();
   const emit = <K extends keyof ClientEventMap>(type: K, detail: ClientEventMap[K]) => events.dispatchEvent(new CustomEvent(type, { detail }));
   const degrade = (what: Degradation['what'], error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
-    if (options.log ?? true) console.warn(`Mneme: ${what === 'memory' ? 'memory is off' : what === 'gpu-engine' ? 'the GPU engine failed, using the CPU engine' : 'no engine could load; memory and lexical search go on'}: ${reason}`);
+    if (options.log ?? true) console.warn(`Mneme: ${DEGRADED[what]}: ${reason}`);
     emit('degraded', { what, reason });
   };
 
@@ -153,6 +162,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     async close() {
       await withMemory(undefined, (w) => w.call('close', []));
       worker?.terminate();
+      await device.close();
     },
   };
   return client;
@@ -167,16 +177,43 @@ interface ClientContext {
   connected(): Promise<SchedulerClient | undefined>;
 }
 
+/**
+ * Chrome's built-in model exists on pages only: when the configuration names it, or the choice made here on the
+ * page picks it, the page serves the Prompt API engine and the worker is told to drive it over its channel.
+ */
+async function servedOnPage(config: EngineConfig): Promise<{ config: EngineConfig; stop?: () => Promise<void> }> {
+  const wanted = config.engine ?? 'auto';
+  if (wanted !== 'prompt-api' && (wanted !== 'auto' || (await chooseEngineHere()).engine !== 'prompt-api')) return { config };
+  const served = servePromptApiEngine(config.promptApi);
+  return { config: { ...config, engine: 'prompt-api', promptApi: { ...config.promptApi, channel: served.channel } }, stop: () => served.stop() };
+}
+
 /** The worker's one engine, as the page reaches it: loaded once (a failure is reported and a later call tries again), answering chat completions. */
-function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Promise<EngineLoaded>; completions: ChatCompletionsApi } {
+function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Promise<EngineLoaded>; completions: ChatCompletionsApi; close(): Promise<void> } {
   const { options, emit, degrade } = context;
   let loading: Promise<EngineLoaded> | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
+  const loadIn = (worker: SchedulerClient, config: EngineConfig) => worker.call('loadEngine', [config, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+  /** The configured engine; a built-in model chosen by 'auto' that fails gives way to what the worker picks without it. */
+  const loadServed = async (worker: SchedulerClient, wanted: EngineConfig): Promise<EngineLoaded> => {
+    const page = await servedOnPage(wanted);
+    stopServing = page.stop;
+    try {
+      return await loadIn(worker, page.config);
+    } catch (error) {
+      await stopServing?.();
+      stopServing = undefined;
+      if (!page.stop || (wanted.engine ?? 'auto') !== 'auto') throw error;
+      degrade('built-in-engine', error);
+      return loadIn(worker, wanted); // the worker has no LanguageModel, so its own choice is WebLLM or transformers.js
+    }
+  };
   const load = (config?: EngineConfig): Promise<EngineLoaded> =>
     (loading ??= (async () => {
       const worker = await context.connected();
       if (!worker) throw new ModelError('model-load-failed', 'Memory is off in this browser, so there is no on-device engine to answer (see the degraded event).');
       try {
-        const loaded = await worker.call('loadEngine', [config ?? options.engine ?? {}, (p: LoadProgress) => emit('model-progress', p)], { timeoutMs: 1_800_000 });
+        const loaded = await loadServed(worker, config ?? options.engine ?? {});
         if (loaded.gpuFailure !== undefined) degrade('gpu-engine', loaded.gpuFailure);
         emit('model-ready', { model: loaded.model, engine: loaded.engine, shared: loaded.shared });
         return loaded;
@@ -208,5 +245,5 @@ function deviceEngine(context: ClientContext): { load(config?: EngineConfig): Pr
     });
     return { model: loaded.model, done };
   };
-  return { load, completions: chatCompletionsOver(answer) };
+  return { load, completions: chatCompletionsOver(answer), close: async () => stopServing?.() };
 }

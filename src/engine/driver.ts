@@ -250,15 +250,16 @@ export function nextTask(): Promise<void> {
   });
 }
 
-function emptyStats(plan: Plan): CallStats {
-  return { tokensReused: plan.keep, tokensPrefilled: 0, tokensRolledBack: plan.dropped, tokensGenerated: 0, ttftMs: 0, prefillMs: 0, prefillTokensPerS: 0, decodeTokensPerS: 0 };
+/** Zeroed call figures; with a plan, what it keeps and drops. */
+export function emptyStats(plan?: Plan): CallStats {
+  return { tokensReused: plan?.keep ?? 0, tokensPrefilled: 0, tokensRolledBack: plan?.dropped ?? 0, tokensGenerated: 0, ttftMs: 0, prefillMs: 0, prefillTokensPerS: 0, decodeTokensPerS: 0 };
 }
 
-function rate(tokens: number, ms: number): number {
+export function rate(tokens: number, ms: number): number {
   return tokens > 0 && ms > 0 ? (tokens * 1000) / ms : 0;
 }
 
-function positiveInteger(value: number, name: string): number {
+export function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new InvalidInputError('invalid-input', `${name} must be a positive integer, got ${value}`);
   return value;
 }

@@ -1,7 +1,9 @@
-// What this device offers an engine: WebGPU, an adapter, and its features.
+// What this device offers an engine: WebGPU, an adapter, and its features;
+// and the browser's built-in model (the Prompt API), and whether it is ready.
 // Probed once per page or worker into a frozen object (nothing is touched
 // until the first call, so this module imports under Node); configuration is
 // never stored here.
+import { languageModelHere, type LanguageModelApi, type LanguageModelAvailability } from './prompt-api/api';
 
 /** The parts of the WebGPU API the probe reads (TypeScript's DOM types carry none of it). */
 export interface GpuLike {
@@ -82,4 +84,40 @@ export async function inspectGpu(gpu: GpuLike | undefined): Promise<GpuProbe> {
 
 function freeze(probe: GpuProbe): GpuProbe {
   return Object.freeze(probe);
+}
+
+/** Whether this context has the browser's built-in model (the Prompt API's `LanguageModel`), and in what state. */
+export interface BuiltInModelProbe {
+  /** `LanguageModel` exists here (pages of Chrome 148+; never workers). */
+  readonly present: boolean;
+  /** What `LanguageModel.availability()` answered; undefined when absent or when it failed. */
+  readonly availability: LanguageModelAvailability | undefined;
+  /** One line on what was found, for logs and for the engine choice's reason. */
+  readonly summary: string;
+}
+
+let builtInProbed: Promise<BuiltInModelProbe> | undefined;
+
+/** This context's built-in model, probed on the first call; later calls share the same frozen result. */
+export function probeBuiltInModel(): Promise<BuiltInModelProbe> {
+  builtInProbed ??= inspectBuiltInModel(languageModelHere());
+  return builtInProbed;
+}
+
+/** Asks one `LanguageModel` (or a double in tests) for its availability. Never throws. */
+export async function inspectBuiltInModel(api: LanguageModelApi | undefined): Promise<BuiltInModelProbe> {
+  if (!api) return Object.freeze({ present: false, availability: undefined, summary: 'no built-in model here (no LanguageModel: Chrome 148+ pages only, never workers)' });
+  try {
+    const availability = await api.availability();
+    const what: Record<LanguageModelAvailability, string> = {
+      available: 'ready',
+      downloadable: 'not downloaded yet',
+      downloading: 'still downloading',
+      unavailable: 'unavailable on this device',
+    };
+    return Object.freeze({ present: true, availability, summary: `the built-in model is ${what[availability] ?? `'${String(availability)}'`} (LanguageModel.availability() is '${String(availability)}')` });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return Object.freeze({ present: true, availability: undefined, summary: `LanguageModel is present but availability() failed: ${detail}` });
+  }
 }

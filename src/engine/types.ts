@@ -161,7 +161,7 @@ export interface GenerateResult {
 }
 
 export interface EngineInfo {
-  /** 'transformers' or 'webllm'. */
+  /** 'transformers', 'webllm' or 'prompt-api'. */
   readonly engine: string;
   readonly model: string;
   readonly device: string;

@@ -4,8 +4,10 @@
 // a worker that finds the lock taken drives that tab's engine instead, and
 // queues for the lock, so when the owning tab closes it loads its own. Either
 // way the engine is guarded: a deleted memory, or another user or role, never
-// stays in its cache.
-import { MnemeError, ModelError } from '../errors';
+// stays in its cache. Chrome's built-in model exists on pages only: with
+// engine 'prompt-api' the worker drives the engine its page serves (on the
+// channel servePromptApiEngine returned) rather than loading one.
+import { InvalidInputError, MnemeError, ModelError } from '../errors';
 import type { LoadProgress } from '../embed/types';
 import type { EngineChoice } from '../engine/choose';
 import type { createEngine, EngineConfig } from '../engine/create';
@@ -18,7 +20,7 @@ import { claimOwnership, tryOwnership, type Ownership } from './ownership';
 
 export interface EngineLoaded {
   model: string;
-  /** 'webllm' or 'transformers'. */
+  /** 'webllm', 'prompt-api' or 'transformers'. */
   engine: string;
   reason: string;
   /** Set when the GPU engine failed and the CPU engine answers instead. */
@@ -84,6 +86,7 @@ export class EngineSlot {
   }
 
   private async acquire(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> {
+    if (config.engine === 'prompt-api') return this.adoptPage(config, onProgress);
     const created = await this.createEngine(config); // no model is fetched until load
     const key = engineKey(config, created.choice);
     const locks = typeof navigator !== 'undefined' && navigator.locks !== undefined;
@@ -118,6 +121,16 @@ export class EngineSlot {
     const held = this.held!;
     if (this.ownership) held.stopServing = serveEngine(held.raw, key);
     return held.loaded;
+  }
+
+  /** The Prompt API engine the page serves (the API exists on pages only), driven over its channel. */
+  private adoptPage(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded> {
+    const channelName = config.promptApi?.channel;
+    if (channelName === undefined) {
+      throw new InvalidInputError('invalid-input', "engine 'prompt-api' runs on the page: create it there with servePromptApiEngine() and pass its channel as promptApi.channel");
+    }
+    const reason = "the page serves Chrome's built-in model (the Prompt API exists on pages only) and this worker drives it";
+    return this.adopt(connectEngine({ channelName }), (info) => ({ engine: info.engine, reason, shared: false }), onProgress);
   }
 
   /** Resolves once no load or takeover is under way (a send waits for it rather than use an engine that is going). */

@@ -1,13 +1,15 @@
 // Engine choice and WebLLM model selection: the GPU probe over stand-in
-// `navigator.gpu` objects, the choice and its reason, and which model record
-// a config selects on which adapter (WebLLM's real prebuilt list).
+// `navigator.gpu` objects, the built-in model's probe over a double of
+// `LanguageModel`, the choice and its reason, and which model record a config
+// selects on which adapter (WebLLM's real prebuilt list).
 import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
 import { chooseEngine } from '../../src/engine/choose';
 import { createEngine } from '../../src/engine/create';
-import { inspectGpu, type GpuAdapterLike, type GpuLike, type GpuProbe } from '../../src/engine/probe';
+import { inspectBuiltInModel, inspectGpu, type GpuAdapterLike, type GpuLike, type GpuProbe } from '../../src/engine/probe';
 import { f32Twin, needsF16, resolveWebLLMConfig, selectModel } from '../../src/engine/webllm/config';
 import { DeviceError, InvalidInputError } from '../../src/errors';
+import { LanguageModelDouble } from '../support/prompt-api-double';
 
 function adapter(features: string[], info: GpuAdapterLike['info'] = { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true }): GpuAdapterLike {
   const set = new Set(features);
@@ -53,17 +55,56 @@ describe('choosing the engine', () => {
   });
 });
 
+describe("probing Chrome's built-in model", () => {
+  it('reports it absent, in each availability, and when availability() fails', async () => {
+    expect(await inspectBuiltInModel(undefined)).toMatchObject({ present: false, availability: undefined, summary: expect.stringMatching(/no built-in model here/) });
+    const ready = await inspectBuiltInModel(new LanguageModelDouble({ availability: 'available' }));
+    expect(ready).toEqual({ present: true, availability: 'available', summary: "the built-in model is ready (LanguageModel.availability() is 'available')" });
+    expect(Object.isFrozen(ready)).toBe(true);
+    expect((await inspectBuiltInModel(new LanguageModelDouble({ availability: 'downloadable' }))).summary).toMatch(/not downloaded yet/);
+    const failing = { availability: () => Promise.reject(new Error('blocked by policy')), create: () => Promise.reject(new Error('unused')) };
+    expect(await inspectBuiltInModel(failing)).toMatchObject({ present: true, availability: undefined, summary: expect.stringMatching(/availability\(\) failed: blocked by policy/) });
+  });
+});
+
+describe('choosing between WebLLM, the built-in model and transformers.js', () => {
+  const builtIn = (availability: 'available' | 'downloadable' | 'unavailable') => inspectBuiltInModel(new LanguageModelDouble({ availability }));
+  const hardware = () => inspectGpu(gpu(adapter(['shader-f16'], { vendor: 'nvidia', architecture: 'hopper' })));
+
+  it('a hardware adapter comes first, then a ready built-in model, then transformers.js', async () => {
+    expect(chooseEngine(await hardware(), {}, await builtIn('available'))).toMatchObject({ engine: 'webllm', forced: false });
+    const noGpu = chooseEngine(await probe(undefined), {}, await builtIn('available'));
+    expect(noGpu).toMatchObject({ engine: 'prompt-api', forced: false, builtIn: { availability: 'available' } });
+    expect(noGpu.reason).toMatch(/no adapter.*; the built-in model is ready.*: Chrome's built-in model answers through the Prompt API \(nothing to download\)$/);
+    expect(chooseEngine(await probe([]), {}, await builtIn('available')).engine).toBe('prompt-api'); // a software adapter does not beat it
+    const later = chooseEngine(await probe(undefined), {}, await builtIn('downloadable'));
+    expect(later).toMatchObject({ engine: 'transformers', reason: expect.stringMatching(/not downloaded yet.*transformers\.js engine runs the model on the CPU/) });
+    expect(chooseEngine(await probe(undefined), {}, await inspectBuiltInModel(undefined)).reason).toMatch(/no built-in model here.*transformers\.js/);
+  });
+
+  it("'prompt-api' may be forced, and the reason says when it cannot load here", async () => {
+    expect(chooseEngine(await hardware(), { engine: 'prompt-api' }, await builtIn('available'))).toMatchObject({ engine: 'prompt-api', forced: true, reason: expect.not.stringMatching(/fail/) });
+    expect(chooseEngine(await probe(undefined), { engine: 'prompt-api' }, await builtIn('unavailable')).reason).toMatch(/unavailable on this device.*will fail to load here, set engine to 'auto'/);
+    const none = await probe(undefined);
+    expect(() => chooseEngine(none, { engine: 'gemini' as never })).toThrow(/'auto', 'webllm', 'prompt-api', 'transformers'/);
+  });
+});
+
 describe('creating the engine for this device', () => {
   it('in Node (no WebGPU) it is the transformers.js engine, unless configured otherwise; nothing starts until used', async () => {
     const auto = await createEngine();
     expect(auto.choice).toMatchObject({ engine: 'transformers', forced: false, reason: expect.stringMatching(/no navigator\.gpu/) });
     expect(auto.engine.info).toBeUndefined();
     expect((await createEngine({ engine: 'webllm' })).choice).toMatchObject({ engine: 'webllm', forced: true });
+    const builtIn = await createEngine({ engine: 'prompt-api' });
+    expect(builtIn.choice).toMatchObject({ engine: 'prompt-api', forced: true, reason: expect.stringMatching(/no built-in model here.*will fail to load here/) });
+    await expect(builtIn.engine.load()).rejects.toMatchObject({ name: 'DeviceError', code: 'built-in-model-unavailable' });
   });
 
-  it("validates both engines' settings whichever is chosen", async () => {
+  it("validates every engine's settings whichever is chosen", async () => {
     await expect(createEngine({ webllm: { sliceTokens: 0 } })).rejects.toThrow(/sliceTokens must be a positive integer/);
     await expect(createEngine({ engine: 'webllm', transformers: { dtype: 'q3' as never } })).rejects.toThrow(InvalidInputError);
+    await expect(createEngine({ promptApi: { reserveTokens: -1 } })).rejects.toThrow(/promptApi\.reserveTokens must be a whole number/);
   });
 });
 
