@@ -21,7 +21,8 @@ export const PRESETS: readonly ModelPreset[] = [
 export interface Settings {
   user: string;
   role: string;
-  engine: 'auto' | 'webllm' | 'transformers';
+  /** 'prompt-api': Chrome's built-in model, run on this page (no download from us; the model setting is not used). */
+  engine: 'auto' | 'webllm' | 'transformers' | 'prompt-api';
   model: string;
   /** Where model files come from; '' is the Hugging Face hub. */
   modelBaseUrl: string;
@@ -51,25 +52,37 @@ export function presetOf(model: string): ModelPreset | undefined {
 
 /** The model, as the first-run card and settings describe it. */
 export function describeModel(s: Settings): string {
+  if (s.engine === 'prompt-api') return "Chrome's built-in model (Gemini Nano), which Chrome downloads and keeps itself where the device supports it";
   const preset = presetOf(s.model);
   const from = s.modelBaseUrl ? ` from ${s.modelBaseUrl}` : ' from Hugging Face';
   return preset ? `${preset.label}, about ${size(preset.bytes)}${from}` : `${s.model}${from}`;
 }
 
-/** A preset names its engine; another model id runs on the engine set (automatic: the CPU engine). */
-export function engineConfig(s: Settings): EngineConfig {
+/**
+ * A preset names its engine; another model id runs on the engine set (automatic: the CPU engine).
+ * Chrome's built-in model is served by this page on `promptApiChannel` (servePromptApiEngine).
+ */
+export function engineConfig(s: Settings, promptApiChannel?: string): EngineConfig {
+  if (s.engine === 'prompt-api') return { engine: 'prompt-api', promptApi: { ...(promptApiChannel && { channel: promptApiChannel }) } };
   const kind = presetOf(s.model)?.engine ?? (s.engine === 'auto' ? 'transformers' : s.engine);
   if (kind === 'webllm') return { engine: 'webllm', webllm: { model: s.model } };
   const base = s.modelBaseUrl ? { modelBaseUrl: s.modelBaseUrl, allowRemote: false } : {};
   return { engine: 'transformers', transformers: { ...base, model: s.model, dtype: s.dtype, cacheName: 'mneme-demo-models' } };
 }
 
+const ENGINE_LABELS: Record<Settings['engine'], string> = {
+  auto: 'Automatic (the GPU if this device has one)',
+  webllm: 'WebLLM on the GPU',
+  transformers: 'transformers.js on the CPU',
+  'prompt-api': "Chrome's built-in model (Gemini Nano)",
+};
+
 /** The settings dialog; `onSave` gets the new settings. */
 export function settingsDialog(current: Settings, onSave: (next: Settings) => void): HTMLDialogElement {
   const user = h('input', { name: 'user', value: current.user, required: true, autocomplete: 'off' });
   const role = h('input', { name: 'role', value: current.role, placeholder: 'any (e.g. work)', autocomplete: 'off' });
-  const engine = h('select', { name: 'engine' }, ...(['auto', 'webllm', 'transformers'] as const).map((e) =>
-    h('option', { value: e, textContent: { auto: 'Automatic (the GPU if this device has one)', webllm: 'WebLLM on the GPU', transformers: 'transformers.js on the CPU' }[e], selected: e === current.engine })));
+  const engine = h('select', { name: 'engine' }, ...(['auto', 'webllm', 'transformers', 'prompt-api'] as const).map((e) =>
+    h('option', { value: e, textContent: ENGINE_LABELS[e], selected: e === current.engine })));
   const model = h('input', { name: 'model', value: current.model, autocomplete: 'off' });
   model.setAttribute('list', 'model-presets');
   const presets = h('datalist', { id: 'model-presets' }, ...PRESETS.map((p) => h('option', { value: p.id, label: `${p.label} · ${size(p.bytes)}` })));

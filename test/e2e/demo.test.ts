@@ -116,9 +116,18 @@ describe('the PWA demo', () => {
     const exported = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as { memories: { text: string }[] };
     expect(exported.memories.map((m) => m.text).sort()).toEqual((await memoryTexts(page)).sort());
 
-    // Settings: the stand-in model from this server; then the person chooses to download it.
+    // Chrome's built-in model: this Chromium has the API but no model, so the card says so, typed, and memory goes on.
     await page.getByLabel('Settings').click();
     const dialog = page.locator('dialog.settings');
+    await dialog.locator('select[name=engine]').selectOption('prompt-api');
+    await dialog.getByText('Save').click();
+    await expect.poll(() => page.locator('.model-card').textContent()).toMatch(/Chrome's built-in model \(Gemini Nano\)/);
+    await page.locator('.model-card .download').click();
+    await expect.poll(() => page.locator('.model-card').textContent(), { timeout: 30_000 }).toMatch(/could not load.*(built-in model|LanguageModel).*Memory, search and the inspector keep working/);
+
+    // Settings: the stand-in model from this server; then the person chooses to download it.
+    await page.getByLabel('Settings').click();
+    await dialog.locator('select[name=engine]').selectOption('auto');
     await dialog.locator('input[name=model]').fill('mneme/standin-smollm-tiny');
     await dialog.locator('input[name=modelBaseUrl]').fill(`${server.origin}/models`);
     await dialog.locator('select[name=dtype]').selectOption('fp32');
