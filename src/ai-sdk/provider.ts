@@ -56,7 +56,7 @@ export function mnemeLanguageModel(client: MnemeClient, options: MnemeModelOptio
       const cancel = new AbortController();
       const signal = call.abortSignal ? AbortSignal.any([call.abortSignal, cancel.signal]) : cancel.signal;
       const chunks = (await client.chat.completions.create(request, { signal })) as AsyncIterable<ChatCompletionChunk>;
-      const stream = streamParts(chunks, { warnings, includeRaw: call.includeRawChunks === true, cancel: () => cancel.abort() });
+      const stream = streamParts(chunks, { warnings, includeRaw: call.includeRawChunks === true, signal, cancel: () => cancel.abort() });
       // The turn is observed once the reply is complete (after the memories for it were picked); the stream closes after that.
       const observed = observingStream((reply) => observeReply(client, observeUser(client, call.prompt), reply));
       return { stream: stream.pipeThrough(observed), request: { body: request } } satisfies LanguageModelV4StreamResult;

@@ -38,55 +38,64 @@ interface StreamOptions {
   warnings: SharedV4Warning[];
   /** Pass each chunk on as a 'raw' part too (includeRawChunks). */
   includeRaw: boolean;
+  /** The reply's signal: once aborted, the reply ends as stopped (finish 'other', raw 'abort'), not as an error. */
+  signal: AbortSignal;
   /** Stops the reply when the reader cancels the stream. */
   cancel(): void;
 }
 
 /**
  * The chunks of a streamed chat completion as stream parts: stream-start (with the warnings), response-metadata,
- * one text block of deltas, and a finish with the usage. A failed reply gives an error part and finishes as 'error'.
+ * one text block of deltas, and a finish with the usage. A failed reply gives an error part and finishes as 'error';
+ * an aborted one finishes as 'other' (raw 'abort').
  */
 export function streamParts(chunks: AsyncIterable<ChatCompletionChunk>, options: StreamOptions): ReadableStream<LanguageModelV4StreamPart> {
   const iterator = chunks[Symbol.asyncIterator]();
-  let first = true;
-  let texting = false;
-  let finish: LanguageModelV4FinishReason = { unified: 'other', raw: undefined };
-  let usage: CompletionUsage | undefined;
-  const end = (controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>) => {
-    if (texting) controller.enqueue({ type: 'text-end', id: '0' });
-    const providerMetadata = metadataOf(usage);
-    controller.enqueue({ type: 'finish', finishReason: finish, usage: usageOf(usage), ...(providerMetadata && { providerMetadata }) });
+  const reading = { first: true, texting: false, finish: { unified: 'other', raw: undefined } as LanguageModelV4FinishReason, usage: undefined as CompletionUsage | undefined };
+  const end = (controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>, finishReason: LanguageModelV4FinishReason) => {
+    if (reading.texting) controller.enqueue({ type: 'text-end', id: '0' });
+    const providerMetadata = metadataOf(reading.usage);
+    controller.enqueue({ type: 'finish', finishReason, usage: usageOf(reading.usage), ...(providerMetadata && { providerMetadata }) });
     controller.close();
   };
   return new ReadableStream<LanguageModelV4StreamPart>({
     start: (controller) => controller.enqueue({ type: 'stream-start', warnings: options.warnings }),
+    // A pull that enqueues nothing is not called again: read on until a chunk gives parts, or the reply ends.
     async pull(controller) {
-      let next: IteratorResult<ChatCompletionChunk>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        controller.enqueue({ type: 'error', error });
-        finish = { unified: 'error', raw: undefined };
-        return end(controller);
+      for (;;) {
+        const next = options.signal.aborted ? undefined : await iterator.next().catch((error: unknown) => ({ error }));
+        // Once the caller stopped the reply, nothing more is passed on (the engine's abort is no error).
+        if (next === undefined || options.signal.aborted) return end(controller, finishReasonOf('abort'));
+        if ('error' in next) {
+          controller.enqueue({ type: 'error', error: next.error });
+          return end(controller, { unified: 'error', raw: undefined });
+        }
+        if (next.done) return end(controller, reading.finish);
+        const parts = partsOf(next.value, reading, options.includeRaw);
+        for (const part of parts) controller.enqueue(part);
+        if (parts.length > 0) return;
       }
-      if (next.done) return end(controller);
-      const chunk = next.value;
-      if (options.includeRaw) controller.enqueue({ type: 'raw', rawValue: chunk });
-      if (first) controller.enqueue({ type: 'response-metadata', id: chunk.id, modelId: chunk.model, timestamp: new Date(chunk.created * 1000) });
-      first = false;
-      const choice = chunk.choices[0];
-      const delta = choice?.delta.content;
-      if (delta) {
-        if (!texting) controller.enqueue({ type: 'text-start', id: '0' });
-        texting = true;
-        controller.enqueue({ type: 'text-delta', id: '0', delta });
-      }
-      if (choice?.finish_reason) finish = finishReasonOf(choice.finish_reason);
-      if (chunk.usage) usage = chunk.usage;
     },
     cancel() {
       options.cancel();
       void iterator.return?.()?.catch(() => undefined); // the generator ends once the stopped reply settles
     },
   });
+}
+
+/** The parts one chunk gives; its finish reason and usage are kept in `reading` for the finish part. */
+function partsOf(chunk: ChatCompletionChunk, reading: { first: boolean; texting: boolean; finish: LanguageModelV4FinishReason; usage: CompletionUsage | undefined }, includeRaw: boolean): LanguageModelV4StreamPart[] {
+  const parts: LanguageModelV4StreamPart[] = includeRaw ? [{ type: 'raw', rawValue: chunk }] : [];
+  if (reading.first) parts.push({ type: 'response-metadata', id: chunk.id, modelId: chunk.model, timestamp: new Date(chunk.created * 1000) });
+  reading.first = false;
+  const choice = chunk.choices[0];
+  const delta = choice?.delta.content;
+  if (delta) {
+    if (!reading.texting) parts.push({ type: 'text-start', id: '0' });
+    reading.texting = true;
+    parts.push({ type: 'text-delta', id: '0', delta });
+  }
+  if (choice?.finish_reason) reading.finish = finishReasonOf(choice.finish_reason);
+  if (chunk.usage) reading.usage = chunk.usage;
+  return parts;
 }

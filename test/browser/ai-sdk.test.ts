@@ -9,7 +9,7 @@
 //   SmolLM (real tokenizer and ChatML template, random weights) in the client's
 //   worker: the token figures are the engine's own; what the text says is noise.
 import type { LanguageModelV4GenerateResult, LanguageModelV4Prompt, LanguageModelV4StreamPart } from '@ai-sdk/provider';
-import { generateText, streamText, wrapLanguageModel } from 'ai';
+import { generateText, jsonSchema, streamText, tool, wrapLanguageModel } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mnemeLanguageModel, mnemeMiddleware } from '../../src/ai-sdk';
@@ -112,5 +112,99 @@ describe('mnemeMiddleware on MockLanguageModelV4 (a test double)', () => {
 
   it('refuses what is not a Mneme client, typed', () => {
     expect(() => mnemeMiddleware({} as MnemeClient)).toThrow(InvalidInputError);
+  });
+});
+
+describe('mnemeLanguageModel on the stand-in engine in the client’s worker', () => {
+  const told = [
+    'The electrician comes on Thursday to redo the kitchen wiring.',
+    'The new kitchen tiles are a pale green, bought at the Leroy store.',
+    'My sister Ana lives in Porto and works as an architect.',
+  ];
+
+  async function engineClient(): Promise<MnemeClient> {
+    const modelBaseUrl = new URL('/test/fixtures/generated/models', location.href).href;
+    const transformers = { modelBaseUrl, model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, cacheName: 'mneme-test-ai-sdk' };
+    const client = await openClient({ engine: { engine: 'transformers', transformers } });
+    for (const text of told) await client.observe(text);
+
+    await client.loadEngine();
+    return client;
+  }
+
+  /** Resolves when the client's prewarm for exactly `text` settled. */
+  const prewarmed = (client: MnemeClient, text: string) =>
+    new Promise<{ held: number }>((resolve) => {
+      const off = client.on('prewarmed', (p) => p.text === text && (off(), resolve(p)));
+    });
+
+  it('answers generateText and streamText; a message typed first (client.draft) is sent from the prewarmed cache, one pasted is prefilled at send', { timeout: 120_000 }, async () => {
+    const client = await engineClient();
+    const model = mnemeLanguageModel(client);
+    const question = 'When does the electrician come for the kitchen wiring?';
+
+    // Pasted and sent at once: no draft, so the send prefills the prompt.
+    const cold = await generateText({ model, prompt: question, maxOutputTokens: 4, temperature: 0.7 });
+    expect(cold.warnings).toContainEqual(expect.objectContaining({ type: 'unsupported', feature: 'temperature' })); // decoding is greedy
+    expect(cold.response.modelId).toBe('mneme/standin-smollm-tiny');
+    expect(cold.usage.outputTokens).toBeGreaterThan(0);
+    expect(cold.usage.outputTokens).toBeLessThanOrEqual(4);
+    expect(cold.providerMetadata?.mneme).toMatchObject({ memories: expect.any(Number), memories_held: 0 });
+    expect(cold.providerMetadata!.mneme!.memories).toBeGreaterThan(0); // the user's memories were in the prompt
+    expect(cold.usage.inputTokenDetails.noCacheTokens).toBeGreaterThan(0.8 * cold.usage.inputTokens!);
+
+    // Typed: the draft prewarms the follow-up (the conversation so far, its memories, the words typed).
+    const followUp = 'What colour are the new kitchen tiles?';
+    const warmed = prewarmed(client, followUp);
+    client.draft(followUp);
+    expect((await warmed).held).toBeGreaterThan(0);
+    const warm = streamText({ model, messages: [{ role: 'user', content: question }, { role: 'assistant', content: cold.text }, { role: 'user', content: followUp }], maxOutputTokens: 4 });
+    let deltas = 0;
+    for await (const delta of warm.textStream) deltas += delta === '' ? 0 : 1;
+    const usage = await warm.usage;
+    const mneme = (await warm.providerMetadata)?.mneme as Record<string, number>;
+    expect(deltas).toBeGreaterThan(0);
+    expect(usage.outputTokens).toBeGreaterThan(0);
+    expect(usage.inputTokens).toBeGreaterThan(cold.usage.inputTokens!); // the conversation grew
+    expect(usage.inputTokenDetails.cacheReadTokens).toBeGreaterThan(0.9 * usage.inputTokens!);
+    expect(usage.inputTokenDetails.noCacheTokens).toBeLessThanOrEqual(0.1 * usage.inputTokens!);
+    expect(usage.inputTokenDetails.noCacheTokens! + usage.inputTokenDetails.cacheReadTokens!).toBe(usage.inputTokens);
+    expect(mneme.tokens_prefilled_while_typing).toBeGreaterThan(0);
+    expect(mneme.memories_held).toBe(mneme.memories); // every memory the model saw was held in the cache
+    expect(await warm.finishReason).toMatch(/^(stop|length)$/);
+
+    // What the user tells the model is observed into memory once it answered.
+    await generateText({ model, prompt: 'The plumber visits on Monday morning.', maxOutputTokens: 2 });
+    expect(await remembered(client, 'plumber Monday')).toContain('The plumber visits on Monday morning.');
+
+    // The AI SDK's abort signal stops the reply on the engine.
+    const stop = new AbortController();
+    const stopped = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Tell me everything about the kitchen.' }] }], maxOutputTokens: 200, abortSignal: stop.signal });
+    const parts: LanguageModelV4StreamPart[] = [];
+    const reader = stopped.stream.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      parts.push(read.value);
+      if (read.value.type === 'text-delta') stop.abort();
+    }
+    expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(1); // nothing streamed after the abort
+    expect(parts.filter((p) => p.type === 'error')).toEqual([]);
+    expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: { unified: 'other', raw: 'abort' } });
+    const after = await generateText({ model, prompt: 'And the tiles?', maxOutputTokens: 2 });
+    expect(after.usage.outputTokens).toBeGreaterThan(0); // the engine answers again
+  });
+});
+
+describe('mnemeLanguageModel: what it cannot answer as asked', () => {
+  it('throws a typed InvalidInputError for files, a required tool, an empty prompt or a bad token limit', async () => {
+    expect(() => mnemeLanguageModel({} as MnemeClient)).toThrow(InvalidInputError);
+    const model = mnemeLanguageModel(await openClient()); // memory only: every refusal comes before the engine
+    const image = generateText({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', image: new Uint8Array([137, 80, 78, 71]) }] }] });
+    await expect(image).rejects.toThrow(InvalidInputError);
+    await expect(image).rejects.toThrow(/'file' part in a 'user' message/);
+    const lookup = tool({ description: 'Looks something up', inputSchema: jsonSchema({ type: 'object', properties: {} }) });
+    await expect(generateText({ model, prompt: 'Look it up.', tools: { lookup }, toolChoice: 'required' })).rejects.toThrow(InvalidInputError);
+    await expect(model.doGenerate({ prompt: [] })).rejects.toThrow(InvalidInputError);
+    await expect(model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], maxOutputTokens: 0 })).rejects.toThrow(/maxOutputTokens must be a positive integer/);
+    await expect(model.doGenerate({ prompt: [{ role: 'tool', content: [] }] })).rejects.toThrow(InvalidInputError);
   });
 });
