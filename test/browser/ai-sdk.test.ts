@@ -198,7 +198,7 @@ describe('mnemeLanguageModel: what it cannot answer as asked', () => {
   it('throws a typed InvalidInputError for files, a required tool, an empty prompt or a bad token limit', async () => {
     expect(() => mnemeLanguageModel({} as MnemeClient)).toThrow(InvalidInputError);
     const model = mnemeLanguageModel(await openClient()); // memory only: every refusal comes before the engine
-    const image = generateText({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', image: new Uint8Array([137, 80, 78, 71]) }] }] });
+    const image = generateText({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'file', data: new Uint8Array([137, 80, 78, 71]), mediaType: 'image/png' }] }] });
     await expect(image).rejects.toThrow(InvalidInputError);
     await expect(image).rejects.toThrow(/'file' part in a 'user' message/);
     const lookup = tool({ description: 'Looks something up', inputSchema: jsonSchema({ type: 'object', properties: {} }) });
