@@ -35,7 +35,8 @@ export function mnemeLanguageModel(client: MnemeClient, options: MnemeModelOptio
     specificationVersion: 'v4',
     provider: MNEME_PROVIDER,
     modelId,
-    supportedUrls: {},
+    // Files are refused (text only), so every URL counts as taken as it is: the AI SDK then never downloads one just for it to be refused.
+    supportedUrls: { '*/*': [/^/] },
     async doGenerate(call) {
       const { request, warnings } = requestOf(call, false);
       const reply = (await client.chat.completions.create(request, signalOf(call.abortSignal))) as ChatCompletion;

@@ -201,6 +201,8 @@ describe('mnemeLanguageModel: what it cannot answer as asked', () => {
     const image = generateText({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'file', data: new Uint8Array([137, 80, 78, 71]), mediaType: 'image/png' }] }] });
     await expect(image).rejects.toThrow(InvalidInputError);
     await expect(image).rejects.toThrow(/'file' part in a 'user' message/);
+    const linked = generateText({ model, messages: [{ role: 'user', content: [{ type: 'file', data: new URL('https://example.com/photo.png'), mediaType: 'image/png' }] }] });
+    await expect(linked).rejects.toThrow(InvalidInputError); // refused as it is, never downloaded
     const lookup = tool({ description: 'Looks something up', inputSchema: jsonSchema({ type: 'object', properties: {} }) });
     await expect(generateText({ model, prompt: 'Look it up.', tools: { lookup }, toolChoice: 'required' })).rejects.toThrow(InvalidInputError);
     await expect(model.doGenerate({ prompt: [] })).rejects.toThrow(InvalidInputError);
