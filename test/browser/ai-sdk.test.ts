@@ -127,7 +127,6 @@ describe('mnemeLanguageModel on the stand-in engine in the client’s worker', (
     const transformers = { modelBaseUrl, model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, cacheName: 'mneme-test-ai-sdk' };
     const client = await openClient({ engine: { engine: 'transformers', transformers } });
     for (const text of told) await client.observe(text);
-
     await client.loadEngine();
     return client;
   }
@@ -177,7 +176,7 @@ describe('mnemeLanguageModel on the stand-in engine in the client’s worker', (
     await generateText({ model, prompt: 'The plumber visits on Monday morning.', maxOutputTokens: 2 });
     expect(await remembered(client, 'plumber Monday')).toContain('The plumber visits on Monday morning.');
 
-    // The AI SDK's abort signal stops the reply on the engine.
+    // The call's abortSignal (what streamText passes on) stops the reply: nothing more is streamed, and it finishes as stopped.
     const stop = new AbortController();
     const stopped = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Tell me everything about the kitchen.' }] }], maxOutputTokens: 200, abortSignal: stop.signal });
     const parts: LanguageModelV4StreamPart[] = [];
