@@ -71,7 +71,7 @@ export default defineConfig({
   preview: { port: 5173, host: '127.0.0.1' },
   server: { fs: { allow: ['..'] } },
   worker: { format: 'es' },
-  optimizeDeps: { include: ['idb', 'comlink', '@mlc-ai/web-llm'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  optimizeDeps: { include: ['idb', 'comlink', '@mlc-ai/web-llm', 'ai', 'ai/test'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   test: {
     root: '.',
     projects: [

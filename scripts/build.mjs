@@ -101,7 +101,7 @@ export async function buildAll({ types = true } = {}) {
       // Not lib mode, which would inline ONNX Runtime's WebAssembly into the workers as base64.
       target: 'es2022',
       rollupOptions: {
-        input: { index: 'src/index.ts', client: 'src/client/index.ts', 'mneme-worker': 'workers/scheduler.worker.ts' },
+        input: { index: 'src/index.ts', client: 'src/client/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts', 'mneme-worker': 'workers/scheduler.worker.ts' },
         preserveEntrySignatures: 'exports-only',
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -13,7 +13,7 @@ import { servePromptApiEngine } from '../engine/prompt-api';
 import { chatCompletionsOver, type Answered, type Answerer, type ChatCompletionsApi, type CreateOptions } from '../engine/openai';
 import type { SchedulerClient } from '../scheduler/client';
 import type { EngineLoaded, MemoryView, SendView } from '../scheduler/service';
-import { augmentMessages, lastUserText, type ChatMessage } from './augment';
+import { augmentMessages, lastUserText, type RoleMessage, type SystemNote } from './augment';
 
 export interface ClientOptions {
   /** Whose memories. Default 'me'. */
@@ -64,8 +64,8 @@ export interface MnemeClient {
   send(text: string): Promise<MemoryView[]>;
   observe(text: string, role?: 'user' | 'assistant'): Promise<void>;
   searchMemory(query: string, options?: { k?: number }): Promise<MemoryView[]>;
-  /** The messages with memories for the last user message added. */
-  augment(messages: readonly ChatMessage[]): Promise<ChatMessage[]>;
+  /** The messages (OpenAI's, or the AI SDK's prompt) with memories for the last user message added. */
+  augment<M extends RoleMessage>(messages: readonly M[]): Promise<(M | SystemNote)[]>;
   /**
    * Loads the one engine, in the worker, that prewarms while the user types and answers `chat.completions.create`.
    * Drafts prewarm from then on. Without it, the first `create` loads it.

@@ -5,6 +5,6 @@ import { createSchedulerWorker } from '../scheduler/client';
 import { dropIn } from './drop-in';
 
 export const { create, attach } = dropIn({ worker: () => createSchedulerWorker() });
-export { augmentMessages, memoryNote, type ChatMessage } from './augment';
+export { augmentMessages, memoryNote, type ChatMessage, type RoleMessage, type SystemNote } from './augment';
 export type { ClientEventMap, ClientOptions, Degradation, MnemeClient } from './client';
 export type { AttachedClient, DropInOptions } from './drop-in';
