@@ -155,40 +155,95 @@ function predictWhileTyping(input: HTMLTextAreaElement, live: ReturnType<typeof 
   };
 }
 
-export function chatPane(): ChatPane {
-  let client: SchedulerClient | undefined;
-  let modelReady = false;
-  let conversation: Conversation | undefined;
+/** What the pane knows: the worker, the kept conversation and what it shows, and whether an answer is coming. */
+interface ChatState {
+  client: SchedulerClient | undefined;
+  modelReady: boolean;
+  conversation: Conversation | undefined;
   /** The conversation as shown (and kept), oldest first. */
-  let shown: ShownMessage[] = [];
-  let sending = false;
+  shown: ShownMessage[];
+  sending: boolean;
+}
+
+interface ChatParts {
+  log: ReturnType<typeof conversationLog>;
+  clear: HTMLButtonElement;
+  input: HTMLTextAreaElement;
+  /** Shows `message` and keeps it, in the conversation it was said in. */
+  keep(message: ShownMessage, into: Conversation | undefined): void;
+}
+
+/** The send handler: the message shown and kept, the answer streamed in, both kept. */
+function onSubmit(state: ChatState, parts: ChatParts, drafts: { stop(): void }, pane: ChatPane): (event: SubmitEvent) => Promise<void> {
+  return async (event) => {
+    const submitted = performance.now(); // TTFT counts from here: the press of send, before any await
+    event.preventDefault();
+    const text = parts.input.value.trim();
+    const client = state.client;
+    if (!text || !client) return;
+    parts.input.value = '';
+    parts.input.style.height = 'auto';
+    drafts.stop();
+    const into = state.conversation;
+    const history = historyOf(state.shown); // the turns before this message: the prompt continues them
+    state.sending = true;
+    parts.clear.disabled = true;
+    parts.log.bubble('user', h('p', { textContent: text }));
+    parts.keep({ role: 'user', text }, into);
+    const typing = h('p', { className: 'typing', textContent: '…' });
+    const pending = parts.log.bubble('assistant', typing);
+    const reply = h('p', { className: 'reply' });
+    const said = await streamAnswer(client, { text, k: 5, history }, submitted, { pending, typing, reply });
+    state.sending = false;
+    pending.replaceChildren(...answerNodes(said, reply));
+    pending.scrollIntoView({ block: 'end' });
+    parts.keep(said, into);
+    pane.onSent();
+  };
+}
+
+/** The clear handler. The kept conversation is deleted first, so what is shown never claims a clear that a reload would undo. */
+function onClear(state: ChatState, parts: ChatParts, syncHistory: () => void, pane: ChatPane): () => Promise<void> {
+  return async () => {
+    if (state.sending) return;
+    const from = state.conversation;
+    parts.clear.disabled = true;
+    try {
+      await from?.clear();
+    } catch (error) {
+      parts.clear.disabled = false;
+      return pane.onError(error);
+    }
+    if (from !== state.conversation || state.sending) return;
+    state.shown = [];
+    parts.log.render(state.shown);
+    syncHistory(); // the next prompt starts a new conversation; the memories stay
+  };
+}
+
+export function chatPane(): ChatPane {
+  const state: ChatState = { client: undefined, modelReady: false, conversation: undefined, shown: [], sending: false };
   const log = conversationLog();
-  const bubble = log.bubble;
   const clear = h('button', { type: 'button', className: 'link clear', textContent: 'Clear conversation', title: 'Clears the conversation shown and kept here. Memories stay: delete them in the inspector.', disabled: true });
   const live = predictionPanel();
   const input = h('textarea', { rows: 1, placeholder: 'Message…', ariaLabel: 'Message', name: 'message' });
   const send = h('button', { type: 'submit', className: 'send', textContent: 'Send', ariaLabel: 'Send' });
   const form = h('form', { className: 'composer' }, input, send);
   const element = h('section', { className: 'chat' }, h('div', { className: 'chat-tools' }, clear), log.element, live.element, form);
-
-  /** Shows `message` and keeps it, in the conversation it was said in. */
   const keep = (message: ShownMessage, into: Conversation | undefined) => {
-    if (into !== conversation) return; // the user or role changed while it was answered
-    shown.push(message);
-    clear.disabled = sending;
+    if (into !== state.conversation) return; // the user or role changed while it was answered
+    state.shown.push(message);
+    clear.disabled = state.sending;
     void into?.add(message).catch((error: unknown) => pane.onError(error));
   };
-
   /**
    * Hands the scheduler worker the conversation shown, as turns, so the prewarms while the next message
    * is typed lay out the same prompt prefix that message's send will: after a reload or a clear.
    */
   const syncHistory = () => {
-    if (!client || !modelReady) return;
-    void client.call('setConversation', [historyOf(shown)]).catch(() => undefined);
+    if (state.client && state.modelReady) void state.client.call('setConversation', [historyOf(state.shown)]).catch(() => undefined);
   };
-
-  const drafts = predictWhileTyping(input, live, { client: () => client, modelReady: () => modelReady, onPredicted: () => pane.onPredicted() });
+  const drafts = predictWhileTyping(input, live, { client: () => state.client, modelReady: () => state.modelReady, onPredicted: () => pane.onPredicted() });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -196,75 +251,34 @@ export function chatPane(): ChatPane {
     }
   });
 
-  form.onsubmit = async (event) => {
-    const submitted = performance.now(); // TTFT counts from here: the press of send, before any await
-    event.preventDefault();
-    const text = input.value.trim();
-    if (!text || !client) return;
-    input.value = '';
-    input.style.height = 'auto';
-    drafts.stop();
-    const into = conversation;
-    const history = historyOf(shown); // the turns before this message: the prompt continues them
-    sending = true;
-    clear.disabled = true;
-    bubble('user', h('p', { textContent: text }));
-    keep({ role: 'user', text }, into);
-    const typing = h('p', { className: 'typing', textContent: '…' });
-    const pending = bubble('assistant', typing);
-    const reply = h('p', { className: 'reply' });
-    const said = await streamAnswer(client, { text, k: 5, history }, submitted, { pending, typing, reply });
-    sending = false;
-    pending.replaceChildren(...answerNodes(said, reply));
-    pending.scrollIntoView({ block: 'end' });
-    keep(said, into);
-    pane.onSent();
-  };
-
-  // The kept conversation is deleted first, so what is shown never claims a clear that a reload would undo.
-  clear.onclick = async () => {
-    if (sending) return;
-    const from = conversation;
-    clear.disabled = true;
-    try {
-      await from?.clear();
-    } catch (error) {
-      clear.disabled = false;
-      return pane.onError(error);
-    }
-    if (from !== conversation || sending) return;
-    shown = [];
-    log.render(shown);
-    syncHistory(); // the next prompt starts a new conversation; the memories stay
-  };
-
   const pane: ChatPane = {
     element,
     onSent: () => {},
     onPredicted: () => {},
     onError: () => {},
     setClient(next, ready) {
-      client = next;
-      modelReady = ready;
+      state.client = next;
+      state.modelReady = ready;
       send.disabled = !next;
       syncHistory(); // a newly loaded engine has a new predictor, with no history yet
     },
     async setConversation(next) {
-      conversation?.close();
-      conversation = next;
-      sending = false;
-      shown = [];
+      state.conversation?.close();
+      Object.assign(state, { conversation: next, sending: false, shown: [] });
       try {
-        shown = await next.load();
+        state.shown = await next.load();
       } catch (error) {
         pane.onError(error);
       }
-      if (next !== conversation) return;
-      log.render(shown);
-      clear.disabled = shown.length === 0;
+      if (next !== state.conversation) return;
+      log.render(state.shown);
+      clear.disabled = state.shown.length === 0;
       syncHistory();
     },
     focus: () => input.focus(),
   };
+  const parts: ChatParts = { log, clear, input, keep };
+  form.onsubmit = onSubmit(state, parts, drafts, pane);
+  clear.onclick = onClear(state, parts, syncHistory, pane);
   return pane;
 }
