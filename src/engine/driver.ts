@@ -5,8 +5,8 @@
 // generate makes earlier prewarms stop at their next slice boundary, so a send
 // never waits for more than one slice of a stale prewarm.
 import { InvalidInputError, ModelError, isMnemeError } from '../errors';
-import { KvLedger, validatePrompt, type Plan } from './ledger';
-import type { CallStats, ChatTemplatePieces, EnginePrimitives, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
+import { KvLedger, sliceSegments, validatePrompt, type Plan } from './ledger';
+import type { CallStats, ChatTemplatePieces, EnginePrimitives, KvTensors, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
 
 export interface DriverOptions {
   /** Prefill at most this many tokens per model call; prewarms stop only between slices. Default 64. */
@@ -124,6 +124,30 @@ export class CacheDriver {
         await this.appendSlice([{ kind: 'history', tokens: tail }], false);
       }
       return { tokens: reply, text: decode(reply), finishReason, stats };
+    });
+  }
+
+  /** Where the primitives own their tensors: a copy of the cache's first `length` tokens with their segments, after every call queued so far. */
+  readPrefix(length: number): Promise<{ segments: TokenSegment[]; kv: KvTensors }> {
+    const { readKv } = this.primitives;
+    if (!readKv) return Promise.reject(new InvalidInputError('invalid-input', 'This engine does not own its KV tensors'));
+    return this.enqueue(async () => {
+      if (!Number.isInteger(length) || length < 0 || length > this.ledger.length) throw new InvalidInputError('invalid-input', `The cache holds ${this.ledger.length} tokens, not ${length}`);
+      return { segments: sliceSegments(this.ledger.held(), 0, length), kv: await readKv.call(this.primitives, length) };
+    });
+  }
+
+  /** Where the primitives own their tensors: the cache becomes `kv`, holding `segments` (no prefill); earlier prewarms are superseded. */
+  writePrefix(segments: readonly TokenSegment[], kv: KvTensors): Promise<void> {
+    const { writeKv } = this.primitives;
+    if (!writeKv) return Promise.reject(new InvalidInputError('invalid-input', 'This engine does not own its KV tensors'));
+    const length = validatePrompt({ segments }, this.primitives.capabilities.contextLength);
+    if (length !== kv.length) return Promise.reject(new InvalidInputError('snapshot-mismatch', `The saved cache holds ${kv.length} tokens but its segments ${length}`));
+    this.supersedePrewarms();
+    return this.enqueue(async () => {
+      this.ledger.reset();
+      await writeKv.call(this.primitives, kv);
+      for (const segment of segments) this.ledger.append(segment);
     });
   }
 

@@ -13,6 +13,9 @@ import type { ResolvedTransformersEngineConfig } from './config';
 import { OwnedKvCache, type CausalForward, type KvShape } from './primitives';
 import { encodeText, templatePieces } from './template';
 
+/** The revision transformers.js loads (its `from_pretrained` default; Mneme does not set another). */
+const TRANSFORMERS_REVISION = 'main';
+
 export async function loadTransformersEngine(
   config: ResolvedTransformersEngineConfig,
   onProgress: (progress: LoadProgress) => void,
@@ -67,6 +70,7 @@ export async function loadTransformersEngine(
     return {
       info,
       driver,
+      weights: { revision: TRANSFORMERS_REVISION, dtype: config.dtype },
       tokenize: (texts) => texts.map((text) => encodeText(tokenizer, text)),
       async dispose() {
         await model.dispose();

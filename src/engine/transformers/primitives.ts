@@ -7,7 +7,7 @@
 // back to the CPU after each call.
 import { Tensor } from '@huggingface/transformers';
 import { InvalidInputError } from '../../errors';
-import type { EngineCapabilities, EnginePrimitives } from '../types';
+import type { EngineCapabilities, EnginePrimitives, KvTensors } from '../types';
 
 /** What the primitives need of a transformers.js causal LM. */
 export interface CausalForward {
@@ -41,7 +41,7 @@ export class OwnedKvCache implements EnginePrimitives {
     private readonly model: CausalForward,
     private readonly shape: KvShape,
   ) {
-    this.capabilities = Object.freeze({ rollback: 'popn', snapshots: false, contextLength: shape.contextLength });
+    this.capabilities = Object.freeze({ rollback: 'popn', snapshots: false, contextLength: shape.contextLength, kvExport: true });
     this.keys = this.empty();
     this.values = this.empty();
   }
@@ -89,15 +89,29 @@ export class OwnedKvCache implements EnginePrimitives {
   async rollback(length: number): Promise<void> {
     if (!Number.isInteger(length) || length < 0 || length > this.held) throw new InvalidInputError('invalid-input', `Cannot roll back ${this.held} tokens to ${length}`);
     if (length === this.held) return;
-    const { kvHeads, headDim } = this.shape;
-    const cut = (data: Float32Array) => {
-      const out = new Float32Array(kvHeads * length * headDim);
-      for (let h = 0; h < kvHeads; h++) out.set(data.subarray(h * this.held * headDim, (h * this.held + length) * headDim), h * length * headDim);
-      return out;
-    };
+    const cut = (data: Float32Array) => cutKv(data, this.shape, this.held, length);
     this.keys = this.keys.map(cut);
     this.values = this.values.map(cut);
     this.held = length;
+  }
+
+  async readKv(length: number): Promise<KvTensors> {
+    if (!Number.isInteger(length) || length < 0 || length > this.held) throw new InvalidInputError('invalid-input', `Cannot read ${length} tokens of a cache holding ${this.held}`);
+    const { layers, kvHeads, headDim } = this.shape;
+    const cut = (data: Float32Array) => cutKv(data, this.shape, this.held, length);
+    return { length, layers, kvHeads, headDim, keys: this.keys.map(cut), values: this.values.map(cut) };
+  }
+
+  async writeKv(kv: KvTensors): Promise<void> {
+    const { layers, kvHeads, headDim, contextLength } = this.shape;
+    const size = kvHeads * kv.length * headDim;
+    const fits = (list: readonly Float32Array[]) => list.length === layers && list.every((d) => d instanceof Float32Array && d.length === size);
+    if (kv.layers !== layers || kv.kvHeads !== kvHeads || kv.headDim !== headDim || kv.length > contextLength || !fits(kv.keys) || !fits(kv.values)) {
+      throw new InvalidInputError('snapshot-mismatch', `A KV cache of ${kv.layers} layers × ${kv.kvHeads} heads × ${kv.headDim} does not fit this model's ${layers} × ${kvHeads} × ${headDim} (context ${contextLength})`);
+    }
+    this.keys = kv.keys.map((d) => d.slice());
+    this.values = kv.values.map((d) => d.slice());
+    this.held = kv.length;
   }
 
   async reset(): Promise<void> {
@@ -109,6 +123,14 @@ export class OwnedKvCache implements EnginePrimitives {
   private empty(): Float32Array[] {
     return Array.from({ length: this.shape.layers }, () => new Float32Array(0));
   }
+}
+
+/** The first `length` positions of one layer's [1, kvHeads, held, headDim] tensor, as a new array. */
+function cutKv(data: Float32Array, shape: Pick<KvShape, 'kvHeads' | 'headDim'>, held: number, length: number): Float32Array {
+  const { kvHeads, headDim } = shape;
+  const out = new Float32Array(kvHeads * length * headDim);
+  for (let h = 0; h < kvHeads; h++) out.set(data.subarray(h * held * headDim, (h * held + length) * headDim), h * length * headDim);
+  return out;
 }
 
 /** The tensor's values as a Float32Array we own: read back from the GPU, or the CPU copy ONNX Runtime made. */
