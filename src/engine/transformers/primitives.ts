@@ -7,6 +7,7 @@
 // back to the CPU after each call.
 import { Tensor } from '@huggingface/transformers';
 import { InvalidInputError } from '../../errors';
+import { cutKv, cutKvLayer } from '../kv-tensors';
 import type { EngineCapabilities, EnginePrimitives, KvTensors } from '../types';
 
 /** What the primitives need of a transformers.js causal LM. */
@@ -89,7 +90,7 @@ export class OwnedKvCache implements EnginePrimitives {
   async rollback(length: number): Promise<void> {
     if (!Number.isInteger(length) || length < 0 || length > this.held) throw new InvalidInputError('invalid-input', `Cannot roll back ${this.held} tokens to ${length}`);
     if (length === this.held) return;
-    const cut = (data: Float32Array) => cutKv(data, this.shape, this.held, length);
+    const cut = (data: Float32Array) => cutKvLayer(data, this.shape.kvHeads, this.shape.headDim, this.held, length);
     this.keys = this.keys.map(cut);
     this.values = this.values.map(cut);
     this.held = length;
@@ -98,8 +99,7 @@ export class OwnedKvCache implements EnginePrimitives {
   async readKv(length: number): Promise<KvTensors> {
     if (!Number.isInteger(length) || length < 0 || length > this.held) throw new InvalidInputError('invalid-input', `Cannot read ${length} tokens of a cache holding ${this.held}`);
     const { layers, kvHeads, headDim } = this.shape;
-    const cut = (data: Float32Array) => cutKv(data, this.shape, this.held, length);
-    return { length, layers, kvHeads, headDim, keys: this.keys.map(cut), values: this.values.map(cut) };
+    return cutKv({ length: this.held, layers, kvHeads, headDim, keys: this.keys, values: this.values }, length);
   }
 
   async writeKv(kv: KvTensors): Promise<void> {
@@ -123,14 +123,6 @@ export class OwnedKvCache implements EnginePrimitives {
   private empty(): Float32Array[] {
     return Array.from({ length: this.shape.layers }, () => new Float32Array(0));
   }
-}
-
-/** The first `length` positions of one layer's [1, kvHeads, held, headDim] tensor, as a new array. */
-function cutKv(data: Float32Array, shape: Pick<KvShape, 'kvHeads' | 'headDim'>, held: number, length: number): Float32Array {
-  const { kvHeads, headDim } = shape;
-  const out = new Float32Array(kvHeads * length * headDim);
-  for (let h = 0; h < kvHeads; h++) out.set(data.subarray(h * held * headDim, (h * held + length) * headDim), h * length * headDim);
-  return out;
 }
 
 /** The tensor's values as a Float32Array we own: read back from the GPU, or the CPU copy ONNX Runtime made. */
