@@ -40,3 +40,16 @@ export function occurrences(dump: RawDump, needle: string): Record<string, numbe
   }
   return found;
 }
+
+/** Every file of the origin's private file system (OPFS), with its path and bytes, as it lies on disk. */
+export async function dumpOpfs(): Promise<{ path: string; bytes: Uint8Array }[]> {
+  const out: { path: string; bytes: Uint8Array }[] = [];
+  const walk = async (dir: FileSystemDirectoryHandle, path: string): Promise<void> => {
+    for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+      if (handle.kind === 'directory') await walk(handle as FileSystemDirectoryHandle, `${path}${name}/`);
+      else out.push({ path: `${path}${name}`, bytes: new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer()) });
+    }
+  };
+  await walk(await navigator.storage.getDirectory(), '');
+  return out;
+}
