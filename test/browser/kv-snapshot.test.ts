@@ -12,6 +12,7 @@ import { SnapshotDirectory } from '../../src/engine/snapshot/directory';
 import type { Engine, PromptTokens } from '../../src/engine/types';
 import type { MemoryRecord } from '../../src/memory/types';
 import { createMneme, type Mneme } from '../../src/mneme';
+import { createSchedulerWorker } from '../../src/scheduler/client';
 import { KvKeeper } from '../../src/scheduler/kv-keeper';
 import { coldGenerate, standinEngine } from '../support/standin-engine';
 
@@ -198,6 +199,38 @@ describe('the keeper: saved after the block settles, restored on load', () => {
     expect((await stranger.restore().done).restoredTokens).toBe(0);
     expect(await fileBytes(folder)).toEqual([]);
     stranger.dispose();
+  });
+});
+
+describe('through the scheduler worker (the one engine path)', () => {
+  test('a fresh worker on the same database restores the saved prefix at load, and the first send reuses it', async () => {
+    const dbName = `kv-worker-${crypto.randomUUID()}`;
+    const engine = { modelBaseUrl: '/test/fixtures/generated/models', model: 'mneme/standin-smollm-tiny', allowRemote: false, dtype: 'fp32' as const, sliceTokens: 16, cacheName: CACHE };
+    const first = createSchedulerWorker({ timeoutMs: LOAD_MS });
+    let saved: number;
+    try {
+      await first.call('open', [{ dbName, scope: alice, engine, kvSnapshots: { settleMs: 60_000 } }]);
+      const view = await first.call('kvSnapshots', [{ save: true }]);
+      expect(view.restore).toMatchObject({ restoredTokens: 0 });
+      expect(view.snapshots).toEqual([expect.objectContaining({ current: true })]);
+      saved = view.lastSave!.tokens;
+      expect(saved).toBeGreaterThan(0);
+      await first.call('close', []);
+    } finally {
+      first.terminate();
+    }
+    const second = createSchedulerWorker({ timeoutMs: LOAD_MS });
+    try {
+      await second.call('open', [{ dbName, scope: alice, engine, kvSnapshots: { settleMs: 60_000 } }]);
+      const sent = await second.call('send', [{ text: 'Hello there', maxTokens: 4 }]);
+      expect(sent.answered).toBe(true);
+      expect(sent.tokensReused).toBeGreaterThanOrEqual(saved);
+      const view = await second.call('kvSnapshots', []);
+      expect(view.restore).toMatchObject({ restoredTokens: saved, prefilledTokens: 0 });
+      await second.call('close', []);
+    } finally {
+      second.terminate();
+    }
   });
 });
 
