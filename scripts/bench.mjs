@@ -17,7 +17,8 @@ function range(spec) {
 /** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
-  engine: { steps: ['ttft'] },
+  // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved.
+  engine: { steps: ['ttft', 'reload'] },
   // Node-only: builds the drop-in and measures it; no browser page.
   bundle: {
     node: async () => {
@@ -53,6 +54,10 @@ function locomoInput(suite, flags) {
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
   plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+  engine: (r) => ({
+    'ttft.after_reload_ratio': r['ttft.after_reload_ms'] / r['ttft.prewarmed_ms'],
+    'ttft.after_reload_untyped_ratio_vs_cold': r['ttft.after_reload_untyped_ms'] / r['ttft.cold_ms'],
+  }),
 };
 
 const { values: flags, positionals: suites } = parseArgs({
