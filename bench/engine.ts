@@ -213,3 +213,47 @@ export async function reload(): Promise<Record<string, number | string>> {
     'ttft.after_reload_ms': typed.ms,
   };
 }
+
+/**
+ * WebGPU (the software adapter here; the browser of this step has WebGPU on): bytes copied between CPU and
+ * GPU memory per decoded token, on the tiny stand-in at a short and a long context. With the cache kept in
+ * GPU buffers a decoded token moves only its logits, whatever the context. `…cpu_round_trip` is computed,
+ * not measured: what the previous engine moved per token at the same context (the whole cache read back
+ * after each pass and uploaded with the next, plus the logits).
+ */
+export async function webgpu(): Promise<Record<string, number | string>> {
+  const model = 'mneme/standin-smollm-tiny';
+  const engine = createTransformersEngine({ ...ENGINE, model, device: 'webgpu', cacheName: 'mneme-bench-engine-webgpu' });
+  const info = await engine.load();
+  const config = (await (await fetch(`${ENGINE.modelBaseUrl}/${model}/config.json`)).json()) as Record<string, number>;
+  const kvBytesPerToken = config.num_hidden_layers! * 2 * (config.num_key_value_heads ?? config.num_attention_heads!) * (config.hidden_size! / config.num_attention_heads!) * 4;
+  const { session } = sender(engine);
+  /** Bytes per decoded token: two generates on the prewarmed prompt that differ only in how many tokens they decode. */
+  const perToken = async (parts: PromptParts) => {
+    const prompt = await session()(parts, true);
+    await engine.prewarm({ segments: [] });
+    await engine.prewarm(prompt);
+    const short = await engine.generate(prompt, { maxTokens: 2 });
+    await engine.prewarm(prompt);
+    const long = await engine.generate(prompt, { maxTokens: 10 });
+    const decoded = long.tokens.length - short.tokens.length;
+    if (decoded <= 0 || short.stats.bytesMoved === undefined || long.stats.bytesMoved === undefined) throw new Error('no decoded tokens to measure, or the engine counts no bytes');
+    const bytes = (long.stats.bytesMoved - short.stats.bytesMoved) / decoded;
+    const context = promptLength(prompt);
+    // The previous engine, per decoded token at cache length L: L tokens uploaded and L + 1 read back (mean L of the steps compared).
+    const meanL = context + (short.tokens.length + long.tokens.length) / 2;
+    return { bytes, context, roundTrip: bytes + (2 * meanL + 1) * kvBytesPerToken };
+  };
+  const short = await perToken({ ...PARTS, activated: PARTS.activated!.slice(0, 2), history: [], working: PARTS.working!.slice(0, 1) });
+  const long = await perToken(PARTS);
+  await engine.dispose();
+  return {
+    'webgpu.model': `${info.model} (${info.device})`,
+    'webgpu.context_tokens.short': short.context,
+    'webgpu.context_tokens.long': long.context,
+    'webgpu.bytes_per_decoded_token.short': short.bytes,
+    'webgpu.bytes_per_decoded_token.long': long.bytes,
+    'webgpu.bytes_per_decoded_token.cpu_round_trip.short': short.roundTrip,
+    'webgpu.bytes_per_decoded_token.cpu_round_trip.long': long.roundTrip,
+  };
+}

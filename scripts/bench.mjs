@@ -17,8 +17,9 @@ function range(spec) {
 /** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
-  // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved.
-  engine: { steps: ['ttft', 'reload'] },
+  // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved; `webgpu` runs in a
+  // browser with WebGPU (the software adapter here).
+  engine: { steps: ['ttft', 'reload'], webgpuSteps: ['webgpu'] },
   // Node-only: builds the drop-in and measures it; no browser page.
   bundle: {
     node: async () => {
@@ -69,6 +70,8 @@ const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => 
 for (const s of selected) if (!(s in SUITES)) throw new Error(`unknown suite "${s}"; known: ${Object.keys(SUITES).join(', ')}`);
 
 const session = await openBrowserSession({ bench: true });
+/** A second browser, with WebGPU, for the steps that need it (started on first use). */
+let gpuSession;
 
 function table(rows) {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -80,10 +83,12 @@ try {
   for (const suite of selected) {
     const results = SUITES[suite].node ? await SUITES[suite].node() : { ...(await session.run('env', 'describe')) };
     const input = SUITES[suite].input?.(flags);
-    for (const step of SUITES[suite].steps ?? []) {
+    const steps = [...(SUITES[suite].steps ?? []).map((step) => [session, step]), ...(SUITES[suite].webgpuSteps ?? []).map((step) => [undefined, step])];
+    for (const [on, step] of steps) {
       const started = Date.now();
       try {
-        Object.assign(results, await session.run(suite, step, input));
+        const where = on ?? (gpuSession ??= await openBrowserSession({ bench: true, webgpu: true }));
+        Object.assign(results, await where.run(suite, step, input));
         console.error(`  ${suite}.${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
         failed = true;
@@ -98,5 +103,6 @@ try {
   }
 } finally {
   await session.close();
+  await gpuSession?.close();
 }
 process.exit(failed ? 1 : 0);

@@ -57,8 +57,10 @@ export class CacheDriver {
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prefix, this.primitives.capabilities, { sample: false });
       const stats = emptyStats(plan);
+      const moved = this.primitives.bytesMoved;
       const done = await this.run(plan, stats, { sample: false, signal: control.signal });
       stats.prefillTokensPerS = rate(stats.tokensPrefilled, stats.prefillMs);
+      this.countMoved(stats, moved);
       return { held: this.ledger.length, complete: done.complete, stats };
     }).finally(() => {
       this.prewarms.delete(control);
@@ -77,6 +79,7 @@ export class CacheDriver {
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prompt, this.primitives.capabilities, { sample: true });
       const stats = emptyStats(plan);
+      const moved = this.primitives.bytesMoved;
       const { complete, next } = await this.run(plan, stats, { sample: true, ...(options.signal ? { signal: options.signal } : {}) });
       stats.prefillTokensPerS = rate(stats.tokensPrefilled, stats.prefillMs);
       const { template, decode } = this.options;
@@ -123,6 +126,7 @@ export class CacheDriver {
       if (finishReason !== 'aborted' && tail.length > 0 && this.ledger.length + tail.length <= this.primitives.capabilities.contextLength) {
         await this.appendSlice([{ kind: 'history', tokens: tail }], false);
       }
+      this.countMoved(stats, moved);
       return { tokens: reply, text: decode(reply), finishReason, stats };
     });
   }
@@ -173,6 +177,12 @@ export class CacheDriver {
     const run = this.tail.then(guarded, guarded);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Where the primitives count CPU↔GPU copies: the bytes this call moved. */
+  private countMoved(stats: CallStats, before: number | undefined): void {
+    const after = this.primitives.bytesMoved;
+    if (before !== undefined && after !== undefined) stats.bytesMoved = after - before;
   }
 
   private supersedePrewarms(): void {

@@ -83,6 +83,8 @@ export interface EnginePrimitives {
   readonly capabilities: EngineCapabilities;
   /** Tokens the cache holds now. */
   readonly length: number;
+  /** Bytes copied between CPU and GPU memory so far (KV uploads and read-backs, logits), where the engine counts them. */
+  readonly bytesMoved?: number;
   /**
    * Appends `tokens` to the cache. With `sample`, returns the next token after
    * them (greedy); without, returns undefined and may skip computing logits.
@@ -148,6 +150,8 @@ export interface CallStats {
   prefillMs: number;
   prefillTokensPerS: number;
   decodeTokensPerS: number;
+  /** Bytes copied between CPU and GPU memory by this call (KV cache and logits), where the engine counts them (transformers.js on WebGPU). */
+  bytesMoved?: number;
 }
 
 export interface PrewarmOptions {
