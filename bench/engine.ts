@@ -6,7 +6,7 @@
 // block) as a KV snapshot in OPFS; the `reload` step, on a fresh page, loads the
 // engine, restores it and answers the same message.
 import { layoutPrompt, type PromptParts } from '../src/engine/layout';
-import { promptLength } from '../src/engine/ledger';
+import { promptLength, sliceSegments } from '../src/engine/ledger';
 import { SnapshotDirectory } from '../src/engine/snapshot/directory';
 import { memoizeTokenize } from '../src/engine/token-memo';
 import { createTransformersEngine, type TransformersEngineConfig } from '../src/engine/transformers';
@@ -216,7 +216,8 @@ export async function reload(): Promise<Record<string, number | string>> {
 
 /**
  * WebGPU (the software adapter here; the browser of this step has WebGPU on): bytes copied between CPU and
- * GPU memory per decoded token, on the tiny stand-in at a short and a long context. With the cache kept in
+ * GPU memory per decoded token (one token's forward pass on the held cache), on the tiny stand-in at a short
+ * and a long context. With the cache kept in
  * GPU buffers a decoded token moves only its logits, whatever the context. `…cpu_round_trip` is computed,
  * not measured: what the previous engine moved per token at the same context (the whole cache read back
  * after each pass and uploaded with the next, plus the logits).
@@ -228,21 +229,15 @@ export async function webgpu(): Promise<Record<string, number | string>> {
   const config = (await (await fetch(`${ENGINE.modelBaseUrl}/${model}/config.json`)).json()) as Record<string, number>;
   const kvBytesPerToken = config.num_hidden_layers! * 2 * (config.num_key_value_heads ?? config.num_attention_heads!) * (config.hidden_size! / config.num_attention_heads!) * 4;
   const { session } = sender(engine);
-  /** Bytes per decoded token: two generates on the prewarmed prompt that differ only in how many tokens they decode. */
+  /** Bytes per decoded token: one more token's forward pass on a cache holding the prompt less its last token. */
   const perToken = async (parts: PromptParts) => {
     const prompt = await session()(parts, true);
-    await engine.prewarm({ segments: [] });
-    await engine.prewarm(prompt);
-    const short = await engine.generate(prompt, { maxTokens: 2 });
-    await engine.prewarm(prompt);
-    const long = await engine.generate(prompt, { maxTokens: 10 });
-    const decoded = long.tokens.length - short.tokens.length;
-    if (decoded <= 0 || short.stats.bytesMoved === undefined || long.stats.bytesMoved === undefined) throw new Error('no decoded tokens to measure, or the engine counts no bytes');
-    const bytes = (long.stats.bytesMoved - short.stats.bytesMoved) / decoded;
     const context = promptLength(prompt);
-    // The previous engine, per decoded token at cache length L: L tokens uploaded and L + 1 read back (mean L of the steps compared).
-    const meanL = context + (short.tokens.length + long.tokens.length) / 2;
-    return { bytes, context, roundTrip: bytes + (2 * meanL + 1) * kvBytesPerToken };
+    await engine.prewarm({ segments: sliceSegments(prompt, 0, context - 1) });
+    const step = await engine.prewarm(prompt);
+    if (step.stats.tokensPrefilled !== 1 || step.stats.bytesMoved === undefined) throw new Error('the step was not one token, or the engine counts no bytes');
+    // The previous engine at cache length L = context - 1: L tokens uploaded, L + 1 read back, and the logits.
+    return { bytes: step.stats.bytesMoved, context, roundTrip: step.stats.bytesMoved + (2 * (context - 1) + 1) * kvBytesPerToken };
   };
   const short = await perToken({ ...PARTS, activated: PARTS.activated!.slice(0, 2), history: [], working: PARTS.working!.slice(0, 1) });
   const long = await perToken(PARTS);
