@@ -28,7 +28,7 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
   const query = h('input', { type: 'search', placeholder: 'Search memories…', ariaLabel: 'Search memories' });
   const counts = h('p', { className: 'counts' });
   const list = h('ul', { className: 'memories', ariaLabel: 'Memories' });
-  const snapshots = h('p', { className: 'counts kv-snapshots', title: 'The activated tier’s KV cache, saved in this browser (OPFS) so a reload restores it instead of prefilling; deleting a memory cuts it' });
+  const snapshots = h('p', { className: 'kv-snapshots', title: 'The activated tier’s KV cache, saved in this browser (OPFS) so a reload restores it instead of prefilling; deleting a memory cuts it' });
   const exportButton = h('button', { type: 'button', className: 'secondary', textContent: 'Export' });
   const importInput = h('input', { type: 'file', accept: 'application/json', hidden: true, ariaLabel: 'Import file' });
   const importButton = h('button', { type: 'button', className: 'secondary', textContent: 'Import' });
