@@ -185,8 +185,8 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
     // Pasted: the stable prefix (system prompt, activated block) was made ready when the engine loaded (restored
     // from the KV snapshot, or prefilled then), but nothing typed was prewarmed: the working memories and the
     // question are prefilled at send.
-    expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(5 * warm.usage.extra.tokens_prefilled);
-    expect(cold.usage.extra.tokens_prefilled + cold.usage.extra.tokens_reused).toBe(cold.usage.prompt_tokens);
+    expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(5 * warm.usage.extra.tokens_prefilled!);
+    expect(cold.usage.extra.tokens_prefilled! + cold.usage.extra.tokens_reused!).toBe(cold.usage.prompt_tokens);
     expect(cold.usage.extra.memories_held).toBe(0);
     expect([...typed.errors, ...pasted.errors]).toEqual([]);
   });
