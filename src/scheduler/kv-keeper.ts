@@ -66,7 +66,8 @@ export class KvKeeper {
   /** Disk work in order: saves and cuts never interleave. */
   private chain: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private saved: readonly SnapshotPart[] = [];
+  /** What the file of `name` holds, as last written or restored here (a save of the same is skipped). */
+  private saved: { name: string; parts: readonly SnapshotPart[] } | undefined;
   private readonly unsubscribe: () => void;
   private readonly settleMs: number;
 
@@ -120,15 +121,16 @@ export class KvKeeper {
     return this.serial(async () => {
       if (!this.engine.info?.capabilities.kvExport) return undefined;
       const laid = await this.lay();
-      if (!laid || sameParts(laid.prefix.parts, this.saved)) return undefined;
+      const name = await this.name();
+      if (!laid || (this.saved?.name === name && sameParts(laid.prefix.parts, this.saved.parts))) return undefined;
       const length = laid.prefix.tokens.length;
       const held = flatten(await this.engine.held());
       if (held.length < length || laid.prefix.tokens.some((t, i) => held[i] !== t)) return undefined; // not held yet: a later save
       const started = performance.now();
       const prefix = await this.engine.exportPrefix!(length);
       if (flatten(prefix).some((t, i) => laid.prefix.tokens[i] !== t)) return undefined; // the cache moved meanwhile
-      const bytes = await this.options.directory.write(await this.name(), { parts: laid.prefix.parts, prefix, writtenAt: Date.now() });
-      this.saved = laid.prefix.parts;
+      const bytes = await this.options.directory.write(name, { parts: laid.prefix.parts, prefix, writtenAt: Date.now() });
+      this.saved = { name, parts: laid.prefix.parts };
       this.lastSave = { tokens: length, bytes, writeMs: performance.now() - started };
       return this.lastSave;
     });
@@ -161,14 +163,14 @@ export class KvKeeper {
       if (isMnemeError(error) && error.code === 'snapshot-mismatch') await this.options.directory.remove(name);
       throw error;
     }
-    if (count === saved.parts.length) this.saved = saved.parts;
+    if (count === saved.parts.length) this.saved = { name, parts: saved.parts };
     return cut.prefix.kv.length;
   }
 
   /** Cuts every saved snapshot before the first part that came from one of `ids`; one left with no memory goes. */
   private cut(ids: ReadonlySet<string>): Promise<void> {
     return this.serial(async () => {
-      if ([...ids].some((id) => this.saved.some((p) => p.id === id))) this.saved = [];
+      if (this.saved?.parts.some((p) => ids.has(p.id))) this.saved = undefined;
       const { directory } = this.options;
       for (const { name } of await directory.list()) {
         const saved = await directory.read(name);

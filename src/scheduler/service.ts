@@ -230,7 +230,15 @@ export function createSchedulerService(): ServiceHandler<SchedulerService> {
     },
     ...memoryHandlers(live),
     async startSession(_c, options) {
-      return live().scheduler.startSession(options);
+      const transitions = await live().scheduler.startSession(options);
+      const { kv } = live();
+      if (kv) {
+        // Another user or role has its own snapshot: restored (or its prefix prefilled) as at load.
+        const { imported, done } = kv.keeper.restore();
+        kv.imported = imported;
+        void done.then(() => kv.keeper.schedule()).catch(() => undefined);
+      }
+      return transitions;
     },
     async observe(_c, message) {
       const out = await live().scheduler.observe(message);

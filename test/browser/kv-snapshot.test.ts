@@ -215,6 +215,12 @@ describe('through the scheduler worker (the one engine path)', () => {
       expect(view.snapshots).toEqual([expect.objectContaining({ current: true })]);
       saved = view.lastSave!.tokens;
       expect(saved).toBeGreaterThan(0);
+      // Another role: its own snapshot, beside the first.
+      await first.call('startSession', [{ role: 'doctor' }]);
+      const doctor = await first.call('kvSnapshots', [{ save: true }]);
+      expect(doctor.restore).toMatchObject({ restoredTokens: 0 });
+      expect(doctor.snapshots).toHaveLength(2);
+      expect(doctor.snapshots.filter((s) => s.current)).toHaveLength(1);
       await first.call('close', []);
     } finally {
       first.terminate();
