@@ -14,6 +14,7 @@ import type { MemoryRecord } from '../../src/memory/types';
 import { createMneme, type Mneme } from '../../src/mneme';
 import { createSchedulerWorker } from '../../src/scheduler/client';
 import { KvKeeper } from '../../src/scheduler/kv-keeper';
+import { smollmDryRun } from '../support/smollm';
 import { coldGenerate, standinEngine } from '../support/standin-engine';
 
 const LOAD_MS = 120_000;
@@ -199,6 +200,24 @@ describe('the keeper: saved after the block settles, restored on load', () => {
     expect((await stranger.restore().done).restoredTokens).toBe(0);
     expect(await fileBytes(folder)).toEqual([]);
     stranger.dispose();
+  });
+});
+
+describe('an engine that exposes no KV state (WebLLM)', () => {
+  // The dry-run engine (a test double: real SmolLM tokenizer, no model) stands in for WebLLM here: like it, it
+  // does not own its KV tensors. It cannot show what WebLLM's runtime does, only what the keeper asks of it.
+  test('the stable prefix is prefilled right after load, and nothing is saved', async () => {
+    const { mneme, records, folder } = await setUp();
+    const engine = await smollmDryRun();
+    const k = keeper(engine, mneme, folder, () => records);
+    const report = await k.restore().done;
+    const stable = (await lay(engine, { system: SYSTEM, activated: records.map((r) => r.text), draft: '' }, false)).segments.filter((s) => s.kind !== 'working');
+    expect(report).toMatchObject({ restoredTokens: 0, prefilledTokens: flatten({ segments: stable }).length });
+    expect(flatten(await engine.held())).toEqual(flatten({ segments: stable }));
+    expect(await k.save()).toBeUndefined();
+    expect(await fileBytes(folder)).toEqual([]);
+    k.dispose();
+    await engine.dispose();
   });
 });
 
