@@ -1,8 +1,10 @@
 // The memory inspector: every memory with its tier, heat and theme, hottest
 // first; searchable, editable, deletable; export to a file and import from one.
 // The working tier is the current message's working set (what is predicted
-// while typing, then what the last answer used): shown, never stored.
-import type { MemoryRow, SchedulerClient } from '../src';
+// while typing, then what the last answer used): shown, never stored. Below
+// the list, the saved KV snapshots of the activated tier (OPFS), which a
+// reload restores instead of prefilling.
+import type { KvSnapshotView, MemoryRow, SchedulerClient } from '../src';
 import { h } from './dom';
 
 export interface Inspector {
@@ -26,12 +28,13 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
   const query = h('input', { type: 'search', placeholder: 'Search memories…', ariaLabel: 'Search memories' });
   const counts = h('p', { className: 'counts' });
   const list = h('ul', { className: 'memories', ariaLabel: 'Memories' });
+  const snapshots = h('p', { className: 'kv-snapshots', title: 'The activated tier’s KV cache, saved in this browser (OPFS) so a reload restores it instead of prefilling; deleting a memory cuts it' });
   const exportButton = h('button', { type: 'button', className: 'secondary', textContent: 'Export' });
   const importInput = h('input', { type: 'file', accept: 'application/json', hidden: true, ariaLabel: 'Import file' });
   const importButton = h('button', { type: 'button', className: 'secondary', textContent: 'Import' });
   const element = h('section', { className: 'inspector', ariaLabel: 'Memory inspector' },
     h('div', { className: 'row between' }, h('h2', { textContent: 'Memories' }), h('div', { className: 'row' }, exportButton, importButton, importInput)),
-    query, counts, list);
+    query, counts, list, snapshots);
 
   function row(m: MemoryRow): HTMLLIElement {
     const text = h('p', { className: 'text', textContent: m.text });
@@ -65,8 +68,9 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
     if (!client) return;
     const mine = ++seq;
     const q = query.value.trim();
-    const rows = await client.call('inspect', [q]);
+    const [rows, kv] = await Promise.all([client.call('inspect', [q]), client.call('kvSnapshots', []).catch(() => undefined)]);
     if (mine !== seq) return;
+    snapshots.textContent = kv ? describeSnapshots(kv) : '';
     const all = q ? undefined : rows;
     counts.textContent = all
       ? TIERS.map((t) => `${all.filter((m) => m.tier === t).length} ${t}`).join(' · ')
@@ -108,4 +112,13 @@ export function inspector(onError: (error: unknown) => void, onChange: () => voi
     refresh: () => refresh().catch(onError),
     workingChanged: () => (list.querySelector('textarea') ? Promise.resolve() : refresh().catch(onError)),
   };
+}
+
+function describeSnapshots(kv: KvSnapshotView): string {
+  if (kv.snapshots.length === 0) return 'Saved KV cache: none yet.';
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const total = kv.snapshots.reduce((n, s) => n + s.bytes, 0);
+  const current = kv.snapshots.find((s) => s.current);
+  const restored = kv.restore && kv.restore.restoredTokens > 0 ? `; ${kv.restore.restoredTokens} tokens restored at load` : '';
+  return `Saved KV cache: ${kv.snapshots.length} (${mb(total)})${current ? `, this profile’s ${mb(current.bytes)} saved ${new Date(current.writtenAt).toLocaleTimeString()}` : ''}${restored}.`;
 }

@@ -17,7 +17,9 @@ function range(spec) {
 /** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
-  engine: { steps: ['ttft'] },
+  // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved; `webgpu` runs in a
+  // browser with WebGPU (the software adapter here).
+  engine: { steps: ['ttft', 'reload'], webgpuSteps: ['webgpu'] },
   // Node-only: builds the drop-in and measures it (the script gzipped; the memory-only folder's bytes, as copied); no browser page.
   bundle: {
     node: async () => {
@@ -55,6 +57,10 @@ function locomoInput(suite, flags) {
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
   plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+  engine: (r) => ({
+    'ttft.after_reload_ratio': r['ttft.after_reload_ms'] / r['ttft.prewarmed_ms'],
+    'ttft.after_reload_untyped_ratio_vs_cold': r['ttft.after_reload_untyped_ms'] / r['ttft.cold_ms'],
+  }),
 };
 
 const { values: flags, positionals: suites } = parseArgs({
@@ -66,6 +72,8 @@ const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => 
 for (const s of selected) if (!(s in SUITES)) throw new Error(`unknown suite "${s}"; known: ${Object.keys(SUITES).join(', ')}`);
 
 const session = await openBrowserSession({ bench: true });
+/** A second browser, with WebGPU, for the steps that need it (started on first use). */
+let gpuSession;
 
 function table(rows) {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -77,10 +85,12 @@ try {
   for (const suite of selected) {
     const results = SUITES[suite].node ? await SUITES[suite].node() : { ...(await session.run('env', 'describe')) };
     const input = SUITES[suite].input?.(flags);
-    for (const step of SUITES[suite].steps ?? []) {
+    const steps = [...(SUITES[suite].steps ?? []).map((step) => [session, step]), ...(SUITES[suite].webgpuSteps ?? []).map((step) => [undefined, step])];
+    for (const [on, step] of steps) {
       const started = Date.now();
       try {
-        Object.assign(results, await session.run(suite, step, input));
+        const where = on ?? (gpuSession ??= await openBrowserSession({ bench: true, webgpu: true }));
+        Object.assign(results, await where.run(suite, step, input));
         console.error(`  ${suite}.${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
         failed = true;
@@ -95,5 +105,6 @@ try {
   }
 } finally {
   await session.close();
+  await gpuSession?.close();
 }
 process.exit(failed ? 1 : 0);

@@ -6,8 +6,11 @@ import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
 
-/** Generates the stand-in models (`bench` adds the realistic-width LM), starts the server and the browser. */
-export async function openBrowserSession({ bench = false } = {}) {
+/**
+ * Generates the stand-in models (`bench` adds the realistic-width LM), starts the server and the browser;
+ * `webgpu` lets the browser use WebGPU (a software adapter where there is no GPU).
+ */
+export async function openBrowserSession({ bench = false, webgpu = false } = {}) {
   const executablePath = await findChromium();
   if (!executablePath) {
     console.error(HOW_TO_GET_ONE);
@@ -19,7 +22,8 @@ export async function openBrowserSession({ bench = false } = {}) {
   const server = await createServer({ configFile: 'vite.config.ts', root: '.', logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
   await server.listen();
   const url = `http://127.0.0.1:${server.httpServer.address().port}/bench/index.html`;
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const args = webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu'] : CHROMIUM_ARGS;
+  const browser = await chromium.launch({ executablePath, args });
   const context = await browser.newContext();
 
   return {

@@ -10,6 +10,8 @@ export type MnemeErrorCode =
   | 'bad-scope'
   /** A prompt longer than the model's context window. */
   | 'context-overflow'
+  /** A saved KV cache was made by another model, revision, dtype or cache shape than the engine's. */
+  | 'snapshot-mismatch'
   | 'not-found'
   | 'malformed-import'
   | 'quota-exceeded'
@@ -61,7 +63,7 @@ export class MnemeError extends Error {
 export class InvalidInputError extends MnemeError {
   override name = 'InvalidInputError';
   constructor(
-    code: Extract<MnemeErrorCode, 'invalid-input' | 'text-empty' | 'text-too-long' | 'bad-scope' | 'context-overflow'>,
+    code: Extract<MnemeErrorCode, 'invalid-input' | 'text-empty' | 'text-too-long' | 'bad-scope' | 'context-overflow' | 'snapshot-mismatch'>,
     message: string,
   ) {
     super(code, message);

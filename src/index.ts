@@ -37,7 +37,7 @@ export { createChatCompletions, type ChatCompletionsApi, type CreateOptions, typ
 export { createEngine, type EngineConfig, type EngineOptions } from './engine/create';
 export { createTransformersEngine, type TransformersEngineConfig, type TransformersEngineOptions } from './engine/transformers';
 export { createDryRunEngine } from './engine/dry-run';
-export type { CallStats, ChatTemplatePieces, Engine, EngineInfo, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, TokenSegment } from './engine/types';
+export type { CallStats, ChatTemplatePieces, Engine, EngineInfo, GenerateOptions, GenerateResult, KvPrefix, KvTensors, PromptTokens, PrewarmResult, TokenSegment } from './engine/types';
 export { layoutPrompt, type HistoryTurn, type PromptParts } from './engine/layout';
 export { Scheduler, type Observed, type SchedulerOptions, type SearchScheduledOptions } from './scheduler/scheduler';
 export { Predictor, type PredictorOptions, type SendReport } from './scheduler/predict';
@@ -49,6 +49,7 @@ export { defaultRules, DEFAULT_LIFECYCLE, type LifecycleConfig, type MemoryState
 export { defaultBinding, MetricsEmitter, OPEN_GOVERNANCE, type ContextBinding, type Governance, type MetricEvent, type Metrics, type SessionContext } from './scheduler/plugins';
 export { llmExtractor, type ExtractionDecision, type Extractor } from './scheduler/llm-extract';
 export { createSchedulerWorker, type SchedulerClient } from './scheduler/client';
-export type { DraftView, EngineLoaded, MemoryRow, MemoryView, SchedulerService, SchedulerWorkerConfig, SendMessage, SendView } from './scheduler/service';
+export type { DraftView, EngineLoaded, KvSnapshotView, MemoryRow, MemoryView, SchedulerService, SchedulerWorkerConfig, SendMessage, SendView } from './scheduler/service';
+export type { RestoreReport, SaveReport, SnapshotRow } from './scheduler/kv-keeper';
 export { runScenario, type RunOptions } from './scenario/run';
 export { parseScenario, type Scenario, type ScenarioEvent, type ScenarioOutput } from './scenario/format';

@@ -170,6 +170,11 @@ export class PredictionCore {
     return seq === this.latest;
   }
 
+  /** The system prompt the next prompt starts with. */
+  get systemPrompt(): string {
+    return this.system;
+  }
+
   /** The working set of the current message (transient: never stored). */
   get working(): readonly string[] {
     return this.workingSet;

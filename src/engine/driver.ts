@@ -5,8 +5,8 @@
 // generate makes earlier prewarms stop at their next slice boundary, so a send
 // never waits for more than one slice of a stale prewarm.
 import { InvalidInputError, ModelError, isMnemeError } from '../errors';
-import { KvLedger, validatePrompt, type Plan } from './ledger';
-import type { CallStats, ChatTemplatePieces, EnginePrimitives, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
+import { KvLedger, sliceSegments, validatePrompt, type Plan } from './ledger';
+import type { CallStats, ChatTemplatePieces, EnginePrimitives, KvTensors, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
 
 export interface DriverOptions {
   /** Prefill at most this many tokens per model call; prewarms stop only between slices. Default 64. */
@@ -57,8 +57,10 @@ export class CacheDriver {
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prefix, this.primitives.capabilities, { sample: false });
       const stats = emptyStats(plan);
+      const moved = this.primitives.bytesMoved;
       const done = await this.run(plan, stats, { sample: false, signal: control.signal });
       stats.prefillTokensPerS = rate(stats.tokensPrefilled, stats.prefillMs);
+      this.countMoved(stats, moved);
       return { held: this.ledger.length, complete: done.complete, stats };
     }).finally(() => {
       this.prewarms.delete(control);
@@ -77,6 +79,7 @@ export class CacheDriver {
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prompt, this.primitives.capabilities, { sample: true });
       const stats = emptyStats(plan);
+      const moved = this.primitives.bytesMoved;
       const { complete, next } = await this.run(plan, stats, { sample: true, ...(options.signal ? { signal: options.signal } : {}) });
       stats.prefillTokensPerS = rate(stats.tokensPrefilled, stats.prefillMs);
       const { template, decode } = this.options;
@@ -123,7 +126,32 @@ export class CacheDriver {
       if (finishReason !== 'aborted' && tail.length > 0 && this.ledger.length + tail.length <= this.primitives.capabilities.contextLength) {
         await this.appendSlice([{ kind: 'history', tokens: tail }], false);
       }
+      this.countMoved(stats, moved);
       return { tokens: reply, text: decode(reply), finishReason, stats };
+    });
+  }
+
+  /** Where the primitives own their tensors: a copy of the cache's first `length` tokens with their segments, after every call queued so far. */
+  readPrefix(length: number): Promise<{ segments: TokenSegment[]; kv: KvTensors }> {
+    const { readKv } = this.primitives;
+    if (!readKv) return Promise.reject(new InvalidInputError('invalid-input', 'This engine does not own its KV tensors'));
+    return this.enqueue(async () => {
+      if (!Number.isInteger(length) || length < 0 || length > this.ledger.length) throw new InvalidInputError('invalid-input', `The cache holds ${this.ledger.length} tokens, not ${length}`);
+      return { segments: sliceSegments(this.ledger.held(), 0, length), kv: await readKv.call(this.primitives, length) };
+    });
+  }
+
+  /** Where the primitives own their tensors: the cache becomes `kv`, holding `segments` (no prefill); earlier prewarms are superseded. */
+  writePrefix(segments: readonly TokenSegment[], kv: KvTensors): Promise<void> {
+    const { writeKv } = this.primitives;
+    if (!writeKv) return Promise.reject(new InvalidInputError('invalid-input', 'This engine does not own its KV tensors'));
+    const length = validatePrompt({ segments }, this.primitives.capabilities.contextLength);
+    if (length !== kv.length) return Promise.reject(new InvalidInputError('snapshot-mismatch', `The saved cache holds ${kv.length} tokens but its segments ${length}`));
+    this.supersedePrewarms();
+    return this.enqueue(async () => {
+      this.ledger.reset();
+      await writeKv.call(this.primitives, kv);
+      for (const segment of segments) this.ledger.append(segment);
     });
   }
 
@@ -149,6 +177,12 @@ export class CacheDriver {
     const run = this.tail.then(guarded, guarded);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Where the primitives count CPU↔GPU copies: the bytes this call moved. */
+  private countMoved(stats: CallStats, before: number | undefined): void {
+    const after = this.primitives.bytesMoved;
+    if (before !== undefined && after !== undefined) stats.bytesMoved = after - before;
   }
 
   private supersedePrewarms(): void {

@@ -13,6 +13,8 @@ import type { EngineInfo, LoadProgress, TokenChunk } from './types';
 export interface LoadedEngine {
   readonly info: EngineInfo;
   readonly driver: CacheDriver;
+  /** Where the engine owns its KV tensors: what a saved prefix must have been made with to restore here. */
+  readonly weights?: { readonly revision: string; readonly dtype: string };
   tokenize(texts: readonly string[]): number[][] | Promise<number[][]>;
   dispose(): Promise<void>;
 }
@@ -90,6 +92,20 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
     async held() {
       return ready().driver.ledger.held();
     },
+    async exportPrefix(_context, length) {
+      const engine = ready();
+      const weights = ownedWeights(engine);
+      const { segments, kv } = await engine.driver.readPrefix(length);
+      return { model: engine.info.model, ...weights, segments, kv };
+    },
+    async importPrefix(_context, prefix) {
+      const engine = ready();
+      const weights = ownedWeights(engine);
+      const made = [prefix?.model, prefix?.revision, prefix?.dtype];
+      const here = [engine.info.model, weights.revision, weights.dtype];
+      if (made.some((v, i) => v !== here[i])) throw new InvalidInputError('snapshot-mismatch', `The saved cache was made by ${made.join(' ')}, the engine runs ${here.join(' ')}`);
+      await engine.driver.writePrefix(prefix.segments, prefix.kv);
+    },
     async dispose() {
       const engine = loaded ?? (await loading?.catch(() => undefined));
       loaded = undefined;
@@ -100,4 +116,9 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
       }
     },
   };
+}
+
+function ownedWeights(engine: LoadedEngine): NonNullable<LoadedEngine['weights']> {
+  if (!engine.weights || !engine.info.capabilities.kvExport) throw new InvalidInputError('invalid-input', `The ${engine.info.engine} engine does not own its KV cache, so it cannot be saved or restored`);
+  return engine.weights;
 }

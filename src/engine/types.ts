@@ -70,6 +70,8 @@ export interface EngineCapabilities {
   readonly snapshots: boolean;
   /** Most tokens the cache can hold (the model's context window). */
   readonly contextLength: number;
+  /** Whether the engine owns its KV tensors, so `Engine.exportPrefix` / `importPrefix` work (transformers.js; not WebLLM). */
+  readonly kvExport?: boolean;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface EnginePrimitives {
   readonly capabilities: EngineCapabilities;
   /** Tokens the cache holds now. */
   readonly length: number;
+  /** Bytes copied between CPU and GPU memory so far (KV uploads and read-backs, logits), where the engine counts them. */
+  readonly bytesMoved?: number;
   /**
    * Appends `tokens` to the cache. With `sample`, returns the next token after
    * them (greedy); without, returns undefined and may skip computing logits.
@@ -96,6 +100,37 @@ export interface EnginePrimitives {
   restore?(id: SnapshotId): Promise<void>;
   /** Frees a snapshot. */
   dropSnapshot?(id: SnapshotId): Promise<void>;
+  /** Where the engine owns its KV tensors: a copy of the first `length` tokens' keys and values. */
+  readKv?(length: number): Promise<KvTensors>;
+  /** Where the engine owns its KV tensors: the cache becomes exactly these (`length` tokens). */
+  writeKv?(kv: KvTensors): Promise<void>;
+}
+
+/**
+ * A KV cache's tensors as plain arrays, one key and one value array per layer,
+ * each [1, kvHeads, length, headDim] row-major (the layout of `present.*`).
+ */
+export interface KvTensors {
+  readonly length: number;
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly keys: readonly Float32Array[];
+  readonly values: readonly Float32Array[];
+}
+
+/**
+ * A held prefix of the cache with what it was computed by: written to disk so
+ * a reload restores it instead of prefilling (src/engine/snapshot/).
+ */
+export interface KvPrefix {
+  /** The model, its revision and the weights' dtype; a prefix only restores into the same. */
+  readonly model: string;
+  readonly revision: string;
+  readonly dtype: string;
+  /** The tokens the tensors hold, by segment. */
+  readonly segments: readonly TokenSegment[];
+  readonly kv: KvTensors;
 }
 
 export type SnapshotId = number;
@@ -115,6 +150,8 @@ export interface CallStats {
   prefillMs: number;
   prefillTokensPerS: number;
   decodeTokensPerS: number;
+  /** Bytes copied between CPU and GPU memory by this call (KV cache and logits), where the engine counts them (transformers.js on WebGPU). */
+  bytesMoved?: number;
 }
 
 export interface PrewarmOptions {
@@ -192,5 +229,15 @@ export interface Engine {
   generate(prompt: PromptTokens, options?: GenerateOptions): Promise<GenerateResult>;
   /** What the cache holds, by segment (the ledger's record). */
   held(): Promise<PromptTokens>;
+  /**
+   * Only engines that own their KV tensors (transformers.js; not WebLLM): a
+   * copy of the cache's first `length` tokens, after every call queued before.
+   */
+  exportPrefix?(length: number): Promise<KvPrefix>;
+  /**
+   * The cache becomes exactly `prefix` (no prefill).
+   * @throws InvalidInputError('snapshot-mismatch') when it was made by another model, revision, dtype or cache shape
+   */
+  importPrefix?(prefix: KvPrefix): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -100,6 +100,14 @@ export function createWorkerEngine<C>(options: WorkerEngineOptions<C>): Engine {
       await load();
       return live().call('held', []);
     },
+    async exportPrefix(length) {
+      await load();
+      return live().call('exportPrefix', [length]);
+    },
+    async importPrefix(prefix) {
+      await load();
+      return live().call('importPrefix', [prefix]);
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;

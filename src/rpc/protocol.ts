@@ -8,7 +8,7 @@
 import type { WireError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import type { LoadProgress, ResolvedEmbedderConfig } from '../embed/types';
-import type { EngineInfo, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, TokenChunk } from '../engine/types';
+import type { EngineInfo, GenerateOptions, GenerateResult, KvPrefix, PromptTokens, PrewarmResult, TokenChunk } from '../engine/types';
 
 /**
  * A service: the methods one worker offers. Arguments and results must be
@@ -69,5 +69,8 @@ export interface EngineService<C> {
   generate(prompt: PromptTokens, options: Omit<GenerateOptions, 'signal' | 'onChunk'>, interruptible: number, onChunk?: (chunk: TokenChunk) => void): Promise<GenerateResult>;
   interrupt(interruptible: number): Promise<void>;
   held(): Promise<PromptTokens>;
+  /** Only where the engine owns its KV tensors (see `Engine.exportPrefix`). */
+  exportPrefix(length: number): Promise<KvPrefix>;
+  importPrefix(prefix: KvPrefix): Promise<void>;
   dispose(): Promise<void>;
 }

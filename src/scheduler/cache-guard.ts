@@ -4,7 +4,8 @@
 // prefill for another user or role, so nothing of the old context is reused.
 // Wrap the engine the predictor drives with it.
 import { memoryElement } from '../engine/layout';
-import type { Engine, GenerateOptions, GenerateResult, PrewarmOptions, PrewarmResult, PromptTokens } from '../engine/types';
+import { InvalidInputError } from '../errors';
+import type { Engine, GenerateOptions, GenerateResult, KvPrefix, PrewarmOptions, PrewarmResult, PromptTokens } from '../engine/types';
 import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { MemoryStore } from '../store/store';
 
@@ -58,6 +59,18 @@ export class GuardedEngine implements Engine {
     return this.engine.generate(prompt, options);
   }
 
+  /** After every deletion and update heard so far was checked, so a copy never holds a text deleted before it was asked for. */
+  async exportPrefix(length: number): Promise<KvPrefix> {
+    await this.chain;
+    return this.inner('exportPrefix')(length);
+  }
+
+  /** A restored prefix is a prefill for the current context: the cache of another one is emptied first. */
+  async importPrefix(prefix: KvPrefix): Promise<void> {
+    await this.enter();
+    return this.inner('importPrefix')(prefix);
+  }
+
   /** Resolves once every deletion and update heard so far has been checked against the cache (and the cache emptied if it held one). */
   settled(): Promise<void> {
     return this.chain;
@@ -66,6 +79,12 @@ export class GuardedEngine implements Engine {
   async dispose(): Promise<void> {
     this.unsubscribe();
     await this.engine.dispose();
+  }
+
+  private inner<M extends 'exportPrefix' | 'importPrefix'>(method: M): NonNullable<Engine[M]> {
+    const call = this.engine[method];
+    if (!call) throw new InvalidInputError('invalid-input', `The ${this.engine.info?.engine ?? 'current'} engine does not own its KV cache, so it cannot be saved or restored`);
+    return call.bind(this.engine) as NonNullable<Engine[M]>;
   }
 
   private queue(step: () => Promise<void>): Promise<void> {

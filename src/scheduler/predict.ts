@@ -121,6 +121,11 @@ export class Predictor {
     return this.options.engine;
   }
 
+  /** The system prompt the next prompt starts with. */
+  get system(): string {
+    return this.core.systemPrompt;
+  }
+
   /** The conversation the next prompt continues. */
   get history(): readonly Turn[] {
     return this.core.history;

@@ -15,7 +15,9 @@ import type { CallerScope, MemoryRecord } from '../memory/types';
 import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
+import { SnapshotDirectory, type SnapshotDirectoryOptions } from '../engine/snapshot/directory';
 import { EngineSlot, type EngineFactory, type EngineLoaded } from './engine-slot';
+import { KvKeeper, type KvKeeperOptions, type RestoreReport, type SaveReport, type SnapshotRow } from './kv-keeper';
 import { Predictor, type SendReport } from './predict';
 import type { ScheduledResult } from './rank';
 import { Scheduler } from './scheduler';
@@ -30,6 +32,18 @@ export interface SchedulerWorkerConfig {
   engine?: TransformersEngineConfig;
   /** Wait this long after a keystroke before predicting (a search in this worker; prewarms follow whole words). Default 50 ms. */
   debounceMs?: number;
+  /**
+   * The saved KV snapshot of the stable prefix (src/scheduler/kv-keeper.ts): how long things stay quiet before a changed
+   * prefix is saved, and the most bytes all snapshots of this database take in OPFS. False: none is saved or restored.
+   */
+  kvSnapshots?: false | (Pick<KvKeeperOptions, 'settleMs'> & Pick<SnapshotDirectoryOptions, 'capBytes'>);
+}
+
+/** The saved KV snapshots: what the restore on load did, the last save, and every snapshot of this database (the inspector's list). */
+export interface KvSnapshotView {
+  restore: RestoreReport | undefined;
+  lastSave: SaveReport | undefined;
+  snapshots: SnapshotRow[];
 }
 
 /** A memory as the page shows it. */
@@ -105,6 +119,8 @@ export interface SchedulerService {
   remove(id: string): Promise<void>;
   exportAll(): Promise<ExportDocument>;
   importAll(doc: unknown): Promise<ImportReport>;
+  /** The saved KV snapshots; with `save`, the stable prefix is saved first if it changed (rather than after the quiet time). */
+  kvSnapshots(options?: { save?: boolean }): Promise<KvSnapshotView>;
   close(): Promise<void>;
 }
 
@@ -134,6 +150,8 @@ interface Opened {
   predictor: Predictor;
   engine: EngineSlot;
   debounceMs: number;
+  /** Keeps the engine's stable prefix across reloads; replaced with the engine. */
+  kv: { keeper: KvKeeper; imported: Promise<void> } | undefined;
 }
 
 type MemoryHandlers = Pick<ServiceHandler<SchedulerService>, 'inspect' | 'edit' | 'remove' | 'exportAll' | 'importAll'>;
@@ -189,12 +207,25 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
       const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
       const scheduler = await Scheduler.create(mneme, { scope: config.scope });
+      const kv = config.kvSnapshots === false ? undefined : (config.kvSnapshots ?? {});
+      const directory = kv && new SnapshotDirectory({ folder: `mneme-kv-${config.dbName ?? 'mneme'}`, sealer: mneme.store.bytesSealer, ...(kv.capBytes !== undefined && { capBytes: kv.capBytes }) });
       const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => {
         const history = target.predictor.history;
         target.predictor = new Predictor(scheduler, { engine });
         target.predictor.setConversation(history); // a new engine continues the same conversation
+        target.kv?.keeper.dispose();
+        if (!directory) return;
+        const keeper = new KvKeeper(engine, mneme.store, {
+          directory,
+          scope: () => scheduler.contextScope,
+          stable: () => ({ system: target.predictor.system, activated: scheduler.activatedRecords() }),
+          ...(kv?.settleMs !== undefined && { settleMs: kv.settleMs }),
+        });
+        const { imported, done } = keeper.restore();
+        target.kv = { keeper, imported };
+        void done.then(() => keeper.schedule()).catch(() => undefined); // a failed restore only means a cold first message
       }, options.createEngine);
-      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50 };
+      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50, kv: undefined };
       opened = target;
       if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });
       return { memories: mneme.size, engine: slot.loaded?.model ?? 'none' };
@@ -204,7 +235,15 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
     },
     ...memoryHandlers(live),
     async startSession(_c, options) {
-      return live().scheduler.startSession(options);
+      const transitions = await live().scheduler.startSession(options);
+      const { kv } = live();
+      if (kv) {
+        // Another user or role has its own snapshot: restored (or its prefix prefilled) as at load.
+        const { imported, done } = kv.keeper.restore();
+        kv.imported = imported;
+        void done.then(() => kv.keeper.schedule()).catch(() => undefined);
+      }
+      return transitions;
     },
     async observe(_c, message) {
       const out = await live().scheduler.observe(message);
@@ -222,6 +261,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
       const predicted = results.map(view);
       await onPredicted?.(predicted);
       await settled;
+      live().kv?.keeper.schedule();
       if (mine !== latestDraft) return { superseded: true };
       const held = new Set(predictor.heldIds);
       return { superseded: false, text, predicted, prewarmed, held: predicted.filter((m) => held.has(m.id)).length };
@@ -232,7 +272,9 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
     async send(context, message, onChunk) {
       latestDraft++; // any pending draft is stale now
       await live().engine.settled();
+      await live().kv?.imported; // a restored prefix lands before the send's prompt, not after it
       const report = await live().predictor.send({ ...message, signal: context.signal, ...(onChunk && { onChunk }) });
+      live().kv?.keeper.schedule();
       return sendView(report);
     },
     async search(_c, query, k) {
@@ -241,8 +283,15 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
     async tick() {
       return live().scheduler.tick();
     },
+    async kvSnapshots(_c, options) {
+      const { kv } = live();
+      if (!kv) return { restore: undefined, lastSave: undefined, snapshots: [] };
+      if (options?.save) await kv.keeper.save();
+      return { restore: kv.keeper.restored, lastSave: kv.keeper.lastSave, snapshots: await kv.keeper.list() };
+    },
     async close() {
       if (!opened) return;
+      opened.kv?.keeper.dispose();
       opened.scheduler.dispose();
       await opened.engine.close();
       await opened.mneme.close();

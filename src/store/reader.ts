@@ -31,6 +31,11 @@ export class StoreReader {
     readonly governance: Governance,
   ) {}
 
+  /** Seals bytes kept outside the database (the KV snapshot) as the store seals its rows: under its key when encrypted, as they are otherwise. */
+  get bytesSealer(): Pick<RowCodec, 'sealed' | 'sealBytes' | 'openBytes'> {
+    return this.codec;
+  }
+
   /** The generation token of the last write this instance committed (or read at open). */
   get generation(): string | undefined {
     return this.lastGeneration;

@@ -43,6 +43,10 @@ export interface RowCodec {
   sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
   openVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
   forget(id: string): void;
+  /** Seals bytes kept outside the database (the KV snapshot in OPFS) as IV then ciphertext; the plaintext codec returns them as they are. */
+  sealBytes(bytes: Uint8Array): Promise<Uint8Array>;
+  /** @throws when the bytes were not sealed under this key (or were altered) */
+  openBytes(bytes: Uint8Array): Promise<Uint8Array>;
 }
 
 export const PLAIN_CODEC: RowCodec = {
@@ -54,6 +58,8 @@ export const PLAIN_CODEC: RowCodec = {
   sealVectors: async (rows) => [...rows],
   openVectors: async (rows) => [...rows],
   forget: () => undefined,
+  sealBytes: async (bytes) => bytes,
+  openBytes: async (bytes) => bytes,
 };
 
 /** Derives (or checks) the key for `option` against stored params; new params when there are none yet. */
@@ -147,6 +153,18 @@ class SealedCodec implements RowCodec {
   forget(id: string): void {
     this.plain.delete(id);
     this.cipher.delete(id);
+  }
+
+  async sealBytes(bytes: Uint8Array): Promise<Uint8Array> {
+    const { iv, data } = await seal(this.key, bytes);
+    const out = new Uint8Array(iv.length + data.byteLength);
+    out.set(iv);
+    out.set(new Uint8Array(data), iv.length);
+    return out;
+  }
+
+  openBytes(bytes: Uint8Array): Promise<Uint8Array> {
+    return unseal(this.key, { iv: bytes.slice(0, 12), data: bytes.slice(12).buffer });
   }
 }
 

@@ -1,15 +1,19 @@
 // Delete means delete: after remove() or clear(), a memory's text is nowhere at rest
-// (records, vectors, event log, the cached index snapshot) and not in the engine's cache.
+// (records, vectors, event log, the cached index snapshot, the saved KV snapshot in
+// OPFS) and not in the engine's cache.
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryElement } from '../../src/engine/layout';
 import type { Engine } from '../../src/engine/types';
 import { createMneme, type Mneme } from '../../src/mneme';
+import { SnapshotDirectory } from '../../src/engine/snapshot/directory';
 import { GuardedEngine, contains } from '../../src/scheduler/cache-guard';
+import { KvKeeper } from '../../src/scheduler/kv-keeper';
 import { Predictor } from '../../src/scheduler/predict';
 import { Scheduler } from '../../src/scheduler/scheduler';
 import { HashingEmbedder } from '../support/hashing-embedder';
-import { dumpDatabase, occurrences } from '../support/raw-idb';
+import { dumpDatabase, dumpOpfs, occurrences } from '../support/raw-idb';
 import { smollmDryRun } from '../support/smollm';
+import { standinEngine } from '../support/standin-engine';
 
 const alice = { userId: 'alice' };
 const bob = { userId: 'bob' };
@@ -105,4 +109,43 @@ describe('delete means delete', () => {
     expect(await m.get(kept!.id, { scope: alice })).toBeUndefined();
     await engine.dispose();
   });
+
+  it('removes a memory’s tokens, id and text hash from the saved KV snapshots in OPFS; clearing the user deletes them', async () => {
+    const name = `delete-kv-${crypto.randomUUID()}`;
+    const m = await createMneme({ name });
+    open.push(m);
+    const secret = 'My bank okapi7731 code is kept under the renovation tiles';
+    const [kept, gone] = await m.addMany([
+      { text: 'The renovation tiles arrive Tuesday', scope: alice },
+      { text: secret, scope: alice },
+    ]);
+    const engine = standinEngine('wasm', 'mneme-test-engine-main');
+    await engine.load();
+    const folder = `mneme-kv-${name}`;
+    const keeper = new KvKeeper(engine, m.store, {
+      directory: new SnapshotDirectory({ folder, sealer: m.store.bytesSealer }),
+      scope: () => alice,
+      stable: () => ({ system: 'You are a helpful assistant.', activated: [kept!, gone!] }),
+      settleMs: 60_000,
+    });
+    try {
+      await keeper.restore().done;
+      expect(await keeper.save()).toBeDefined();
+      const run = (await engine.tokenize([memoryElement(secret, engine.info!.template.specialTexts)]))[0]!.join(',');
+      const hash = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))), (b) => b.toString(16).padStart(2, '0')).join('');
+      const onDisk = async (needle: string) => (await dumpOpfs()).filter((f) => f.path.startsWith(`${folder}/`) && new TextDecoder().decode(f.bytes).includes(needle)).length;
+      for (const needle of [run, gone!.id, hash]) expect(await onDisk(needle)).toBe(1);
+
+      await m.remove(gone!.id);
+      await until(async () => (await onDisk(run)) === 0, 'the snapshot cut');
+      for (const needle of [run, gone!.id, hash]) expect(await onDisk(needle)).toBe(0);
+      expect(await onDisk(kept!.id)).toBe(1); // what came before it stays
+
+      await m.clear(alice);
+      await until(async () => (await dumpOpfs()).every((f) => !f.path.startsWith(`${folder}/`)), 'the snapshot deleted');
+    } finally {
+      keeper.dispose();
+      await engine.dispose();
+    }
+  }, 120_000);
 });

@@ -161,7 +161,7 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
       return { chunks, firstAt, total: performance.now() - started, usage: usage as unknown as { prompt_tokens: number; completion_tokens: number; extra: Record<string, number> } };
     }, question);
 
-  it('typed key by key: the send prefills at most 10% of the prompt; the same question pasted and sent at once, over 80%', async () => {
+  it('typed key by key: the send prefills at most 10% of the prompt; the same question pasted and sent at once, all but the stable prefix prepared at load', async () => {
     const typed = await ready();
     await typed.page.locator('#message').pressSequentially(question, { delay: 150 });
     await typed.page.waitForFunction((q) => (window as unknown as { prewarms: { text: string }[] }).prewarms.some((p) => p.text === q), question);
@@ -182,7 +182,11 @@ describe('examples/plain-chat.html: what is typed prewarms the engine that answe
     }
     expect(warm.usage.extra.tokens_prefilled).toBeLessThanOrEqual(0.1 * warm.usage.prompt_tokens);
     expect(warm.usage.extra.memories_held).toBe(warm.usage.extra.memories); // every memory the model saw was held in the cache
-    expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(0.8 * cold.usage.prompt_tokens);
+    // Pasted: the stable prefix (system prompt, activated block) was made ready when the engine loaded (restored
+    // from the KV snapshot, or prefilled then), but nothing typed was prewarmed: the working memories and the
+    // question are prefilled at send.
+    expect(cold.usage.extra.tokens_prefilled).toBeGreaterThan(5 * warm.usage.extra.tokens_prefilled!);
+    expect(cold.usage.extra.tokens_prefilled! + cold.usage.extra.tokens_reused!).toBe(cold.usage.prompt_tokens);
     expect(cold.usage.extra.memories_held).toBe(0);
     expect([...typed.errors, ...pasted.errors]).toEqual([]);
   });

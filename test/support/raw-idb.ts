@@ -40,3 +40,25 @@ export function occurrences(dump: RawDump, needle: string): Record<string, numbe
   }
   return found;
 }
+
+/**
+ * Every file of the origin's private file system (OPFS), with its path and bytes, as it lies on disk. A file
+ * another test deletes while this one walks is skipped (tests of one browser share the origin's OPFS).
+ */
+export async function dumpOpfs(): Promise<{ path: string; bytes: Uint8Array }[]> {
+  const out: { path: string; bytes: Uint8Array }[] = [];
+  const gone = (error: unknown) => {
+    if ((error as DOMException)?.name !== 'NotFoundError') throw error;
+  };
+  const walk = async (dir: FileSystemDirectoryHandle, path: string): Promise<void> => {
+    for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+      if (handle.kind === 'directory') await walk(handle as FileSystemDirectoryHandle, `${path}${name}/`).catch(gone);
+      else {
+        const bytes = await (handle as FileSystemFileHandle).getFile().then((f) => f.arrayBuffer()).catch(gone);
+        if (bytes) out.push({ path: `${path}${name}`, bytes: new Uint8Array(bytes) });
+      }
+    }
+  };
+  await walk(await navigator.storage.getDirectory(), '');
+  return out;
+}

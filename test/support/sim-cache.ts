@@ -2,7 +2,7 @@
 // hash of everything in its cache, so any wrong cache content changes the
 // output. Its capability (popn, checkpoint or reset) decides which primitives
 // it offers; misuse throws.
-import type { EngineCapabilities, EnginePrimitives, RollbackKind, SnapshotId } from '../../src/engine/types';
+import type { EngineCapabilities, EnginePrimitives, KvTensors, RollbackKind, SnapshotId } from '../../src/engine/types';
 
 export const SIM_VOCAB = 50;
 
@@ -56,6 +56,18 @@ export class SimCache implements EnginePrimitives {
     const saved = this.snaps.get(id);
     if (!saved) throw new Error(`no snapshot ${id}`);
     this.tokens = [...saved];
+  }
+
+  /** Its "KV": one layer, one head, one dimension holding each token id (keys and values alike). */
+  async readKv(length: number): Promise<KvTensors> {
+    if (length > this.tokens.length) throw new Error('read beyond length');
+    const data = Float32Array.from(this.tokens.slice(0, length));
+    return { length, layers: 1, kvHeads: 1, headDim: 1, keys: [data], values: [data.slice()] };
+  }
+
+  async writeKv(kv: KvTensors): Promise<void> {
+    if (kv.layers !== 1 || kv.keys[0]!.length !== kv.length) throw new Error('not this cache’s shape');
+    this.tokens = Array.from(kv.keys[0]!);
   }
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { InvalidInputError, ModelError } from '../../src/errors';
 import { CacheDriver, sliceRuns } from '../../src/engine/driver';
 import { flatten, KvLedger, promptLength } from '../../src/engine/ledger';
-import type { ChatTemplatePieces, PromptTokens, RollbackKind, TokenSegment } from '../../src/engine/types';
+import type { ChatTemplatePieces, EnginePrimitives, PromptTokens, RollbackKind, TokenSegment } from '../../src/engine/types';
 import { coldReply, seeded, SimCache, SIM_VOCAB } from '../support/sim-cache';
 
 const TEMPLATE: ChatTemplatePieces = {
@@ -266,5 +266,50 @@ describe('CacheDriver scheduling', () => {
   test('sliceRuns cuts across segments and keeps kinds', () => {
     const slices = sliceRuns([{ kind: 'system', tokens: [1, 2, 3] }, { kind: 'draft', tokens: [4, 5] }], 2);
     expect(slices).toEqual([[{ kind: 'system', tokens: [1, 2] }], [{ kind: 'system', tokens: [3] }, { kind: 'draft', tokens: [4] }], [{ kind: 'draft', tokens: [5] }]]);
+  });
+});
+
+describe('CacheDriver: a held prefix read from one cache and written into another', () => {
+  test('the written cache holds the prefix by segment, reuses it, and replies as cold', async () => {
+    const chat = new Conversation(seeded(4242));
+    const stable = { segments: chat.prompt(false).segments.filter((s) => s.kind === 'system' || s.kind === 'activated') };
+    const first = driverFor(new SimCache('popn'));
+    await first.prewarm(chat.prompt(false));
+    const length = promptLength(stable);
+    const { segments, kv } = await first.readPrefix(length);
+    expect(segments).toEqual(stable.segments);
+    expect(kv.length).toBe(length);
+
+    const sim = new SimCache('popn');
+    const second = driverFor(sim);
+    await second.writePrefix(segments, kv);
+    check(second, sim);
+    expect(second.ledger.held()).toEqual(stable);
+    const full = chat.prompt(true);
+    const result = await second.generate(full, { maxTokens: 6 });
+    expect(result.stats.tokensReused).toBe(length);
+    expect(result.tokens).toEqual(coldReply(flatten(full), 6, TEMPLATE.stopTokens));
+  });
+
+  test('a write supersedes a pending prewarm; a prefix longer than held, or tensors of another length, are refused', async () => {
+    const chat = new Conversation(seeded(99));
+    const sim = new SimCache('popn');
+    const driver = driverFor(sim, 4);
+    await driver.prewarm({ segments: [{ kind: 'system', tokens: [5, 6, 7] }] });
+    const { segments, kv } = await driver.readPrefix(3);
+    await expect(driver.readPrefix(4)).rejects.toThrow(InvalidInputError);
+    await expect(driver.writePrefix([{ kind: 'system', tokens: [5, 6] }], kv)).rejects.toMatchObject({ code: 'snapshot-mismatch' });
+    const pending = driver.prewarm(chat.prompt(false));
+    await driver.writePrefix(segments, kv);
+    expect((await pending).complete).toBe(false);
+    check(driver, sim);
+    expect(flatten(driver.ledger.held())).toEqual([5, 6, 7]);
+  });
+
+  test('primitives that do not own their tensors refuse', async () => {
+    const bare: EnginePrimitives = { capabilities: { rollback: 'reset', snapshots: false, contextLength: 100 }, length: 0, append: async () => undefined, rollback: async () => undefined, reset: async () => undefined };
+    const driver = new CacheDriver(bare, { decode, template: TEMPLATE });
+    await expect(driver.readPrefix(0)).rejects.toThrow(/does not own its KV tensors/);
+    await expect(driver.writePrefix([], { length: 0, layers: 1, kvHeads: 1, headDim: 1, keys: [], values: [] })).rejects.toThrow(/does not own its KV tensors/);
   });
 });

@@ -68,6 +68,21 @@ describe('layoutPrompt', () => {
     expect(common).toBeGreaterThanOrEqual(typed.length - 2);
   });
 
+  test('each activated and working memory’s end is where its element’s tokens end', async () => {
+    const prompt = await layoutPrompt(parts, template, tokenize);
+    const flat = flatten(prompt);
+    const check = (texts: readonly string[], ends: readonly number[]) =>
+      texts.forEach((text, i) => {
+        const run = encodeText(tokenizer, memoryElement(text, template.specialTexts));
+        expect(flat.slice(ends[i]! - run.length, ends[i])).toEqual(run);
+      });
+    expect(prompt.activatedEnds).toHaveLength(2);
+    check(parts.activated!, prompt.activatedEnds);
+    check(parts.working!, prompt.workingEnds);
+    const blockEnd = prompt.segments.slice(0, 2).reduce((n, s) => n + s.tokens.length, 0);
+    expect(blockEnd - prompt.activatedEnds[1]!).toBe(template.turnEnd.length);
+  });
+
   test('empty optional parts leave their segments out', async () => {
     const prompt = await layoutPrompt({ system: 'S', draft: '' }, template, tokenize, { final: false });
     expect(prompt.segments.map((s) => s.kind)).toEqual(['system', 'working']);

@@ -13,6 +13,9 @@ import type { ResolvedTransformersEngineConfig } from './config';
 import { OwnedKvCache, type CausalForward, type KvShape } from './primitives';
 import { encodeText, templatePieces } from './template';
 
+/** The revision transformers.js loads (its `from_pretrained` default; Mneme does not set another). */
+const TRANSFORMERS_REVISION = 'main';
+
 export async function loadTransformersEngine(
   config: ResolvedTransformersEngineConfig,
   onProgress: (progress: LoadProgress) => void,
@@ -44,7 +47,7 @@ export async function loadTransformersEngine(
   try {
     const shape = kvShape(model, config);
     const template = templatePieces(tokenizer, config.model);
-    const primitives = new OwnedKvCache(model as unknown as CausalForward, shape);
+    const primitives = new OwnedKvCache(model as unknown as CausalForward, shape, config.device);
     // One slice-sized forward pass at load: the runtime's first-run set-up (kernels, buffers grown to a slice)
     // happens here, not on the first keystroke's prewarm or a cold send.
     const warm = Array.from({ length: config.sliceTokens }, (_, i) => template.turnStart.user[i % template.turnStart.user.length]!);
@@ -60,13 +63,14 @@ export async function loadTransformersEngine(
       template,
       notes: Object.freeze([
         `KV cache held as owned fp32 tensors (${shape.layers} layers × ${shape.kvHeads} KV heads × ${shape.headDim}); rollback by slicing them`,
-        ...(config.device === 'webgpu' ? ['WebGPU: the cache is read back to the CPU after each forward pass and uploaded with the next'] : []),
+        ...(config.device === 'webgpu' ? ['WebGPU: the cache stays in GPU buffers between forward passes; it is read back only to roll back or to save a snapshot'] : []),
       ]),
     });
     await onProgress(tracker.ready(Date.now()));
     return {
       info,
       driver,
+      weights: { revision: TRANSFORMERS_REVISION, dtype: config.dtype },
       tokenize: (texts) => texts.map((text) => encodeText(tokenizer, text)),
       async dispose() {
         await model.dispose();
