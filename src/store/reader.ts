@@ -7,6 +7,7 @@ import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/
 import type { Governance } from '../memory/governance';
 import { parseId } from '../memory/validate';
 import type { CallerScope, MemoryEvent, MemoryRecord } from '../memory/types';
+import { readHeatLog, type HeatLog } from './compaction';
 import { guard } from './idb-errors';
 import { SHARED_OWNER, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 import type { RowCodec } from './seal';
@@ -144,7 +145,12 @@ export class StoreReader {
     return this.codec.openVectors(await guard('loading vectors', () => this.db.getAll('vectors')));
   }
 
-  /** The event log, oldest first; of one memory when `memoryId` is given. */
+  /** What a scheduler starts from: the use tallies of compacted events and the log's tail after them. */
+  heatLog(): Promise<HeatLog> {
+    return readHeatLog(this.db);
+  }
+
+  /** The event log as retention keeps it (older events live on in the tallies), oldest first; of one memory when `memoryId` is given. */
   async events(memoryId?: string): Promise<MemoryEvent[]> {
     if (memoryId === undefined) return guard('reading the event log', () => this.db.getAll('events'));
     const key = parseId(memoryId);

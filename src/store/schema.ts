@@ -1,12 +1,13 @@
 // The IndexedDB layout and its migration history. Each step moves a database
 // from one version to the next; `upgrade` runs the steps a database lacks.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { LogFold, UseTally } from '../memory/event-log';
 import type { MemoryEvent, MemoryEventType, MemoryRecord, PatchField, Source, StoredTier, UseKind } from '../memory/types';
 import { isShared } from '../memory/scope';
 import { PATCH_FIELDS } from '../memory/validate';
 import type { KeyParams, Sealed } from './seal';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted, `text` is empty and `sealed` holds it. */
 export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed };
@@ -38,6 +39,10 @@ export interface MnemeDB extends DBSchema {
   meta: { key: 'generation'; value: string };
   snapshots: { key: 'index'; value: IndexSnapshot };
   keyring: { key: 'params'; value: KeyParams };
+  /** Each memory's uses folded from compacted events (numbers only, keyed by memory id). */
+  tallies: { key: string; value: UseTally };
+  /** How far the log is folded into `tallies`. */
+  logState: { key: 'fold'; value: LogFold };
 }
 
 export const SHARED_OWNER = 's';
@@ -66,6 +71,8 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 4: `keyring` (how an encrypted database's key is derived, and a check value).
  * 5: typed events (see `upgradeEvent`); `working` rows become `plaintext` (the working set is
  *    transient, never stored); the index snapshot is dropped, since rows may have changed.
+ * 6: `tallies` and `logState`, for a bounded log: old events fold into per-memory use tallies
+ *    (store/compaction.ts). Nothing is folded yet; the first compaction after open does it.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -107,6 +114,10 @@ export const MIGRATIONS: readonly Step[] = [
         return cursor.continue().then(convert);
       });
     });
+  },
+  (db) => {
+    db.createObjectStore('tallies', { keyPath: 'id' });
+    db.createObjectStore('logState');
   },
 ];
 

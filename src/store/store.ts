@@ -7,6 +7,8 @@ import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseText, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
+import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
+import { compactLog } from './compaction';
 import { openConnection, type Connection, type ConnectionOptions } from './connection';
 import { guard } from './idb-errors';
 import { queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
@@ -38,6 +40,14 @@ export interface StoreOptions extends ConnectionOptions {
    * Default: console.error.
    */
   onSubscriberError?: SubscriberErrorHandler;
+  /**
+   * How much of the event log stays as events (see `compactLog`): at most `maxEvents` (default
+   * 10,000), none older than `maxAgeMs` (default 90 days). Older events fold into per-memory use
+   * tallies (counts and heat) and are deleted.
+   */
+  eventLog?: Partial<Retention>;
+  /** The heat half-life tallies are folded with; give a scheduler's `signals.heatHalfLifeMs` when it differs. Default 14 days. */
+  heatHalfLifeMs?: number;
 }
 
 /** What `applyChanges` wrote: the added memories in order, and each patched memory as the batch left it, in order of first patch. */
@@ -82,6 +92,11 @@ export class MemoryStore extends StoreReader {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners: Listeners;
+  private readonly retention: Retention;
+  private readonly heatHalfLifeMs: number;
+  /** Retrievals waiting for the next log write, and the write they will ride on (see `recordRetrievals`). */
+  private retrievals: { ids: string[]; written: Promise<void> } | undefined;
+  private lastRetrievalWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
     db: IDBPDatabase<MnemeDB>,
@@ -94,6 +109,9 @@ export class MemoryStore extends StoreReader {
     this.listeners = new Listeners(options.onSubscriberError);
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.retention = parseRetention(options.eventLog);
+    this.heatHalfLifeMs = options.heatHalfLifeMs ?? DEFAULT_FOLD_HALF_LIFE_MS;
+    if (!(this.heatHalfLifeMs > 0)) throw new InvalidInputError('invalid-input', 'heatHalfLifeMs is a number of ms > 0.');
   }
 
   /**
@@ -129,7 +147,7 @@ export class MemoryStore extends StoreReader {
     const { outcome, events, changed } = await runWrite(this.db, doing, generation, body);
     if (changed) this.lastGeneration = generation;
     const change = outcome.change;
-    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
+    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length || (outcome.logOnly && events.length > 0))) {
       this.listeners.notify({
         upserted: change.upserted ?? [],
         vectors: change.vectors ?? [],
@@ -258,9 +276,9 @@ export class MemoryStore extends StoreReader {
   }
 
   /**
-   * Deletes memories for good, in one transaction: the record, its vector and the cached index
-   * snapshot, which holds every text (the next one is saved without them). The event log stays
-   * append-only: its events name memories by id and never hold text.
+   * Deletes memories for good, in one transaction: the record, its vector, its use tally and the
+   * cached index snapshot, which holds every text (the next one is saved without them). The event
+   * log stays append-only until compaction: its events name memories by id and never hold text.
    */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
     if (this.codec.sealed) await this.unsealRows(ids); // the removed texts go to listeners (an engine cache drops them)
@@ -273,6 +291,7 @@ export class MemoryStore extends StoreReader {
       const ops = removed.flatMap((id) => [
         tx.objectStore('memories').delete(id),
         tx.objectStore('vectors').delete(id),
+        tx.objectStore('tallies').delete(id),
         log({ at, memoryId: id, type: 'removed', reason }),
       ]);
       if (removed.length > 0) ops.push(tx.objectStore('snapshots').delete('index'));
@@ -316,11 +335,18 @@ export class MemoryStore extends StoreReader {
     });
   }
 
-  /** Records that memories were used (mentioned, retrieved into a prompt, or opened): bumps their access count and logs an `accessed` event each, with its use. */
+  /**
+   * Records that memories were used (mentioned, retrieved into a prompt, or opened), logging an
+   * `accessed` event each, with its use. A mention or an access is the user's: it bumps the memory's
+   * `accessCount` and `lastAccessedAt`. A retrieval is Mneme's own doing: it only appends to the log
+   * (no row is rewritten), and retrievals asked for while a log write is under way share the next one.
+   * Ids that are not stored are skipped.
+   */
   async recordAccess(ids: readonly string[], use: UseKind): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     const kind = parseUse(use);
     const keys = ids.map(parseId);
+    if (kind === 'retrieval') return this.recordRetrievals(keys);
     if (this.codec.sealed) await this.unsealRows(keys);
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
@@ -335,6 +361,39 @@ export class MemoryStore extends StoreReader {
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
+  }
+
+  /** Group commit: retrievals join the batch that waits for the log write under way, and are written with it in one transaction. */
+  private recordRetrievals(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    if (!this.retrievals) {
+      const batch = { ids: [] as string[], written: Promise.resolve() };
+      batch.written = this.lastRetrievalWrite.then(() => {
+        this.retrievals = undefined;
+        return this.writeRetrievals(batch.ids);
+      });
+      this.lastRetrievalWrite = batch.written.catch(() => undefined);
+      this.retrievals = batch;
+    }
+    this.retrievals.ids.push(...ids);
+    return this.retrievals.written;
+  }
+
+  private writeRetrievals(ids: readonly string[]): Promise<void> {
+    return this.write(`recording ${ids.length} retrievals`, async (tx, log) => {
+      const at = this.now();
+      const found = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
+      const ops = ids.filter((_, i) => found[i] !== undefined).map((id) => log({ at, memoryId: id, type: 'accessed', use: 'retrieval' }));
+      return { result: undefined, ops, change: {}, logOnly: true };
+    });
+  }
+
+  /**
+   * Folds the events the `eventLog` retention lets go into the use tallies and deletes them (see
+   * store/compaction.ts); Mneme runs it once writes settle. Returns how many events it folded.
+   */
+  compactLog(): Promise<number> {
+    return compactLog(this.db, this.retention, this.heatHalfLifeMs, this.now());
   }
 
   /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */

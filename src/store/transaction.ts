@@ -10,7 +10,7 @@ import type { MemoryRow, MnemeDB, VectorRow } from './schema';
 import type { StoreChange } from './store';
 
 const WRITE = { durability: 'strict' } as const;
-const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots'] as const;
+const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots', 'tallies'] as const;
 export type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
 /** Queues an event on the log (and remembers it for the change). */
 export type Log = (event: MemoryEvent) => Promise<unknown>;
@@ -20,6 +20,8 @@ export interface WriteOutcome<T> {
   result: T;
   ops: Promise<unknown>[];
   change?: Partial<StoreChange>;
+  /** Set by a write that only appends to the log (retrievals): no row changed, so the generation (and the index snapshot) stays. */
+  logOnly?: true;
 }
 
 /** Runs `body` in one transaction; `generation` is stored with it when it queued anything. Resolves once committed. */
@@ -45,11 +47,11 @@ export async function runWrite<T>(
       throw error;
     }
     // A write that changed nothing (e.g. removing an id that is not there) keeps the generation, and so the snapshot.
-    const stamp = out.ops.length > 0 ? [tx.objectStore('meta').put(generation, 'generation')] : [];
+    const stamp = out.ops.length > 0 && !out.logOnly ? [tx.objectStore('meta').put(generation, 'generation')] : [];
     await Promise.all<unknown>([...out.ops, ...stamp, tx.done]);
     return out;
   });
-  return { outcome, events, changed: outcome.ops.length > 0 };
+  return { outcome, events, changed: outcome.ops.length > 0 && !outcome.logOnly };
 }
 
 /** Queues the writes of new records, their `created` events and their (sealed) vectors. */
