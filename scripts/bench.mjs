@@ -18,6 +18,8 @@ function range(spec) {
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
   engine: { steps: ['ttft'] },
+  // The store's open paths at 100k memories and 1M events (bench/store.ts).
+  store: { steps: ['populate', 'scheduler'] },
   // Node-only: builds the drop-in and measures it; no browser page.
   bundle: {
     node: async () => {
@@ -53,6 +55,7 @@ function locomoInput(suite, flags) {
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
   plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+  store: (r) => ({ 'open.scheduler_ratio_vs_full_replay.n100000': r['open.scheduler_ms.n100000'] / r['open.scheduler_full_replay_ms.n100000'] }),
 };
 
 const { values: flags, positionals: suites } = parseArgs({
