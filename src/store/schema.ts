@@ -1,7 +1,7 @@
 // The IndexedDB layout and its migration history. Each step moves a database
 // from one version to the next; `upgrade` runs the steps a database lacks.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { LogFold, UseTally } from '../memory/event-log';
+import type { LogFold } from '../memory/event-log';
 import type { MemoryEvent, MemoryEventType, MemoryRecord, PatchField, Source, StoredTier, UseKind } from '../memory/types';
 import { isShared } from '../memory/scope';
 import { PATCH_FIELDS } from '../memory/validate';
@@ -39,9 +39,7 @@ export interface MnemeDB extends DBSchema {
   meta: { key: 'generation'; value: string };
   snapshots: { key: 'index'; value: IndexSnapshot };
   keyring: { key: 'params'; value: KeyParams };
-  /** Each memory's uses folded from compacted events (numbers only, keyed by memory id). */
-  tallies: { key: string; value: UseTally };
-  /** How far the log is folded into `tallies`. */
+  /** The use tallies folded from compacted events (ids and numbers, packed in one value), and the log position they cover. */
   logState: { key: 'fold'; value: LogFold };
 }
 
@@ -71,8 +69,8 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 4: `keyring` (how an encrypted database's key is derived, and a check value).
  * 5: typed events (see `upgradeEvent`); `working` rows become `plaintext` (the working set is
  *    transient, never stored); the index snapshot is dropped, since rows may have changed.
- * 6: `tallies` and `logState`, for a bounded log: old events fold into per-memory use tallies
- *    (store/compaction.ts). Nothing is folded yet; the first compaction after open does it.
+ * 6: `logState`, for a bounded log: old events fold into per-memory use tallies (store/compaction.ts).
+ *    Nothing is folded yet; the first compaction after open does it.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -116,7 +114,6 @@ export const MIGRATIONS: readonly Step[] = [
     });
   },
   (db) => {
-    db.createObjectStore('tallies', { keyPath: 'id' });
     db.createObjectStore('logState');
   },
 ];

@@ -276,9 +276,10 @@ export class MemoryStore extends StoreReader {
   }
 
   /**
-   * Deletes memories for good, in one transaction: the record, its vector, its use tally and the
-   * cached index snapshot, which holds every text (the next one is saved without them). The event
-   * log stays append-only until compaction: its events name memories by id and never hold text.
+   * Deletes memories for good, in one transaction: the record, its vector and the cached index
+   * snapshot, which holds every text (the next one is saved without them). The event log and the
+   * use tallies name memories by id and never hold text; the removal's event drops the memory's
+   * tally when compaction folds it.
    */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
     if (this.codec.sealed) await this.unsealRows(ids); // the removed texts go to listeners (an engine cache drops them)
@@ -291,7 +292,6 @@ export class MemoryStore extends StoreReader {
       const ops = removed.flatMap((id) => [
         tx.objectStore('memories').delete(id),
         tx.objectStore('vectors').delete(id),
-        tx.objectStore('tallies').delete(id),
         log({ at, memoryId: id, type: 'removed', reason }),
       ]);
       if (removed.length > 0) ops.push(tx.objectStore('snapshots').delete('index'));

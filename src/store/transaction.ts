@@ -10,7 +10,7 @@ import type { MemoryRow, MnemeDB, VectorRow } from './schema';
 import type { StoreChange } from './store';
 
 const WRITE = { durability: 'strict' } as const;
-const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots', 'tallies'] as const;
+const WRITABLE = ['memories', 'vectors', 'events', 'meta', 'snapshots'] as const;
 export type WriteTx = IDBPTransaction<MnemeDB, typeof WRITABLE, 'readwrite'>;
 /** Queues an event on the log (and remembers it for the change). */
 export type Log = (event: MemoryEvent) => Promise<unknown>;

@@ -2,7 +2,7 @@
 // fold into use tallies, and that a scheduler restored from tallies plus the
 // tail holds the same heat as one that replayed the whole log.
 import { describe, expect, it } from 'vitest';
-import { compactable, DEFAULT_RETENTION, foldEvents, parseRetention, type UseTally } from '../../src/memory/event-log';
+import { compactable, DEFAULT_RETENTION, foldEvents, packTallies, parseRetention, unpackTallies, type UseTally } from '../../src/memory/event-log';
 import type { MemoryEvent, MemoryRecord, UseKind } from '../../src/memory/types';
 import { DEFAULT_SIGNALS, addUse, heatAt, heatFromTally } from '../../src/scheduler/signals';
 import { SchedulerState } from '../../src/scheduler/state';
@@ -41,22 +41,19 @@ describe('compactable', () => {
 
 describe('foldEvents', () => {
   it('counts each kind of use and keeps the last use that was not a retrieval', () => {
-    const { put, drop } = foldEvents(new Map(), [created('a', 0, 1), used('a', 'retrieval', DAY, 2), used('a', 'access', 2 * DAY, 3), used('a', 'retrieval', 3 * DAY, 4)], H);
-    expect(drop).toEqual([]);
-    expect(put).toEqual([expect.objectContaining({ id: 'a', createdAt: 0, createdSeq: 1, at: 3 * DAY, counts: { mention: 1, retrieval: 2, access: 1 }, lastUsedAt: 2 * DAY })]);
+    const tallies = foldEvents(new Map(), [created('a', 0, 1), used('a', 'retrieval', DAY, 2), used('a', 'access', 2 * DAY, 3), used('a', 'retrieval', 3 * DAY, 4)], H);
+    expect([...tallies.values()]).toEqual([expect.objectContaining({ id: 'a', createdAt: 0, createdSeq: 1, at: 3 * DAY, counts: { mention: 1, retrieval: 2, access: 1 }, lastUsedAt: 2 * DAY })]);
   });
 
   it('continues the tallies it is given, drops removed memories, and ignores uses of memories it has no tally for', () => {
-    const first = foldEvents(new Map(), [created('a', 0, 1), created('b', 0, 2)], H).put;
-    const before = new Map(first.map((t) => [t.id, t]));
-    const { put, drop } = foldEvents(before, [used('a', 'mention', DAY, 3), removed('b', DAY, 4), used('ghost', 'access', DAY, 5)], H);
-    expect(put.map((t) => [t.id, t.counts.mention])).toEqual([['a', 2]]);
-    expect(drop).toEqual(['b']);
+    const tallies = foldEvents(new Map(), [created('a', 0, 1), created('b', 0, 2)], H);
+    foldEvents(tallies, [used('a', 'mention', DAY, 3), removed('b', DAY, 4), used('ghost', 'access', DAY, 5)], H);
+    expect([...tallies.values()].map((t) => [t.id, t.counts.mention])).toEqual([['a', 2]]);
   });
 
   it('starts a re-created memory afresh', () => {
-    const { put } = foldEvents(new Map(), [created('a', 0, 1), used('a', 'access', 1, 2), created('a', 5, 3)], H);
-    expect(put).toEqual([expect.objectContaining({ createdAt: 5, createdSeq: 3, counts: { mention: 1, retrieval: 0, access: 0 } })]);
+    const tallies = foldEvents(new Map(), [created('a', 0, 1), used('a', 'access', 1, 2), created('a', 5, 3)], H);
+    expect([...tallies.values()]).toEqual([expect.objectContaining({ createdAt: 5, createdSeq: 3, counts: { mention: 1, retrieval: 0, access: 0 } })]);
   });
 });
 
@@ -77,6 +74,14 @@ function seededLog(): MemoryEvent[] {
   return log;
 }
 
+describe('packed tallies', () => {
+  it('read back as they were written', () => {
+    const tallies = [...foldEvents(new Map(), seededLog(), H).values()];
+    expect(unpackTallies(packTallies(tallies))).toEqual(tallies);
+    expect(unpackTallies(undefined)).toEqual([]);
+  });
+});
+
 describe('a scheduler restored from tallies and the tail', () => {
   const log = seededLog();
   const records = new Map(
@@ -88,7 +93,7 @@ describe('a scheduler restored from tallies and the tail', () => {
     const full = new SchedulerState(DEFAULT_SIGNALS, DEFAULT_THEMES);
     full.replay(records, log);
     for (const split of [0, 1, 6, 50, 200, log.length]) {
-      const tallies = foldEvents(new Map(), log.slice(0, split), H).put;
+      const tallies = unpackTallies(packTallies(foldEvents(new Map(), log.slice(0, split), H).values())); // as stored
       const restored = new SchedulerState(DEFAULT_SIGNALS, DEFAULT_THEMES);
       restored.replay(records, log.slice(split), tallies);
       for (const id of records.keys()) {
@@ -102,7 +107,7 @@ describe('a scheduler restored from tallies and the tail', () => {
   it('turns a tally into the heat its uses add up to, under any use weights', () => {
     const weights = { ...DEFAULT_SIGNALS, useWeights: { mention: 3, retrieval: 0.1, access: 2 } };
     const events = log.filter((e) => e.memoryId === 'm1');
-    const [tally] = foldEvents(new Map(), events, H).put as [UseTally];
+    const tally = foldEvents(new Map(), events, H).get('m1') as UseTally;
     let heat = addUse(undefined, 'mention', events[0]!.at, weights);
     for (const e of events.slice(1)) if (e.type === 'accessed') heat = addUse(heat, e.use, e.at, weights);
     expect(heatAt(heatFromTally(tally, weights), now, weights)).toBeCloseTo(heatAt(heat, now, weights), 9);
