@@ -11,7 +11,7 @@ import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange } from './memory/types';
 import { MemoryIndex, type SearchResult } from './search/memory-index';
-import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
+import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryPage, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
 import type { EncryptionOption } from './store/seal';
 import { syncTabs } from './store/tab-sync';
 import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
@@ -263,11 +263,11 @@ export class Mneme {
     const fresh = await this.vectorsFor(bare.map((r) => r.text));
     if (!fresh || bare.length === 0) return records;
     const stored = await this.store.putVectors(bare.map((r, i) => ({ id: r.id, text: r.text, vector: fresh.vectors[i]! })), fresh.embedding).catch(() => 0);
-    return stored > 0 ? Promise.all(records.map(async (r) => (await this.store.get(r.id)) ?? r)) : records;
+    return stored > 0 ? records.map((r) => this.index.get(r.id) ?? r) : records; // the index follows the committed write
   }
 
-  /** A memory by id; pass the caller's scope to get it only if they may see it. */
-  get(id: string, options?: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
+  /** A memory by id, only if the caller (`scope`) may see it. */
+  get(id: string, options: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
     return this.store.get(id, options);
   }
 
@@ -283,6 +283,11 @@ export class Mneme {
 
   list(options: ListOptions): Promise<MemoryRecord[]> {
     return this.store.list(options);
+  }
+
+  /** A page of `list` (default 100) and the cursor of the next one; see MemoryStore.page. */
+  page(options: ListOptions): Promise<MemoryPage> {
+    return this.store.page(options);
   }
 
   count(options: ReadOptions): Promise<number> {

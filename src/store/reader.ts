@@ -19,8 +19,37 @@ export interface ReadOptions {
 
 export interface ListOptions extends ReadOptions {
   limit?: number;
+  /** Skips this many visible memories (read and dropped: prefer `cursor` for deep pages). */
   offset?: number;
+  /** Continues after the page that returned it (see `page`). */
+  cursor?: string;
 }
+
+/** One page of a list, and the cursor of the next page (absent after the last). */
+export interface MemoryPage {
+  memories: MemoryRecord[];
+  cursor?: string;
+}
+
+/** Rows read per owner and transaction while paging. */
+const BATCH = 500;
+
+/** A position in the newest-first order: a memory's createdAt and id. */
+type Position = [number, string];
+
+function encodeCursor([at, id]: Position): string {
+  return `${at}:${id}`;
+}
+
+function decodeCursor(cursor: unknown): Position | undefined {
+  if (cursor === undefined) return undefined;
+  const match = typeof cursor === 'string' ? /^(-?\d+(?:\.\d+)?):(.+)$/s.exec(cursor) : null;
+  if (!match) throw new InvalidInputError('invalid-input', 'cursor is the string a previous page returned as its cursor.');
+  return [Number(match[1]), match[2]!];
+}
+
+/** Newest first; a tie in time goes by id, descending (the order of the by-owner-time index read backwards). */
+const newestFirst = (a: MemoryRecord, b: MemoryRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 export class StoreReader {
   protected lastGeneration: string | undefined;
@@ -37,55 +66,99 @@ export class StoreReader {
     return this.lastGeneration;
   }
 
-  /** A memory by id; given a caller scope, only if that caller may see it (scope and governance), as they may see it. */
-  async get(id: string, options?: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
+  /** A memory by id, only if the caller may see it (scope and governance), as they may see it. */
+  async get(id: string, options: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
     const key = parseId(id);
-    const scope = options === undefined ? undefined : parseQueryScope(options).scope;
+    const { scope } = parseQueryScope(options);
     const row = await guard('reading a memory', () => this.db.get('memories', key));
     if (!row) return undefined;
     await this.codec.open([row]);
     const record = this.codec.record(row);
-    if (scope === undefined) return record;
     return compilePredicate(scope, {}, this.governance)(record) ? this.governance.redact(record, scope) : undefined;
   }
 
   async getVector(id: string): Promise<VectorRow | undefined> {
-    const key = parseId(id);
-    const row = await guard('reading a vector', () => this.db.get('vectors', key));
-    return row && (await this.codec.openVectors([row]))[0];
+    return (await this.getVectors([parseId(id)]))[0];
   }
 
-  /** The memories a caller may see, newest first. */
+  /** The stored vectors of `ids` (those that have one), read in one transaction. */
+  async getVectors(ids: readonly string[]): Promise<VectorRow[]> {
+    const rows = await guard('reading vectors', async () => {
+      const tx = this.db.transaction('vectors', 'readonly');
+      const found = await Promise.all(ids.map((id) => tx.store.get(id)));
+      await tx.done;
+      return found.filter((v): v is VectorRow => v !== undefined);
+    });
+    return this.codec.openVectors(rows);
+  }
+
+  /** The memories a caller may see, newest first (`offset` and `limit` applied). */
   async list(options: ListOptions): Promise<MemoryRecord[]> {
-    const { scope, filter } = parseQueryScope(options);
+    parseQueryScope(options);
     const limit = options.limit ?? Infinity;
     const offset = options.offset ?? 0;
     if (typeof limit !== 'number' || !(limit >= 0) || !Number.isInteger(offset) || offset < 0) {
       throw new InvalidInputError('invalid-input', 'limit is a number ≥ 0 and offset a whole number ≥ 0.');
     }
-    const visible = await this.visible(scope, filter);
-    visible.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
-    return visible.slice(offset, offset + limit);
+    return (await this.page({ ...options, limit: offset + Math.floor(limit) })).memories.slice(offset);
   }
 
-  async count(options: ReadOptions): Promise<number> {
+  /**
+   * A page of the memories a caller may see, newest first, after `cursor` (a previous page's). Rows
+   * are read a batch per transaction along the by-owner-time index, so a page costs what it reads,
+   * not the whole scope. The cursor is absent once the last page is returned.
+   */
+  async page(options: ListOptions): Promise<MemoryPage> {
     const { scope, filter } = parseQueryScope(options);
-    return (await this.visible(scope, filter)).length;
+    const limit = options.limit ?? 100;
+    if (typeof limit !== 'number' || !(limit >= 0) || !(Number.isInteger(limit) || limit === Infinity)) throw new InvalidInputError('invalid-input', 'limit is a whole number ≥ 0.');
+    const keep = compilePredicate(scope, filter, this.governance);
+    const start = decodeCursor(options.cursor);
+    const streams = [`u:${scope.userId}`, SHARED_OWNER].map((owner) => ({ owner, after: start, buffer: [] as MemoryRecord[], done: false }));
+    const memories: MemoryRecord[] = [];
+    let last: MemoryRecord | undefined;
+    while (memories.length < limit) {
+      await Promise.all(streams.filter((s) => !s.done && s.buffer.length === 0).map((s) => this.refill(s)));
+      const next = streams.filter((s) => s.buffer.length > 0).sort((a, b) => newestFirst(a.buffer[0]!, b.buffer[0]!))[0];
+      if (!next) return { memories };
+      last = next.buffer.shift()!;
+      if (keep(last)) memories.push(this.governance.redact(last, scope));
+    }
+    return { memories, ...(last && { cursor: encodeCursor([last.createdAt, last.id]) }) };
   }
 
-  private async visible(scope: CallerScope, filter: MemoryFilter): Promise<MemoryRecord[]> {
-    const keep = compilePredicate(scope, filter, this.governance);
+  /** Reads an owner's next batch of rows (newest first, after its position) in one transaction, then opens them. */
+  private async refill(stream: { owner: string; after: Position | undefined; buffer: MemoryRecord[]; done: boolean }): Promise<void> {
+    const { owner, after } = stream;
     const rows = await guard('listing memories', async () => {
       const tx = this.db.transaction('memories', 'readonly');
-      const index = tx.store.index('by-owner');
-      const [own, shared] = await Promise.all([index.getAll(`u:${scope.userId}`), index.getAll(SHARED_OWNER), tx.done]);
-      return [...own, ...shared];
+      const range = IDBKeyRange.bound([owner], after ? [owner, ...after] : [owner, Infinity], false, after !== undefined);
+      const out: MemoryRow[] = [];
+      let cursor = await tx.store.index('by-owner-time').openCursor(range, 'prev');
+      while (cursor && out.length < BATCH) {
+        out.push(cursor.value);
+        cursor = out.length < BATCH ? await cursor.continue() : null;
+      }
+      await tx.done;
+      return out;
     });
     await this.codec.open(rows);
-    return rows
-      .map((r) => this.codec.record(r))
-      .filter(keep)
-      .map((r) => this.governance.redact(r, scope));
+    stream.buffer = rows.map((r) => this.codec.record(r));
+    stream.done = rows.length < BATCH;
+    const tail = rows.at(-1);
+    if (tail) stream.after = [tail.createdAt, tail.id];
+  }
+
+  /** How many memories a caller may see; read a page at a time. */
+  async count(options: ReadOptions): Promise<number> {
+    let n = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.page({ ...options, limit: BATCH, ...(cursor !== undefined && { cursor }) });
+      n += page.memories.length;
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return n;
   }
 
   /** Every memory and vector, for building the in-memory search index at open. */

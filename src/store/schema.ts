@@ -33,7 +33,7 @@ export interface IndexSnapshot {
 }
 
 export interface MnemeDB extends DBSchema {
-  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string } };
+  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string; 'by-owner-time': [string, number, string] } };
   vectors: { key: string; value: VectorRow };
   events: { key: number; value: MemoryEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
@@ -70,7 +70,8 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 5: typed events (see `upgradeEvent`); `working` rows become `plaintext` (the working set is
  *    transient, never stored); the index snapshot is dropped, since rows may have changed.
  * 6: `logState`, for a bounded log: old events fold into per-memory use tallies (store/compaction.ts).
- *    Nothing is folded yet; the first compaction after open does it.
+ *    Nothing is folded yet; the first compaction after open does it. The by-owner-time index
+ *    ([owner, createdAt, id]) pages lists newest first without reading a whole scope.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -113,8 +114,9 @@ export const MIGRATIONS: readonly Step[] = [
       });
     });
   },
-  (db) => {
+  (db, tx) => {
     db.createObjectStore('logState');
+    tx.objectStore('memories').createIndex('by-owner-time', ['owner', 'createdAt', 'id']);
   },
 ];
 

@@ -56,7 +56,7 @@ export interface AppliedChanges {
   updated: MemoryRecord[];
 }
 
-export type { ListOptions, ReadOptions } from './reader';
+export type { ListOptions, MemoryPage, ReadOptions } from './reader';
 export type { ChangeBatch };
 
 /** What changed in one committed write; the search index and the scheduler follow these. */

@@ -94,10 +94,10 @@ describe('the bounded event log', () => {
     expect(heard.length).toBeLessThanOrEqual(2); // the first call's write, and one shared by the calls made while it ran
     expect(heard.flatMap((c) => c.events).map((e) => e.memoryId)).toEqual([a!.id, b!.id, a!.id]);
     expect(heard.flatMap((c) => c.upserted)).toEqual([]);
-    expect(await store.get(a!.id)).toEqual(a); // accessCount and lastAccessedAt count the user's uses only
+    expect(await store.get(a!.id, { scope: u })).toEqual(a); // accessCount and lastAccessedAt count the user's uses only
     expect(store.generation).toBe(generation); // no row changed: the index snapshot stays current
     await store.recordAccess([a!.id], 'mention');
-    expect((await store.get(a!.id))!.accessCount).toBe(1);
+    expect((await store.get(a!.id, { scope: u }))!.accessCount).toBe(1);
   });
 
   it('opens a schema-5 database with its whole log as the tail, and folds it', async () => {

@@ -129,7 +129,7 @@ describe.each([
   it('Mneme', async () => {
     await fuzz(fc.tuple(memoryInput), (i) => m.add(i as never));
     await fuzz(fc.tuple(fc.oneof(fc.array(memoryInput, { maxLength: 5 }), junk)), (i) => m.addMany(i as never));
-    await fuzz(fc.tuple(idLike), (id) => m.get(id as never));
+    await fuzz(fc.tuple(idLike, fc.oneof(fc.record({ scope: callerScope }), junk)), (id, options) => m.get(id as never, options as never));
     await fuzz(fc.tuple(idLike, fc.oneof(fc.record({ text: nastyString, tags: junk, importance: nastyNumber, validFrom: nastyDate, expiresAt: fc.constant(null) }, { requiredKeys: [] }), junk)), async (id, patch) => {
       const target = (await m.list({ scope: { userId: 'u' } }))[0]!;
       await m.update(typeof id === 'string' && id.length % 2 ? id : target.id, patch as never);
