@@ -179,28 +179,33 @@ export class StoreReader {
     });
   }
 
-  /** Reads and opens these rows before a transaction that writes them back (sealed rows only), sealing `text` for the first if given. */
-  protected async unsealRows(ids: readonly string[], text?: string): Promise<void> {
-    const rows = await guard('reading memories', () => Promise.all(ids.map((id) => this.db.get('memories', id))));
-    await this.codec.open(rows.filter((r): r is MemoryRow => r !== undefined));
-    if (text !== undefined && ids[0] !== undefined) await this.codec.prepare([{ id: ids[0], text }]);
+  /** Reads and opens these rows before a transaction that writes them back (sealed rows only); returns them as records. */
+  protected async unsealRows(ids: readonly string[]): Promise<Map<string, MemoryRecord>> {
+    const rows = (await guard('reading memories', () => Promise.all(ids.map((id) => this.db.get('memories', id))))).filter((r): r is MemoryRow => r !== undefined);
+    await this.codec.open(rows);
+    return new Map(rows.map((r) => [r.id, this.codec.record(r)]));
   }
 
-  /** The cached search index, if it is as new as the store; undefined otherwise. */
+  /** The cached search index (opened, when the store is encrypted), if it is as new as the store; undefined otherwise. */
   async readSnapshot(): Promise<unknown> {
-    if (this.codec.sealed) return undefined;
-    return guard('reading the index snapshot', async () => {
+    const stored = await guard('reading the index snapshot', async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
       const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
       if (snapshot === undefined || generation === undefined || snapshot.generation !== generation) return undefined;
-      this.lastGeneration = generation;
-      return snapshot.data;
+      return snapshot;
     });
+    if (!stored) return undefined;
+    const data = await this.codec.openValue(stored.data);
+    if (data !== undefined) this.lastGeneration = stored.generation;
+    return data;
   }
 
-  /** Caches the search index as of `generation`; skipped (false) if any write has happened since. */
-  async writeSnapshot(generation: string, data: unknown): Promise<boolean> {
-    if (this.codec.sealed) return false; // the snapshot would hold every text in the clear
+  /**
+   * Caches the search index as of `generation`, sealed whole when the store is encrypted (it holds
+   * every text); skipped (false) if any write has happened since.
+   */
+  async writeSnapshot(generation: string, value: unknown): Promise<boolean> {
+    const data = await this.codec.sealValue(value);
     return guard('writing the index snapshot', async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readwrite');
       if ((await tx.objectStore('meta').get('generation')) !== generation) {

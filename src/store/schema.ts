@@ -9,8 +9,12 @@ import type { KeyParams, Sealed } from './seal';
 
 export const SCHEMA_VERSION = 6;
 
-/** A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted, `text` is empty and `sealed` holds it. */
-export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed };
+/**
+ * A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted,
+ * `text` and `tags` are empty and `sealed` holds them (`sealedTags`; rows sealed before schema 6
+ * sealed the text alone).
+ */
+export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed; sealedTags?: true };
 
 /** A vector, stored apart from the text. */
 export interface VectorRow {
@@ -28,7 +32,7 @@ export interface VectorRow {
  */
 export interface IndexSnapshot {
   generation: string;
-  /** The search index, serialized by the search module; opaque to the store. */
+  /** The search index, serialized by the search module; opaque to the store (sealed whole in an encrypted store). */
   data: unknown;
 }
 
@@ -54,7 +58,7 @@ export function toRow(record: MemoryRecord): MemoryRow {
 }
 
 export function fromRow(row: MemoryRow): MemoryRecord {
-  const { owner: _owner, sealed: _sealed, ...record } = row;
+  const { owner: _owner, sealed: _sealed, sealedTags: _sealedTags, ...record } = row;
   return record;
 }
 

@@ -1,14 +1,15 @@
-// Encryption at rest (optional): texts and vectors are sealed with AES-GCM, a
-// random IV per value, under a key derived from a passphrase with PBKDF2 (its
+// Encryption at rest (optional): texts with their tags, vectors and the index
+// snapshot are sealed with AES-GCM, a random IV per value, under a key derived from a passphrase with PBKDF2 (its
 // salt and iterations stored in the `keyring` store) or supplied by the host.
 // WebCrypto is asynchronous and IndexedDB transactions commit when left idle,
 // so nothing is sealed or opened inside one: the store seals before a write and
-// opens after a read, and a codec keeps each text's plaintext and ciphertext in
+// opens after a read, and a codec keeps each text's (and tags') plaintext and ciphertext in
 // memory ("decrypted into memory after unlock") for the rows a transaction
 // reads and writes back.
 import type { IDBPDatabase } from 'idb';
 import { EncryptionError, MnemeError } from '../errors';
 import type { MemoryRecord } from '../memory/types';
+import { packValue, unpackValue } from '../util/pack';
 import { guard } from './idb-errors';
 import { fromRow, toRow, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 
@@ -34,8 +35,8 @@ const CHECK = 'mneme-key-check';
 /** Plaintext rows, or sealed ones: how records and vectors become rows and back. */
 export interface RowCodec {
   readonly sealed: boolean;
-  /** Seals these texts (and remembers them) so `row` can write them inside a transaction. */
-  prepare(texts: readonly { id: string; text: string }[]): Promise<void>;
+  /** Seals these texts and tags (and remembers them) so `row` can write them inside a transaction. */
+  prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void>;
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow;
   /** Opens rows read from the store so `record` can read them (call after the transaction). */
   open(rows: readonly MemoryRow[]): Promise<void>;
@@ -43,6 +44,10 @@ export interface RowCodec {
   sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
   openVectors(rows: readonly VectorRow[]): Promise<VectorRow[]>;
   forget(id: string): void;
+  /** A whole value (the index snapshot) as stored: sealed in one piece, or as it is. */
+  sealValue(value: unknown): Promise<unknown>;
+  /** A stored value back; undefined when it cannot be opened (not sealed by this key). */
+  openValue(stored: unknown): Promise<unknown>;
 }
 
 export const PLAIN_CODEC: RowCodec = {
@@ -54,6 +59,8 @@ export const PLAIN_CODEC: RowCodec = {
   sealVectors: async (rows) => [...rows],
   openVectors: async (rows) => [...rows],
   forget: () => undefined,
+  sealValue: async (value) => value,
+  openValue: async (stored) => stored,
 };
 
 /** Derives (or checks) the key for `option` against stored params; new params when there are none yet. */
@@ -96,44 +103,52 @@ async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.data));
 }
 
+/** What a row seals: its text and tags, together. */
+const payload = (r: Pick<MemoryRecord, 'text' | 'tags'>) => JSON.stringify([r.text, r.tags]);
+
 class SealedCodec implements RowCodec {
   readonly sealed = true;
+  /** Each memory's payload in the clear, and as sealed. */
   private readonly plain = new Map<string, string>();
   private readonly cipher = new Map<string, Sealed>();
 
   constructor(private readonly key: CryptoKey) {}
 
-  async prepare(texts: readonly { id: string; text: string }[]): Promise<void> {
+  async prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void> {
     await Promise.all(
-      texts.map(async ({ id, text }) => {
-        if (this.plain.get(id) === text && this.cipher.has(id)) return;
-        this.cipher.set(id, await seal(this.key, new TextEncoder().encode(text)));
-        this.plain.set(id, text);
+      records.map(async (r) => {
+        const clear = payload(r);
+        if (this.plain.get(r.id) === clear && this.cipher.has(r.id)) return;
+        this.cipher.set(r.id, await seal(this.key, new TextEncoder().encode(clear)));
+        this.plain.set(r.id, clear);
       }),
     );
   }
 
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow {
-    const known = this.plain.get(record.id) === record.text;
+    const known = this.plain.get(record.id) === payload(record);
     const sealed = known ? (this.cipher.get(record.id) ?? from?.sealed) : undefined;
     if (!sealed) throw new MnemeError('internal', `memory ${record.id} was not sealed before its write`);
-    return { ...toRow(record), text: '', sealed };
+    return { ...toRow(record), text: '', tags: [], sealed, sealedTags: true };
   }
 
   async open(rows: readonly MemoryRow[]): Promise<void> {
     await Promise.all(
       rows.map(async (row) => {
         if (!row.sealed || this.cipher.get(row.id) === row.sealed) return;
-        this.plain.set(row.id, new TextDecoder().decode(await unseal(this.key, row.sealed)));
+        const opened = new TextDecoder().decode(await unseal(this.key, row.sealed));
+        // Rows sealed before schema 6 sealed the text alone; their tags lay in the row.
+        this.plain.set(row.id, row.sealedTags ? opened : payload({ text: opened, tags: row.tags }));
         this.cipher.set(row.id, row.sealed);
       }),
     );
   }
 
   record(row: MemoryRow): MemoryRecord {
-    const { sealed, ...rest } = row;
-    if (!sealed) return fromRow(rest);
-    return { ...fromRow(rest), text: this.plain.get(row.id) ?? '' };
+    const clear = row.sealed && this.plain.get(row.id);
+    if (!clear) return fromRow(row);
+    const [text, tags] = JSON.parse(clear) as [string, string[]];
+    return { ...fromRow(row), text, tags };
   }
 
   sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
@@ -147,6 +162,17 @@ class SealedCodec implements RowCodec {
   forget(id: string): void {
     this.plain.delete(id);
     this.cipher.delete(id);
+  }
+
+  sealValue(value: unknown): Promise<Sealed> {
+    return seal(this.key, packValue(value));
+  }
+
+  async openValue(stored: unknown): Promise<unknown> {
+    const sealed = stored as Partial<Sealed> | undefined;
+    if (!(sealed?.iv instanceof Uint8Array) || !(sealed.data instanceof ArrayBuffer)) return undefined;
+    const bytes = await unseal(this.key, sealed as Sealed).catch(() => undefined);
+    return bytes && unpackValue(bytes);
   }
 }
 

@@ -5,7 +5,7 @@ import type { IDBPDatabase } from 'idb';
 import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseText, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
 import { compactLog } from './compaction';
@@ -31,7 +31,7 @@ export interface StoreOptions extends ConnectionOptions {
   /**
    * Encrypt texts and vectors at rest (AES-GCM) under a passphrase (PBKDF2) or a host-provided
    * AES-GCM key. Needed to open a database created with it; a wrong one is an EncryptionError.
-   * Off by default; the index snapshot is not kept while it is on.
+   * Off by default. The index snapshot is then sealed whole, so encrypted stores open as fast as plain ones.
    */
   encryption?: EncryptionOption;
   /**
@@ -204,7 +204,7 @@ export class MemoryStore extends StoreReader {
   /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
     const key = parseId(id);
-    if (this.codec.sealed) await this.unsealRows([key], typeof patch?.text === 'string' ? parseText(patch.text, this.limits) : undefined);
+    await this.sealPatched([{ id: key, patch }]);
     return this.mutate(key, 'updating a memory', (r, at) => {
       const { next, fields, textChanged } = applyPatch(r, patch, this.limits, at);
       const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', fields };
@@ -221,12 +221,8 @@ export class MemoryStore extends StoreReader {
    */
   async applyChanges(batch: ChangeBatch): Promise<AppliedChanges> {
     const { inputs, updates } = parseChangeBatch(batch);
-    // The text each patched memory ends with, checked (and sealed, when the store is encrypted) before the transaction.
-    const finalTexts = new Map<string, string>();
-    for (const u of updates) if (u.patch.text !== undefined) finalTexts.set(u.id, parseText(u.patch.text, this.limits));
     const ids = [...new Set(updates.map((u) => u.id))];
-    if (this.codec.sealed) await this.unsealRows(ids);
-    await this.codec.prepare([...finalTexts].map(([id, text]) => ({ id, text })));
+    await this.sealPatched(updates);
     const now = this.now();
     const { records, rows, sealed } = await this.additions(inputs, batch.vectors, now, 'add');
     const clash = updates.find((u) => records.some((r) => r.id === u.id));
@@ -251,6 +247,22 @@ export class MemoryStore extends StoreReader {
       if (rewritten.size > 0) ops.push(tx.objectStore('snapshots').delete('index'));
       return { result: { created: records, updated }, ops, change: { upserted: [...records, ...updated], vectors: rows } };
     });
+  }
+
+  /**
+   * In an encrypted store, seals the text and tags each patched memory will end with, before the
+   * transaction that writes it (nothing is sealed inside one). Patches apply in order; a memory
+   * that is not there is left for the transaction to report.
+   */
+  private async sealPatched(updates: readonly { id: string; patch: unknown }[]): Promise<void> {
+    if (!this.codec.sealed) return;
+    const current = await this.unsealRows([...new Set(updates.map((u) => u.id))]);
+    const now = this.now();
+    for (const u of updates) {
+      const r = current.get(u.id);
+      if (r) current.set(u.id, applyPatch(r, u.patch, this.limits, now).next);
+    }
+    await this.codec.prepare([...current.values()]);
   }
 
   /** The rows of `ids` inside a write, as stored and as records; a missing one is a NotFoundError (`unchanged` says what that left as it was). */
