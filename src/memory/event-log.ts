@@ -48,7 +48,8 @@ export interface PackedTallies {
 export interface LogFold {
   upTo: number;
   halfLifeMs: number;
-  tallies: PackedTallies;
+  /** PackedTallies, sealed whole in an encrypted store. */
+  tallies: unknown;
 }
 
 const zeros = (): Record<UseKind, number> => Object.fromEntries(USE_KINDS.map((k) => [k, 0])) as Record<UseKind, number>;

@@ -1,15 +1,18 @@
 // The bounded event log's I/O: compaction folds the log's oldest events into
-// the use tallies and deletes them, a chunk per transaction, so the tallies and
-// the position they cover never disagree with the log; and the read a scheduler
+// the use tallies and deletes them, a chunk at a time; and the read a scheduler
 // starts from (the tallies plus the tail after their position). What to fold
-// and how is decided in memory/event-log.ts.
+// and how is decided in memory/event-log.ts. In an encrypted store events and
+// tallies are sealed, and nothing is opened or sealed inside a transaction: a
+// chunk is read in one, folded outside, and written in a second that first
+// checks no other compaction moved the position meanwhile.
 import type { IDBPDatabase } from 'idb';
-import { compactable, foldEvents, packTallies, unpackTallies, type LogFold, type Retention, type UseTally } from '../memory/event-log';
+import { compactable, foldEvents, packTallies, unpackTallies, type LogFold, type PackedTallies, type Retention, type UseTally } from '../memory/event-log';
 import type { MemoryEvent } from '../memory/types';
 import { guard } from './idb-errors';
 import type { MnemeDB } from './schema';
+import type { RowCodec } from './seal';
 
-/** Events folded per transaction: large enough to be quick, small enough not to hold the log for long. */
+/** Events folded per chunk: large enough to be quick, small enough not to hold the log for long. */
 const CHUNK = 25_000;
 
 /** The log as a scheduler starts from it: the tallies of compacted events, and the events after them. */
@@ -20,52 +23,74 @@ export interface HeatLog {
   upTo: number;
 }
 
-/**
- * Folds one chunk of the oldest events retention lets go; returns how many it folded (0: the log is
- * within retention). `cache` keeps the unpacked tallies between chunks while no one else compacted.
- */
-async function compactChunk(db: IDBPDatabase<MnemeDB>, retention: Retention, halfLifeMs: number, now: number, cache: { upTo: number; tallies: Map<string, UseTally> }): Promise<number> {
-  const tx = db.transaction(['events', 'logState'], 'readwrite', { durability: 'strict' });
-  const events = tx.objectStore('events');
-  const fold: LogFold | undefined = await tx.objectStore('logState').get('fold');
-  const upTo = fold?.upTo ?? 0;
-  const [total, oldest] = await Promise.all([events.count(), events.getAll(IDBKeyRange.lowerBound(upTo, true), CHUNK)]);
-  const n = compactable(oldest, total, retention, now);
-  if (n === 0) {
-    await tx.done;
-    return 0;
-  }
-  if (cache.upTo !== upTo) cache.tallies = new Map(unpackTallies(fold?.tallies).map((t) => [t.id, t]));
+interface Compaction {
+  db: IDBPDatabase<MnemeDB>;
+  codec: RowCodec;
+  retention: Retention;
+  halfLifeMs: number;
+  now: number;
+  /** The tallies unpacked, as of position `upTo`, kept between chunks while no one else compacts. */
+  cache: { upTo: number; tallies: Map<string, UseTally> };
+}
+
+async function openTallies(codec: RowCodec, fold: LogFold | undefined): Promise<UseTally[]> {
+  return unpackTallies(fold && ((await codec.openValue(fold.tallies)) as PackedTallies | undefined));
+}
+
+/** Folds one chunk of the oldest events retention lets go; returns how many it folded (0: the log is within retention). */
+async function compactChunk(c: Compaction): Promise<number> {
+  const read = await guard('reading the event log', async () => {
+    const tx = c.db.transaction(['events', 'logState'], 'readonly');
+    const fold = await tx.objectStore('logState').get('fold');
+    const events = tx.objectStore('events');
+    const [total, oldest] = await Promise.all([events.count(), events.getAll(IDBKeyRange.lowerBound(fold?.upTo ?? 0, true), CHUNK), tx.done]);
+    return { fold, total, oldest };
+  });
+  const upTo = read.fold?.upTo ?? 0;
+  const oldest = await c.codec.openEvents(read.oldest);
+  const n = compactable(oldest, read.total, c.retention, c.now);
+  if (n === 0) return 0;
+  if (c.cache.upTo !== upTo) c.cache.tallies = new Map((await openTallies(c.codec, read.fold)).map((t) => [t.id, t]));
   const folded = oldest.slice(0, n);
-  const foldHalfLife = fold?.halfLifeMs ?? halfLifeMs;
-  foldEvents(cache.tallies, folded, foldHalfLife);
+  const halfLifeMs = read.fold?.halfLifeMs ?? c.halfLifeMs;
+  foldEvents(c.cache.tallies, folded, halfLifeMs);
   const last = folded[n - 1]!.seq!;
-  const next: LogFold = { upTo: last, halfLifeMs: foldHalfLife, tallies: packTallies(cache.tallies.values()) };
-  await Promise.all<unknown>([events.delete(IDBKeyRange.bound(folded[0]!.seq!, last)), tx.objectStore('logState').put(next, 'fold'), tx.done]);
-  cache.upTo = last;
+  const next: LogFold = { upTo: last, halfLifeMs, tallies: await c.codec.sealValue(packTallies(c.cache.tallies.values())) };
+  const written = await guard('compacting the event log', async () => {
+    const tx = c.db.transaction(['events', 'logState'], 'readwrite', { durability: 'strict' });
+    if (((await tx.objectStore('logState').get('fold'))?.upTo ?? 0) !== upTo) {
+      await tx.done;
+      return false; // another compaction moved on meanwhile
+    }
+    await Promise.all<unknown>([tx.objectStore('events').delete(IDBKeyRange.bound(folded[0]!.seq!, last)), tx.objectStore('logState').put(next, 'fold'), tx.done]);
+    return true;
+  });
+  c.cache.upTo = written ? last : -1;
   return n;
 }
 
 /**
- * Folds the events retention lets go into the tallies, a chunk per transaction (another tab may
- * compact at the same time: each chunk starts from the position the last one stored). Returns how many it folded.
+ * Folds the events retention lets go into the tallies, a chunk at a time (another tab may compact
+ * at the same time: each chunk starts from the position the last one stored). Returns how many
+ * events it read and folded (a chunk another compaction folded first counts too).
  */
-export async function compactLog(db: IDBPDatabase<MnemeDB>, retention: Retention, halfLifeMs: number, now: number): Promise<number> {
-  const cache = { upTo: -1, tallies: new Map<string, UseTally>() };
+export async function compactLog(db: IDBPDatabase<MnemeDB>, codec: RowCodec, retention: Retention, halfLifeMs: number, now: number): Promise<number> {
+  const c: Compaction = { db, codec, retention, halfLifeMs, now, cache: { upTo: -1, tallies: new Map() } };
   let total = 0;
   for (;;) {
-    const n = await guard('compacting the event log', () => compactChunk(db, retention, halfLifeMs, now, cache));
+    const n = await compactChunk(c);
     total += n;
     if (n === 0) return total;
   }
 }
 
-/** The tallies and the log's tail, read in one transaction (a compaction cannot fall between them). */
-export function readHeatLog(db: IDBPDatabase<MnemeDB>): Promise<HeatLog> {
-  return guard('reading the event log', async () => {
+/** The tallies and the log's tail, read in one transaction (a compaction cannot fall between them), then opened. */
+export async function readHeatLog(db: IDBPDatabase<MnemeDB>, codec: RowCodec): Promise<HeatLog> {
+  const { fold, tail } = await guard('reading the event log', async () => {
     const tx = db.transaction(['events', 'logState'], 'readonly');
     const fold = await tx.objectStore('logState').get('fold');
     const [tail] = await Promise.all([tx.objectStore('events').getAll(IDBKeyRange.lowerBound(fold?.upTo ?? 0, true)), tx.done]);
-    return { tallies: unpackTallies(fold?.tallies), tail, upTo: fold?.upTo ?? 0 };
+    return { fold, tail };
   });
+  return { tallies: await openTallies(codec, fold), tail: await codec.openEvents(tail), upTo: fold?.upTo ?? 0 };
 }

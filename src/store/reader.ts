@@ -225,14 +225,14 @@ export class StoreReader {
 
   /** What a scheduler starts from: the use tallies of compacted events and the log's tail after them. */
   heatLog(): Promise<HeatLog> {
-    return readHeatLog(this.db);
+    return readHeatLog(this.db, this.codec);
   }
 
   /** The event log as retention keeps it (older events live on in the tallies), oldest first; of one memory when `memoryId` is given. */
   async events(memoryId?: string): Promise<MemoryEvent[]> {
-    if (memoryId === undefined) return guard('reading the event log', () => this.db.getAll('events'));
-    const key = parseId(memoryId);
-    return guard('reading the event log', () => this.db.getAllFromIndex('events', 'by-memory', key));
+    const key = memoryId === undefined ? undefined : parseId(memoryId);
+    const rows = await guard('reading the event log', () => (key === undefined ? this.db.getAll('events') : this.db.getAllFromIndex('events', 'by-memory', key)));
+    return this.codec.openEvents(rows);
   }
 
   async has(ids: readonly string[]): Promise<Set<string>> {

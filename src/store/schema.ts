@@ -36,10 +36,20 @@ export interface IndexSnapshot {
   data: unknown;
 }
 
+/** An event as an encrypted store keeps it: its place, time and memory in the clear, the rest (type, use, fields, tiers, reason) sealed. */
+export interface SealedEvent {
+  seq?: number;
+  at: number;
+  memoryId: string;
+  sealed: Sealed;
+}
+
+export type StoredEvent = MemoryEvent | SealedEvent;
+
 export interface MnemeDB extends DBSchema {
   memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string; 'by-owner-time': [string, number, string] } };
   vectors: { key: string; value: VectorRow };
-  events: { key: number; value: MemoryEvent; indexes: { 'by-memory': string } };
+  events: { key: number; value: StoredEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
   snapshots: { key: 'index'; value: IndexSnapshot };
   keyring: { key: 'params'; value: KeyParams };
@@ -112,7 +122,7 @@ export const MIGRATIONS: readonly Step[] = [
       for (const row of rows) if ((row.tier as string) === 'working') void memories.put({ ...row, tier: 'plaintext' });
       return events.openCursor().then(function convert(cursor): Promise<void> | void {
         if (!cursor) return;
-        const typed = upgradeEvent(cursor.value, (id) => sources.get(id));
+        const typed = upgradeEvent(cursor.value as LegacyEvent, (id) => sources.get(id));
         if (typed) void cursor.update(typed);
         return cursor.continue().then(convert);
       });

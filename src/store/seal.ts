@@ -8,10 +8,10 @@
 // reads and writes back.
 import type { IDBPDatabase } from 'idb';
 import { EncryptionError, MnemeError } from '../errors';
-import type { MemoryRecord } from '../memory/types';
+import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { packValue, unpackValue } from '../util/pack';
 import { guard } from './idb-errors';
-import { fromRow, toRow, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { fromRow, toRow, type MemoryRow, type MnemeDB, type StoredEvent, type VectorRow } from './schema';
 
 /** Ciphertext with its IV. */
 export interface Sealed {
@@ -48,6 +48,11 @@ export interface RowCodec {
   sealValue(value: unknown): Promise<unknown>;
   /** A stored value back; undefined when it cannot be opened (not sealed by this key). */
   openValue(stored: unknown): Promise<unknown>;
+  /** Seals these events' payloads (all but time and memory id) so `event` can log them inside a transaction. */
+  prepareEvents(events: readonly MemoryEvent[]): Promise<void>;
+  event(event: MemoryEvent): StoredEvent;
+  /** Events read from the log, opened (call after the transaction). */
+  openEvents(rows: readonly StoredEvent[]): Promise<MemoryEvent[]>;
 }
 
 export const PLAIN_CODEC: RowCodec = {
@@ -61,6 +66,9 @@ export const PLAIN_CODEC: RowCodec = {
   forget: () => undefined,
   sealValue: async (value) => value,
   openValue: async (stored) => stored,
+  prepareEvents: async () => undefined,
+  event: (e) => e,
+  openEvents: async (rows) => rows as MemoryEvent[],
 };
 
 /** Derives (or checks) the key for `option` against stored params; new params when there are none yet. */
@@ -106,13 +114,51 @@ async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
 /** What a row seals: its text and tags, together. */
 const payload = (r: Pick<MemoryRecord, 'text' | 'tags'>) => JSON.stringify([r.text, r.tags]);
 
+/** What an event seals: all but its place, time and memory id. */
+function eventPayload(e: MemoryEvent): string {
+  const { seq: _seq, at: _at, memoryId: _memoryId, ...rest } = e;
+  return JSON.stringify(rest, Object.keys(rest).sort()); // keys in one order, however the event was built
+}
+
 class SealedCodec implements RowCodec {
   readonly sealed = true;
   /** Each memory's payload in the clear, and as sealed. */
   private readonly plain = new Map<string, string>();
   private readonly cipher = new Map<string, Sealed>();
+  /** Sealed event payloads waiting for their write, by memory id and payload (each used once). */
+  private readonly events = new Map<string, Sealed[]>();
 
   constructor(private readonly key: CryptoKey) {}
+
+  async prepareEvents(events: readonly MemoryEvent[]): Promise<void> {
+    await Promise.all(
+      events.map(async (e) => {
+        const clear = eventPayload(e);
+        const sealed = await seal(this.key, new TextEncoder().encode(clear));
+        const key = `${e.memoryId}\u0000${clear}`;
+        this.events.set(key, [...(this.events.get(key) ?? []), sealed]);
+      }),
+    );
+  }
+
+  event(e: MemoryEvent): StoredEvent {
+    const key = `${e.memoryId}\u0000${eventPayload(e)}`;
+    const queue = this.events.get(key);
+    const sealed = queue?.shift();
+    if (!sealed) throw new MnemeError('internal', `an event of memory ${e.memoryId} was not sealed before its write; it may have changed meanwhile, try again`);
+    if (queue!.length === 0) this.events.delete(key);
+    return { ...(e.seq !== undefined && { seq: e.seq }), at: e.at, memoryId: e.memoryId, sealed };
+  }
+
+  openEvents(rows: readonly StoredEvent[]): Promise<MemoryEvent[]> {
+    return Promise.all(
+      rows.map(async (row) => {
+        if (!('sealed' in row)) return row; // logged before schema 6
+        const rest = JSON.parse(new TextDecoder().decode(await unseal(this.key, row.sealed))) as Omit<MemoryEvent, 'at' | 'memoryId'>;
+        return { ...(row.seq !== undefined && { seq: row.seq }), at: row.at, memoryId: row.memoryId, ...rest } as MemoryEvent;
+      }),
+    );
+  }
 
   async prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void> {
     await Promise.all(

@@ -11,7 +11,7 @@ import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../me
 import { compactLog } from './compaction';
 import { openConnection, type Connection, type ConnectionOptions } from './connection';
 import { guard } from './idb-errors';
-import { queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
+import { createdEvent, queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
 import { Listeners, type SubscriberErrorHandler } from './listeners';
 import { StoreReader } from './reader';
 import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
@@ -144,7 +144,7 @@ export class MemoryStore extends StoreReader {
    */
   private async write<T>(doing: string, body: (tx: WriteTx, log: Log) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
     const generation = crypto.randomUUID();
-    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body);
+    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body, (e) => this.codec.event(e));
     if (changed) this.lastGeneration = generation;
     const change = outcome.change;
     if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length || (outcome.logOnly && events.length > 0))) {
@@ -198,6 +198,7 @@ export class MemoryStore extends StoreReader {
         })
       : [];
     await this.codec.prepare(records);
+    await this.codec.prepareEvents(records.map((r) => createdEvent(r, now, 'add')));
     return { records, rows, sealed: await this.codec.sealVectors(rows) };
   }
 
@@ -250,19 +251,23 @@ export class MemoryStore extends StoreReader {
   }
 
   /**
-   * In an encrypted store, seals the text and tags each patched memory will end with, before the
-   * transaction that writes it (nothing is sealed inside one). Patches apply in order; a memory
+   * In an encrypted store, seals the text and tags each patched memory will end with, and the
+   * `updated` events, before the transaction that writes them (nothing is sealed inside one). Patches apply in order; a memory
    * that is not there is left for the transaction to report.
    */
   private async sealPatched(updates: readonly { id: string; patch: unknown }[]): Promise<void> {
     if (!this.codec.sealed) return;
     const current = await this.unsealRows([...new Set(updates.map((u) => u.id))]);
     const now = this.now();
+    const events: MemoryEvent[] = [];
     for (const u of updates) {
       const r = current.get(u.id);
-      if (r) current.set(u.id, applyPatch(r, u.patch, this.limits, now).next);
+      if (!r) continue;
+      const { next, fields } = applyPatch(r, u.patch, this.limits, now);
+      current.set(u.id, next);
+      events.push({ at: now, memoryId: u.id, type: 'updated', fields });
     }
-    await this.codec.prepare([...current.values()]);
+    await Promise.all([this.codec.prepare([...current.values()]), this.codec.prepareEvents(events)]);
   }
 
   /** The rows of `ids` inside a write, as stored and as records; a missing one is a NotFoundError (`unchanged` says what that left as it was). */
@@ -295,6 +300,7 @@ export class MemoryStore extends StoreReader {
    */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
     if (this.codec.sealed) await this.unsealRows(ids); // the removed texts go to listeners (an engine cache drops them)
+    await this.codec.prepareEvents(ids.map((id) => ({ at: 0, memoryId: id, type: 'removed', reason })));
     return this.write('removing memories', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
@@ -328,7 +334,17 @@ export class MemoryStore extends StoreReader {
     const batch = parseTierChanges(changes);
     if (batch.length === 0) return [];
     const ids = [...new Set(batch.map((c) => c.id))];
-    if (this.codec.sealed) await this.unsealRows(ids);
+    if (this.codec.sealed) {
+      const tiers = new Map([...(await this.unsealRows(ids))].map(([id, r]) => [id, r.tier]));
+      const moves: MemoryEvent[] = [];
+      for (const c of batch) {
+        const from = tiers.get(c.id);
+        if (from === undefined || from === c.tier) continue;
+        tiers.set(c.id, c.tier);
+        moves.push({ at: 0, memoryId: c.id, type: 'tier-changed', from, to: c.tier, reason: c.reason });
+      }
+      await this.codec.prepareEvents(moves);
+    }
     return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
       const at = this.now();
       const { stored, current } = await this.loadRows(tx, ids, 'No tier was changed.');
@@ -360,6 +376,7 @@ export class MemoryStore extends StoreReader {
     const keys = ids.map(parseId);
     if (kind === 'retrieval') return this.recordRetrievals(keys);
     if (this.codec.sealed) await this.unsealRows(keys);
+    await this.codec.prepareEvents(keys.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: kind })));
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
@@ -391,7 +408,8 @@ export class MemoryStore extends StoreReader {
     return this.retrievals.written;
   }
 
-  private writeRetrievals(ids: readonly string[]): Promise<void> {
+  private async writeRetrievals(ids: readonly string[]): Promise<void> {
+    await this.codec.prepareEvents(ids.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: 'retrieval' })));
     return this.write(`recording ${ids.length} retrievals`, async (tx, log) => {
       const at = this.now();
       const found = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
@@ -405,7 +423,7 @@ export class MemoryStore extends StoreReader {
    * store/compaction.ts); Mneme runs it once writes settle. Returns how many events it folded.
    */
   compactLog(): Promise<number> {
-    return compactLog(this.db, this.retention, this.heatHalfLifeMs, this.now());
+    return compactLog(this.db, this.codec, this.retention, this.heatHalfLifeMs, this.now());
   }
 
   /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */
@@ -457,12 +475,13 @@ export class MemoryStore extends StoreReader {
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[]): Promise<void> {
     const at = this.now();
     await this.codec.prepare(records);
+    await this.codec.prepareEvents(records.map((r) => createdEvent(r, at, 'import')));
     const sealed = await this.codec.sealVectors(vectors);
     await this.write(`importing ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
-        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log({ at, memoryId: r.id, type: 'created', source: r.source, origin: 'import' }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log(createdEvent(r, at, 'import')));
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of sealed) ops.push(tx.objectStore('vectors').put(v));

@@ -1,6 +1,7 @@
-// Encryption at rest: with a passphrase (or a host key) no text, tag or vector
-// lies in IndexedDB in the clear (the index snapshot is sealed whole, so an
-// encrypted store reopens from it), search works after unlock, and a wrong
+// Encryption at rest: with a passphrase (or a host key) no text, tag, vector or
+// event payload lies in IndexedDB in the clear (events keep only their place,
+// time and memory id; the index snapshot and the log's use tallies are sealed
+// whole, so an encrypted store reopens from its snapshot), search works after unlock, and a wrong
 // passphrase is a typed error that changes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { EncryptionError } from '../../src/errors';
@@ -17,7 +18,9 @@ afterEach(async () => {
 });
 
 const TEXTS = ['The safe code is quokka4471 behind the painting', 'Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline'];
-const SECRETS = ['quokka4471', 'narwhal8812', 'pelican3390', 'painting', 'Lisbon', 'syndrome', 'oncology7731', 'travelbug5521'];
+const SECRETS = ['quokka4471', 'narwhal8812', 'pelican3390', 'painting', 'Lisbon', 'syndrome', 'oncology7731', 'travelbug5521', 'reason-okapi9912'];
+/** What an event payload says in the clear when it is not sealed. */
+const PAYLOAD_WORDS = ['created', 'updated', 'accessed', 'tier-changed', 'removed', 'retrieval', 'mention', 'activated', 'manual', 'origin', 'fields'];
 const passphrase = { passphrase: 'correct horse battery staple', iterations: 10_000 };
 
 describe('encryption at rest', () => {
@@ -27,9 +30,14 @@ describe('encryption at rest', () => {
     const added = await m.addMany(TEXTS.map((text, i) => ({ text, scope: u, ...(i === 2 && { tags: ['travelbug5521'] }) })));
     await m.update(added[0]!.id, { text: 'The safe code is quokka4471 behind the mirror painting' });
     await m.update(added[1]!.id, { tags: ['oncology7731'] });
-    await m.setTier(added[2]!.id, 'activated', 'test');
+    await m.setTier(added[2]!.id, 'activated', 'reason-okapi9912');
+    await m.store.recordAccess([added[0]!.id], 'retrieval');
+    await m.store.recordAccess([added[0]!.id, added[1]!.id], 'mention');
     await m.remove(added[2]!.id);
     await m.add({ text: 'Flight to Lisbon on pelican3390 airline, rebooked', scope: u });
+    const log = await m.store.events(); // opened after unlock
+    expect(log.map((e) => e.type)).toEqual(['created', 'created', 'created', 'updated', 'updated', 'tier-changed', 'accessed', 'accessed', 'accessed', 'removed', 'created']);
+    expect(log[5]).toMatchObject({ type: 'tier-changed', from: 'plaintext', to: 'activated', reason: 'reason-okapi9912' });
     expect((await m.searchMemory('quokka4471 code', { scope: u }))[0]!.memory.text).toContain('quokka4471');
     await new Promise((r) => setTimeout(r, 50)); // a snapshot would have been saved by now
     await m.close();
@@ -39,6 +47,9 @@ describe('encryption at rest', () => {
     const bytes = SECRETS.reduce((sum, s, i) => sum + Object.values(found[i]!).reduce((a, n) => a + n * s.length, 0), 0);
     console.log(`encryption: ${raw.memories!.length} memories, ${raw.vectors!.length} vectors at rest; plaintext found: ${bytes} bytes`);
     expect(found).toEqual(SECRETS.map(() => ({})));
+    // Events keep their place, time and memory id; everything else is sealed. The tallies are sealed whole.
+    expect(raw.events!.map((r) => Object.keys(r.value as object).sort())).toEqual(Array(11).fill(['at', 'memoryId', 'sealed', 'seq']));
+    for (const word of PAYLOAD_WORDS) expect(occurrences({ events: raw.events! }, word)).toEqual({});
     expect(raw.snapshots).toHaveLength(1); // sealed whole: the secrets above were looked for in it too
     // Vectors are sealed too: no stored float array carries data.
     expect(raw.vectors!.every((r) => (r.value as { data: Float32Array }).data.length === 0)).toBe(true);
@@ -63,6 +74,25 @@ describe('encryption at rest', () => {
     const hits = await again.searchMemory('narwhal8812 syndrome', { scope: u });
     expect(hits[0]!.memory.text).toBe('Diagnosed with narwhal8812 syndrome in March');
     expect(hits[0]!.parts.dense).toBeGreaterThan(0.3);
+  });
+
+  it('folds sealed events into sealed tallies, and reads them back after unlock', async () => {
+    const name = `enc-log-${crypto.randomUUID()}`;
+    const m = await createMneme({ name, encryption: passphrase, eventLog: { maxEvents: 1 }, snapshotDelayMs: 60_000 });
+    const [a, b] = await m.addMany([{ text: 'first secret', scope: u }, { text: 'second secret', scope: u }]);
+    await m.store.recordAccess([a!.id], 'retrieval');
+    await m.store.recordAccess([a!.id, b!.id], 'mention');
+    expect(await m.store.compactLog()).toBe(4);
+    await m.close();
+    const raw = await dumpDatabase(name);
+    expect(Object.keys(raw.logState![0]!.value as object).sort()).toEqual(['halfLifeMs', 'tallies', 'upTo']);
+    expect(strings(raw.logState).join(' ')).not.toContain(a!.id); // the tallies name memories only inside the seal
+    for (const word of PAYLOAD_WORDS) expect(occurrences({ events: raw.events!, logState: raw.logState! }, word)).toEqual({});
+    const again = await createMneme({ name, encryption: passphrase });
+    open.push(again);
+    const { tallies, tail } = await again.store.heatLog();
+    expect(tail.map((e) => [e.memoryId, e.type])).toEqual([[b!.id, 'accessed']]);
+    expect(tallies.find((t) => t.id === a!.id)!.counts).toEqual({ mention: 2, retrieval: 1, access: 0 });
   });
 
   it('takes a key from the host instead of a passphrase', async () => {
