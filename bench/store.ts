@@ -1,5 +1,6 @@
 // The store's open paths at scale, run in headless Chromium by scripts/bench.mjs
-// (`npm run bench store`). `populate` writes 100k memories of one user and a
+// (`npm run bench store`). The 10k open steps (plain and encrypted, from the
+// index snapshot or rebuilt) are plaintext.ts's. `populate` writes 100k memories of one user and a
 // year of 1M events with bulk IndexedDB writes (no per-write transactions);
 // `scheduler` times a scheduler's start over the whole log (the baseline: what
 // every start did before the log was bounded), the compaction that folds it,
@@ -11,6 +12,8 @@ import { openMemoryStore } from '../src/store/store';
 import type { MemoryRow, MnemeDB } from '../src/store/schema';
 import type { MemoryEvent, UseKind } from '../src/memory/types';
 import { synthetic } from './synthetic';
+
+export { populate as populateOpen, cold, rebuild, coldEncrypted, rebuildEncrypted } from './plaintext';
 
 const LOG_DB = 'mneme-bench-log';
 const MEMORIES = 100_000;

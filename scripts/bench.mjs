@@ -18,8 +18,8 @@ function range(spec) {
 const SUITES = {
   plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
   engine: { steps: ['ttft'] },
-  // The store's open paths at 100k memories and 1M events (bench/store.ts).
-  store: { steps: ['populate', 'scheduler'] },
+  // The store's open paths: at 10k memories, plain and encrypted; a scheduler's start at 100k memories and 1M events (bench/store.ts).
+  store: { steps: ['populateOpen', 'cold', 'rebuild', 'coldEncrypted', 'rebuildEncrypted', 'populate', 'scheduler'] },
   // Node-only: builds the drop-in and measures it; no browser page.
   bundle: {
     node: async () => {

@@ -31,8 +31,9 @@ export interface MemoryPage {
   cursor?: string;
 }
 
-/** Rows read per owner and transaction while paging. */
+/** Rows read per owner and transaction while paging: what the page still needs (and one more), within these bounds. */
 const BATCH = 500;
+const MIN_BATCH = 16;
 
 /** A position in the newest-first order: a memory's createdAt and id. */
 type Position = [number, string];
@@ -118,7 +119,8 @@ export class StoreReader {
     const memories: MemoryRecord[] = [];
     let last: MemoryRecord | undefined;
     while (memories.length < limit) {
-      await Promise.all(streams.filter((s) => !s.done && s.buffer.length === 0).map((s) => this.refill(s)));
+      const want = Math.min(BATCH, Math.max(MIN_BATCH, limit - memories.length + 1));
+      await Promise.all(streams.filter((s) => !s.done && s.buffer.length === 0).map((s) => this.refill(s, want)));
       const next = streams.filter((s) => s.buffer.length > 0).sort((a, b) => newestFirst(a.buffer[0]!, b.buffer[0]!))[0];
       if (!next) return { memories };
       last = next.buffer.shift()!;
@@ -127,24 +129,24 @@ export class StoreReader {
     return { memories, ...(last && { cursor: encodeCursor([last.createdAt, last.id]) }) };
   }
 
-  /** Reads an owner's next batch of rows (newest first, after its position) in one transaction, then opens them. */
-  private async refill(stream: { owner: string; after: Position | undefined; buffer: MemoryRecord[]; done: boolean }): Promise<void> {
+  /** Reads an owner's next `want` rows (newest first, after its position) in one transaction, then opens them. */
+  private async refill(stream: { owner: string; after: Position | undefined; buffer: MemoryRecord[]; done: boolean }, want: number): Promise<void> {
     const { owner, after } = stream;
     const rows = await guard('listing memories', async () => {
       const tx = this.db.transaction('memories', 'readonly');
       const range = IDBKeyRange.bound([owner], after ? [owner, ...after] : [owner, Infinity], false, after !== undefined);
       const out: MemoryRow[] = [];
       let cursor = await tx.store.index('by-owner-time').openCursor(range, 'prev');
-      while (cursor && out.length < BATCH) {
+      while (cursor && out.length < want) {
         out.push(cursor.value);
-        cursor = out.length < BATCH ? await cursor.continue() : null;
+        cursor = out.length < want ? await cursor.continue() : null;
       }
       await tx.done;
       return out;
     });
     await this.codec.open(rows);
     stream.buffer = rows.map((r) => this.codec.record(r));
-    stream.done = rows.length < BATCH;
+    stream.done = rows.length < want;
     const tail = rows.at(-1);
     if (tail) stream.after = [tail.createdAt, tail.id];
   }
