@@ -10,7 +10,7 @@ import type { Governance } from './memory/governance';
 import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange } from './memory/types';
-import { MemoryIndex, type SearchResult } from './search/memory-index';
+import { MemoryIndex, type IndexSource, type SearchResult } from './search/memory-index';
 import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryPage, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
 import type { EncryptionOption } from './store/seal';
 import { syncTabs } from './store/tab-sync';
@@ -89,8 +89,8 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.eventLog !== undefined && { eventLog: options.eventLog }),
     ...(options.heatHalfLifeMs !== undefined && { heatHalfLifeMs: options.heatHalfLifeMs }),
   });
-  const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
-  const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');
+  const { index, from } = await MemoryIndex.load(store, options.embedder?.ref);
+  const mneme = new Mneme(store, index, options, from);
   mneme.scheduleSnapshot(); // writes the snapshot if it was not current, and compacts the log
   return mneme;
 }
@@ -111,8 +111,8 @@ export class Mneme {
     readonly store: MemoryStore,
     private readonly index: MemoryIndex,
     private readonly options: MnemeOptions,
-    /** Whether opening read the cached index snapshot or every record. */
-    readonly openedFrom: 'snapshot' | 'records' = 'records',
+    /** Whether opening read the cached index snapshot, a stale one caught up from the log, or every record. */
+    readonly openedFrom: IndexSource = 'records',
   ) {
     this.embedder = options.embedder;
     if (openedFrom === 'snapshot') this.savedGeneration = store.generation;

@@ -188,33 +188,72 @@ export class StoreReader {
     return new Map(rows.map((r) => [r.id, this.codec.record(r)]));
   }
 
-  /** The cached search index (opened, when the store is encrypted), if it is as new as the store; undefined otherwise. */
-  async readSnapshot(): Promise<unknown> {
+  /**
+   * The cached search index (opened, when the store is encrypted), with whether it is as new as the
+   * store and the log position it was saved at; undefined when there is none.
+   */
+  async readSnapshot(): Promise<{ data: unknown; current: boolean; position: number | undefined } | undefined> {
     const stored = await guard('reading the index snapshot', async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
       const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
-      if (snapshot === undefined || generation === undefined || snapshot.generation !== generation) return undefined;
-      return snapshot;
+      return snapshot && { snapshot, current: generation !== undefined && snapshot.generation === generation };
     });
     if (!stored) return undefined;
-    const data = await this.codec.openValue(stored.data);
-    if (data !== undefined) this.lastGeneration = stored.generation;
-    return data;
+    const data = await this.codec.openValue(stored.snapshot.data);
+    if (data === undefined) return undefined;
+    if (stored.current) this.lastGeneration = stored.snapshot.generation;
+    return { data, current: stored.current, position: stored.snapshot.position };
   }
 
   /**
-   * Caches the search index as of `generation`, sealed whole when the store is encrypted (it holds
-   * every text); skipped (false) if any write has happened since.
+   * What changed since a stale snapshot's log position: the rows of every memory an event after it
+   * names (and of `alsoIds`), present ones upserted with their vectors, missing ones removed; read in
+   * one transaction with the generation they make current. Undefined when compaction has folded
+   * events after that position (then the index is rebuilt from every record).
+   */
+  async changesSince(position: number, alsoIds: readonly string[]): Promise<{ upserted: MemoryRecord[]; vectors: VectorRow[]; removed: string[] } | undefined> {
+    const read = await guard('reading changes since the index snapshot', async () => {
+      const tx = this.db.transaction(['events', 'logState', 'memories', 'vectors', 'meta'], 'readonly');
+      const fold = await tx.objectStore('logState').get('fold');
+      if ((fold?.upTo ?? 0) > position) {
+        await tx.done;
+        return undefined;
+      }
+      const events = await tx.objectStore('events').getAll(IDBKeyRange.lowerBound(position, true));
+      const ids = [...new Set([...events.map((e) => e.memoryId), ...alsoIds])];
+      const [rows, vectors, generation] = await Promise.all([
+        Promise.all(ids.map((id) => tx.objectStore('memories').get(id))),
+        Promise.all(ids.map((id) => tx.objectStore('vectors').get(id))),
+        tx.objectStore('meta').get('generation'),
+        tx.done,
+      ]);
+      return { ids, rows, vectors: vectors.filter((v): v is VectorRow => v !== undefined), generation };
+    });
+    if (!read) return undefined;
+    const present = read.rows.filter((r): r is MemoryRow => r !== undefined);
+    await this.codec.open(present);
+    this.lastGeneration = read.generation;
+    return {
+      upserted: present.map((r) => this.codec.record(r)),
+      vectors: await this.codec.openVectors(read.vectors),
+      removed: read.ids.filter((_, i) => read.rows[i] === undefined),
+    };
+  }
+
+  /**
+   * Caches the search index as of `generation` and the log's last position, sealed whole when the
+   * store is encrypted (it holds every text); skipped (false) if any write has happened since.
    */
   async writeSnapshot(generation: string, value: unknown): Promise<boolean> {
     const data = await this.codec.sealValue(value);
     return guard('writing the index snapshot', async () => {
-      const tx = this.db.transaction(['meta', 'snapshots'], 'readwrite');
-      if ((await tx.objectStore('meta').get('generation')) !== generation) {
+      const tx = this.db.transaction(['meta', 'snapshots', 'events'], 'readwrite');
+      const [current, last] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('events').openKeyCursor(null, 'prev')]);
+      if (current !== generation) {
         await tx.done;
         return false;
       }
-      const snapshot: IndexSnapshot = { generation, data };
+      const snapshot: IndexSnapshot = { generation, position: last?.key ?? 0, data };
       await Promise.all([tx.objectStore('snapshots').put(snapshot, 'index'), tx.done]);
       return true;
     });

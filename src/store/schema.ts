@@ -28,10 +28,13 @@ export interface VectorRow {
 
 /**
  * A cache of the built search index, so opening skips re-reading and re-indexing every record.
- * It is valid only while `generation` equals the one in `meta`, which every write changes.
+ * It is current while `generation` equals the one in `meta`, which every write changes; a stale one
+ * is brought up to date from the rows the log names after its `position` (see StoreReader.changesSince).
  */
 export interface IndexSnapshot {
   generation: string;
+  /** The last log position when it was saved: a stale snapshot catches up from the events after it (while the log still holds them). */
+  position?: number;
   /** The search index, serialized by the search module; opaque to the store (sealed whole in an encrypted store). */
   data: unknown;
 }
