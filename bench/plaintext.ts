@@ -141,7 +141,7 @@ async function timeFirstSearch(name = COLD_DB, encryption?: { key: CryptoKey }):
   const mneme = await createMneme({ name, embedder: fixedEmbedder, ...(encryption && { encryption }) });
   const hits = await mneme.searchMemory(query.text, { scope, k: 10, vector: query.vector });
   const ms = performance.now() - t;
-  if (hits.length === 0 || mneme.size !== 10_000) throw new Error(`cold open found ${mneme.size} memories, ${hits.length} results`);
+  if (hits.length === 0 || mneme.size < 10_000) throw new Error(`cold open found ${mneme.size} memories, ${hits.length} results`);
   await mneme.close();
   return ms;
 }
@@ -151,13 +151,31 @@ export async function cold(): Promise<Record<string, number | string>> {
   return { 'open.cold_ms.n10000': await timeFirstSearch() };
 }
 
-/** The same without a current snapshot (first open after another tab wrote, or after an upgrade): every record is read and indexed. */
+/**
+ * The same without a current snapshot. `rebuild`: another tab wrote last (the stale snapshot catches
+ * up from the log); `full_rebuild`: no snapshot at all (after an upgrade, a delete, or compaction past
+ * it): every record is read and indexed.
+ */
 export async function rebuild(): Promise<Record<string, number | string>> {
+  return staleThenFull(COLD_DB, undefined, '');
+}
+
+async function staleThenFull(name: string, encryption: { key: CryptoKey } | undefined, suffix: string): Promise<Record<string, number>> {
+  await writeBehind(name, encryption);
+  const staleMs = await timeFirstSearch(name, encryption);
   const { openDB } = await import('idb');
-  const db = await openDB(COLD_DB);
+  const db = await openDB(name);
   await db.clear('snapshots');
   db.close();
-  return { 'open.rebuild_ms.n10000': await timeFirstSearch() };
+  return { [`open.rebuild_ms.n10000${suffix}`]: staleMs, [`open.full_rebuild_ms.n10000${suffix}`]: await timeFirstSearch(name, encryption) };
+}
+
+/** Another tab writes 10 memories and closes before saving its snapshot: the snapshot on disk is stale. */
+async function writeBehind(name: string, encryption?: { key: CryptoKey }): Promise<void> {
+  const store = await openMemoryStore({ name, ...(encryption && { encryption }) });
+  const data = synthetic(10, { queries: 0, seed: 7 });
+  await store.addMany(data.texts.map((text) => ({ text, scope })), { vectors: data.vectors, embedding });
+  store.close();
 }
 
 /** `cold` on the encrypted database (host key: no key derivation): the sealed index snapshot is opened. */
@@ -165,15 +183,11 @@ export async function coldEncrypted(): Promise<Record<string, number | string>> 
   return { 'open.cold_ms.n10000.encrypted': await timeFirstSearch(SEALED_DB, { key: await hostKey(false) }) };
 }
 
-/** `rebuild` on the encrypted database: every record and vector is read and opened. */
+/** `rebuild` on the encrypted database. */
 export async function rebuildEncrypted(): Promise<Record<string, number | string>> {
-  const { openDB } = await import('idb');
-  const db = await openDB(SEALED_DB);
-  await db.clear('snapshots');
-  db.close();
-  const ms = await timeFirstSearch(SEALED_DB, { key: await hostKey(false) });
+  const out = await staleThenFull(SEALED_DB, { key: await hostKey(false) }, '.encrypted');
   await Promise.all([deleteDatabase(SEALED_DB), deleteDatabase(KEY_DB)]);
-  return { 'open.rebuild_ms.n10000.encrypted': ms };
+  return out;
 }
 
 /** The stand-in embedding model (random weights, real MiniLM shape and tokenizer) through the worker. */
