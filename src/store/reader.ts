@@ -1,6 +1,7 @@
-// The store's read side: lookups, scoped lists and counts (governance applied
-// in the query path), the full load for the search index, the index snapshot
-// and the event log. Sealed rows are opened after each read transaction.
+// The store's read side: lookups, scoped pages, lists and counts (governance
+// applied in the query path), the full load for the search index, the index
+// snapshot and what changed since it, and the event log. Sealed rows are opened
+// after each read transaction.
 import type { IDBPDatabase } from 'idb';
 import { InvalidInputError } from '../errors';
 import { compilePredicate, parseQueryScope, type MemoryFilter } from '../memory/filter';
@@ -44,9 +45,10 @@ function encodeCursor([at, id]: Position): string {
 
 function decodeCursor(cursor: unknown): Position | undefined {
   if (cursor === undefined) return undefined;
-  const match = typeof cursor === 'string' ? /^(-?\d+(?:\.\d+)?):(.+)$/s.exec(cursor) : null;
-  if (!match) throw new InvalidInputError('invalid-input', 'cursor is the string a previous page returned as its cursor.');
-  return [Number(match[1]), match[2]!];
+  const colon = typeof cursor === 'string' ? cursor.indexOf(':') : -1;
+  const at = colon > 0 ? Number((cursor as string).slice(0, colon)) : Number.NaN;
+  if (!Number.isFinite(at) || colon === (cursor as string).length - 1) throw new InvalidInputError('invalid-input', 'cursor is the string a previous page returned as its cursor.');
+  return [at, (cursor as string).slice(colon + 1)];
 }
 
 /** Newest first; a tie in time goes by id, descending (the order of the by-owner-time index read backwards). */
