@@ -98,7 +98,7 @@ export function parseRetention(value: unknown): Retention {
  * those beyond the newest `maxEvents` of the `total` in the log, or older than `maxAgeMs` at `now`.
  * It stops at the first event retention keeps, so the log stays a contiguous tail.
  */
-export function compactable(oldest: readonly MemoryEvent[], total: number, retention: Retention, now: number): number {
+export function compactable(oldest: readonly Pick<MemoryEvent, 'at'>[], total: number, retention: Retention, now: number): number {
   const cutoff = now - retention.maxAgeMs;
   let n = 0;
   while (n < oldest.length && (total - n > retention.maxEvents || oldest[n]!.at < cutoff)) n++;
