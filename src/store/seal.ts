@@ -11,6 +11,7 @@ import { EncryptionError, MnemeError } from '../errors';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { packValue, unpackValue } from '../util/pack';
 import { guard } from './idb-errors';
+import { resealLegacy } from './reseal';
 import { fromRow, toRow, type MemoryRow, type MnemeDB, type StoredEvent, type VectorRow } from './schema';
 
 /** Ciphertext with its IV. */
@@ -25,6 +26,8 @@ export interface KeyParams {
   salt: Uint8Array;
   iterations: number;
   check: Sealed;
+  /** Set once every row seals its tags and every event its payload (schema 6; see reseal.ts). */
+  sealsAll?: true;
 }
 
 export type EncryptionOption = { passphrase: string; iterations?: number } | { key: CryptoKey };
@@ -80,13 +83,13 @@ export async function unlock(option: EncryptionOption, stored: KeyParams | undef
       throw new EncryptionError('invalid-key', 'encryption.key must be an AES-GCM CryptoKey (usages encrypt, decrypt).');
     }
     key = option.key;
-    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)) };
+    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
   } else {
     if (typeof option.passphrase !== 'string' || option.passphrase.length === 0) throw new EncryptionError('invalid-key', 'encryption.passphrase must be a non-empty string.');
     const salt = stored?.salt ?? crypto.getRandomValues(new Uint8Array(16));
     const iterations = stored?.iterations ?? option.iterations ?? PBKDF2_ITERATIONS;
     key = await derive(option.passphrase, salt, iterations);
-    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)) };
+    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
   }
   if (stored) {
     const check = await unseal(key, stored.check).catch(() => undefined);
@@ -173,7 +176,7 @@ class SealedCodec implements RowCodec {
 
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow {
     const known = this.plain.get(record.id) === payload(record);
-    const sealed = known ? (this.cipher.get(record.id) ?? from?.sealed) : undefined;
+    const sealed = known ? (this.cipher.get(record.id) ?? (from?.sealedTags ? from.sealed : undefined)) : undefined;
     if (!sealed) throw new MnemeError('internal', `memory ${record.id} was not sealed before its write`);
     return { ...toRow(record), text: '', tags: [], sealed, sealedTags: true };
   }
@@ -183,9 +186,11 @@ class SealedCodec implements RowCodec {
       rows.map(async (row) => {
         if (!row.sealed || this.cipher.get(row.id) === row.sealed) return;
         const opened = new TextDecoder().decode(await unseal(this.key, row.sealed));
-        // Rows sealed before schema 6 sealed the text alone; their tags lay in the row.
+        // Rows sealed before schema 6 sealed the text alone, their tags lay in the row: their ciphertext is
+        // not kept, so the next write seals text and tags afresh.
         this.plain.set(row.id, row.sealedTags ? opened : payload({ text: opened, tags: row.tags }));
-        this.cipher.set(row.id, row.sealed);
+        if (row.sealedTags) this.cipher.set(row.id, row.sealed);
+        else this.cipher.delete(row.id);
       }),
     );
   }
@@ -232,5 +237,9 @@ export async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOpt
   if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
   const { codec, params } = await unlock(option, stored);
   if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
+  else if (!stored.sealsAll) {
+    await resealLegacy(db, codec);
+    await guard('storing the keyring', () => db.put('keyring', { ...stored, sealsAll: true }, 'params'));
+  }
   return codec;
 }

@@ -4,8 +4,10 @@
 // whole, so an encrypted store reopens from its snapshot), search works after unlock, and a wrong
 // passphrase is a typed error that changes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDB } from 'idb';
 import { EncryptionError } from '../../src/errors';
 import { createMneme, type Mneme } from '../../src/mneme';
+import type { MnemeDB } from '../../src/store/schema';
 import { openMemoryStore } from '../../src/store/store';
 import { HashingEmbedder } from '../support/hashing-embedder';
 import { dumpDatabase, occurrences, strings } from '../support/raw-idb';
@@ -93,6 +95,35 @@ describe('encryption at rest', () => {
     const { tallies, tail } = await again.store.heatLog();
     expect(tail.map((e) => [e.memoryId, e.type])).toEqual([[b!.id, 'accessed']]);
     expect(tallies.find((t) => t.id === a!.id)!.counts).toEqual({ mention: 2, retrieval: 1, access: 0 });
+  });
+
+  it('seals what a store encrypted before schema 6 left in the clear (tags, event payloads), once, at the first unlock', async () => {
+    const name = `enc-legacy-${crypto.randomUUID()}`;
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const store = await openMemoryStore({ name, encryption: { key } });
+    const note = await store.add({ text: 'legacy okapi2208 note', scope: u, tags: ['legacytag4411'] });
+    store.close();
+    // Rewrite it as schema 5 left it: the text sealed alone, the tags and the event in the clear, no `sealsAll` in the keyring.
+    const db = await openDB<MnemeDB>(name);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(note.text));
+    const { sealedTags: _sealedTags, ...row } = (await db.get('memories', note.id))!;
+    await db.put('memories', { ...row, tags: ['legacytag4411'], sealed: { iv, data } });
+    const [event] = await db.getAll('events');
+    await db.put('events', { seq: event!.seq!, at: event!.at, memoryId: note.id, type: 'created', source: 'manual', origin: 'add' });
+    const { sealsAll: _sealsAll, ...params } = (await db.get('keyring', 'params'))!;
+    await db.put('keyring', params, 'params');
+    db.close();
+    expect(occurrences(await dumpDatabase(name), 'legacytag4411')).toEqual({ memories: 1 });
+
+    const again = await openMemoryStore({ name, encryption: { key } });
+    expect(await again.get(note.id, { scope: u })).toMatchObject({ text: 'legacy okapi2208 note', tags: ['legacytag4411'] });
+    expect((await again.events()).map((e) => e.type)).toEqual(['created']);
+    again.close();
+    const raw = await dumpDatabase(name);
+    expect([occurrences(raw, 'legacytag4411'), occurrences(raw, 'okapi2208')]).toEqual([{}, {}]);
+    expect(Object.keys(raw.events![0]!.value as object).sort()).toEqual(['at', 'memoryId', 'sealed', 'seq']);
+    expect((raw.keyring![0]!.value as { sealsAll?: true }).sealsAll).toBe(true);
   });
 
   it('takes a key from the host instead of a passphrase', async () => {
