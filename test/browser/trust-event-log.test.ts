@@ -67,6 +67,23 @@ describe('the bounded event log', () => {
     expect((await m.store.events()).every((e) => e.at >= now - 10 * DAY)).toBe(true);
   });
 
+  it('keeps one consistent fold when two tabs compact at once', async () => {
+    const name = `log-${crypto.randomUUID()}`;
+    const m = await mneme(name, { maxEvents: 0 });
+    const ids = await history(m);
+    const full = await Scheduler.create(m, { scope: u, clock });
+    closers.push(() => full.dispose());
+    const other = await openMemoryStore({ name, now: clock, eventLog: { maxEvents: 0 } });
+    closers.push(() => other.close());
+    await Promise.all([m.store.compactLog(), other.compactLog(), m.store.compactLog()]);
+    const { tallies, tail } = await m.store.heatLog();
+    expect(tail).toEqual([]);
+    expect(tallies.reduce((n, t) => n + t.counts.mention + t.counts.retrieval + t.counts.access, 0)).toBe(126); // each event folded once
+    const restored = await Scheduler.create(m, { scope: u, clock });
+    closers.push(() => restored.dispose());
+    for (const id of ids) expect(restored.state.heatOf(id, now)).toBeCloseTo(full.state.heatOf(id, now), 9);
+  });
+
   it('drops a removed memory’s tally when its removal is folded, and keeps no text in the tallies', async () => {
     const name = `log-${crypto.randomUUID()}`;
     const m = await mneme(name, { maxEvents: 0 });
