@@ -252,8 +252,8 @@ export class MemoryStore extends StoreReader {
 
   /**
    * In an encrypted store, seals the text and tags each patched memory will end with, and the
-   * `updated` events, before the transaction that writes them (nothing is sealed inside one). Patches apply in order; a memory
-   * that is not there is left for the transaction to report.
+   * `updated` events, before the transaction that writes them (nothing is sealed inside one).
+   * Patches apply in order; a memory that is not there is left for the transaction to report.
    */
   private async sealPatched(updates: readonly { id: string; patch: unknown }[]): Promise<void> {
     if (!this.codec.sealed) return;
