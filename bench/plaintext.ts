@@ -11,6 +11,9 @@ import { median, percentile, synthetic } from './synthetic';
 const scope = { userId: 'u1' };
 const embedding = { model: 'synthetic/random-384', dim: 384 };
 const COLD_DB = 'mneme-bench-cold';
+const SEALED_DB = 'mneme-bench-cold-encrypted';
+/** Where the encrypted steps keep their host key between pages (a CryptoKey is stored as it is, never exported). */
+const KEY_DB = 'mneme-bench-key';
 
 /** A searchable Mneme over n synthetic memories, indexed in memory (the store's IndexedDB stays empty). */
 async function inMemory(n: number) {
@@ -94,32 +97,51 @@ export async function ingest(): Promise<Record<string, number | string>> {
 
 const fixedEmbedder = { ref: embedding, load: async () => embedding, embed: async () => [], dispose: async () => {} };
 
-/** Fills the database the `cold` step opens, then opens and closes it once as an app would (which caches the index). */
-export async function populate(): Promise<Record<string, number | string>> {
-  await new Promise<void>((ok) => {
-    const r = indexedDB.deleteDatabase(COLD_DB);
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise<void>((ok) => {
+    const r = indexedDB.deleteDatabase(name);
     r.onsuccess = r.onerror = r.onblocked = () => ok();
   });
-  const data = synthetic(10_000, { queries: 0 });
-  const store = await openMemoryStore({ name: COLD_DB });
-  for (let i = 0; i < 10_000; i += 2_000) {
-    await store.addMany(
-      data.texts.slice(i, i + 2_000).map((text) => ({ text, scope })),
-      { vectors: data.vectors.slice(i, i + 2_000), embedding },
-    );
+}
+
+/** The host key of the encrypted steps: made by `populate`, read back by later pages. */
+async function hostKey(make: boolean): Promise<CryptoKey> {
+  const { openDB } = await import('idb');
+  const db = await openDB(KEY_DB, 1, { upgrade: (d) => void d.createObjectStore('keys') });
+  try {
+    if (make) await db.put('keys', await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']), 'key');
+    return (await db.get('keys', 'key')) as CryptoKey;
+  } finally {
+    db.close();
   }
-  store.close();
-  await (await createMneme({ name: COLD_DB, embedder: fixedEmbedder })).close();
+}
+
+/** Fills the databases the `cold` steps open (plain, and encrypted under a host key), then opens and closes each once as an app would (which caches the index). */
+export async function populate(): Promise<Record<string, number | string>> {
+  const data = synthetic(10_000, { queries: 0 });
+  const key = await hostKey(true);
+  for (const [name, encryption] of [[COLD_DB, undefined], [SEALED_DB, { key }]] as const) {
+    await deleteDatabase(name);
+    const store = await openMemoryStore({ name, ...(encryption && { encryption }) });
+    for (let i = 0; i < 10_000; i += 2_000) {
+      await store.addMany(
+        data.texts.slice(i, i + 2_000).map((text) => ({ text, scope })),
+        { vectors: data.vectors.slice(i, i + 2_000), embedding },
+      );
+    }
+    store.close();
+    await (await createMneme({ name, embedder: fixedEmbedder, ...(encryption && { encryption }) })).close();
+  }
   return {};
 }
 
-async function timeFirstSearch(): Promise<number> {
+async function timeFirstSearch(name = COLD_DB, encryption?: { key: CryptoKey }): Promise<number> {
   const query = synthetic(10_000, { queries: 1 }).queries[0]!;
   const t = performance.now();
-  const mneme = await createMneme({ name: COLD_DB, embedder: fixedEmbedder });
+  const mneme = await createMneme({ name, embedder: fixedEmbedder, ...(encryption && { encryption }) });
   const hits = await mneme.searchMemory(query.text, { scope, k: 10, vector: query.vector });
   const ms = performance.now() - t;
-  if (hits.length === 0 || mneme.size !== 10_000) throw new Error(`cold open found ${mneme.size} memories, ${hits.length} results`);
+  if (hits.length === 0 || mneme.size < 10_000) throw new Error(`cold open found ${mneme.size} memories, ${hits.length} results`);
   await mneme.close();
   return ms;
 }
@@ -129,13 +151,43 @@ export async function cold(): Promise<Record<string, number | string>> {
   return { 'open.cold_ms.n10000': await timeFirstSearch() };
 }
 
-/** The same without a current snapshot (first open after another tab wrote, or after an upgrade): every record is read and indexed. */
+/**
+ * The same without a current snapshot. `rebuild`: another tab wrote last (the stale snapshot catches
+ * up from the log); `full_rebuild`: no snapshot at all (after an upgrade, a delete, or compaction past
+ * it): every record is read and indexed.
+ */
 export async function rebuild(): Promise<Record<string, number | string>> {
+  return staleThenFull(COLD_DB, undefined, '');
+}
+
+async function staleThenFull(name: string, encryption: { key: CryptoKey } | undefined, suffix: string): Promise<Record<string, number>> {
+  await writeBehind(name, encryption);
+  const staleMs = await timeFirstSearch(name, encryption);
   const { openDB } = await import('idb');
-  const db = await openDB(COLD_DB);
+  const db = await openDB(name);
   await db.clear('snapshots');
   db.close();
-  return { 'open.rebuild_ms.n10000': await timeFirstSearch() };
+  return { [`open.rebuild_ms.n10000${suffix}`]: staleMs, [`open.full_rebuild_ms.n10000${suffix}`]: await timeFirstSearch(name, encryption) };
+}
+
+/** Another tab writes 10 memories and closes before saving its snapshot: the snapshot on disk is stale. */
+async function writeBehind(name: string, encryption?: { key: CryptoKey }): Promise<void> {
+  const store = await openMemoryStore({ name, ...(encryption && { encryption }) });
+  const data = synthetic(10, { queries: 0, seed: 7 });
+  await store.addMany(data.texts.map((text) => ({ text, scope })), { vectors: data.vectors, embedding });
+  store.close();
+}
+
+/** `cold` on the encrypted database (host key: no key derivation): the sealed index snapshot is opened. */
+export async function coldEncrypted(): Promise<Record<string, number | string>> {
+  return { 'open.cold_ms.n10000.encrypted': await timeFirstSearch(SEALED_DB, { key: await hostKey(false) }) };
+}
+
+/** `rebuild` on the encrypted database. */
+export async function rebuildEncrypted(): Promise<Record<string, number | string>> {
+  const out = await staleThenFull(SEALED_DB, { key: await hostKey(false) }, '.encrypted');
+  await Promise.all([deleteDatabase(SEALED_DB), deleteDatabase(KEY_DB)]);
+  return out;
 }
 
 /** The stand-in embedding model (random weights, real MiniLM shape and tokenizer) through the worker. */

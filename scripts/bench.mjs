@@ -20,6 +20,8 @@ const SUITES = {
   // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved; `webgpu` runs in a
   // browser with WebGPU (the software adapter here).
   engine: { steps: ['ttft', 'reload'], webgpuSteps: ['webgpu'] },
+  // The store's open paths: at 10k memories, plain and encrypted; a scheduler's start at 100k memories and 1M events (bench/store.ts).
+  store: { steps: ['populateOpen', 'cold', 'rebuild', 'coldEncrypted', 'rebuildEncrypted', 'populate', 'scheduler'] },
   // Node-only: builds the drop-in and measures it (the script gzipped; the memory-only folder's bytes, as copied); no browser page.
   bundle: {
     node: async () => {
@@ -61,6 +63,7 @@ const DERIVED = {
     'ttft.after_reload_ratio': r['ttft.after_reload_ms'] / r['ttft.prewarmed_ms'],
     'ttft.after_reload_untyped_ratio_vs_cold': r['ttft.after_reload_untyped_ms'] / r['ttft.cold_ms'],
   }),
+  store: (r) => ({ 'open.scheduler_ratio_vs_full_replay.n100000': r['open.scheduler_ms.n100000'] / r['open.scheduler_full_replay_ms.n100000'] }),
 };
 
 const { values: flags, positionals: suites } = parseArgs({

@@ -23,10 +23,11 @@ export type {
 export { SOURCES, STORED_TIERS, TIERS, USE_KINDS } from './memory/types';
 export type { MemoryFilter } from './memory/filter';
 export type { Limits } from './memory/validate';
-export { openMemoryStore, MemoryStore, type ListOptions, type ReadOptions, type StoreChange, type StoreOptions, type ConnectionEvent, type ConnectionOptions } from './store/store';
+export { DEFAULT_RETENTION, type Retention, type UseTally } from './memory/event-log';
+export { openMemoryStore, MemoryStore, type ListOptions, type MemoryPage, type ReadOptions, type StoreChange, type StoreOptions, type ConnectionEvent, type ConnectionOptions } from './store/store';
 export type { EncryptionOption } from './store/seal';
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
-export type { ScoreParts, SearchResult } from './search/memory-index';
+export type { IndexSource, ScoreParts, SearchResult } from './search/memory-index';
 export { createWorkerEmbedder, type Embedder, type EmbedderConfig, type LoadProgress, type WorkerEmbedderOptions } from './embed';
 export type { ReembedProgress } from './embed/reembed';
 export { chooseEngine, chooseEngineHere, ENGINE_KINDS, type EngineChoice, type EngineChoiceConfig, type EngineKind } from './engine/choose';

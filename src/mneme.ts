@@ -10,8 +10,8 @@ import type { Governance } from './memory/governance';
 import { describe, isPlainObject } from './memory/scope';
 import { parseText, type Limits } from './memory/validate';
 import type { CallerScope, EmbeddingRef, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange } from './memory/types';
-import { MemoryIndex, type SearchResult } from './search/memory-index';
-import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
+import { MemoryIndex, type IndexSource, type SearchResult } from './search/memory-index';
+import { openMemoryStore, type AppliedChanges, type ChangeBatch, type ListOptions, type MemoryPage, type MemoryStore, type ReadOptions, type StoreOptions } from './store/store';
 import type { EncryptionOption } from './store/seal';
 import { syncTabs } from './store/tab-sync';
 import { exportMemories, importMemories, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
@@ -46,8 +46,12 @@ export interface MnemeOptions {
   onConnectionEvent?: StoreOptions['onConnectionEvent'];
   /** How long an open blocked by another tab's old connection waits before it rejects with StorageError('store-blocked'), in ms. Default 10000. */
   openTimeoutMs?: number;
-  /** How long after the last write the search index is cached for a fast next open, in ms. Default 2000. */
+  /** How long after the last write the search index is cached for a fast next open (and the event log compacted), in ms. Default 2000. */
   snapshotDelayMs?: number;
+  /** How much of the event log stays as events; older ones fold into use tallies. See StoreOptions.eventLog. Default: 10,000 events, 90 days. */
+  eventLog?: StoreOptions['eventLog'];
+  /** The heat half-life the log's tallies are folded with; see StoreOptions.heatHalfLifeMs. Default 14 days. */
+  heatHalfLifeMs?: number;
 }
 
 export interface SearchOptions {
@@ -82,10 +86,12 @@ export async function createMneme(options: MnemeOptions = {}): Promise<Mneme> {
     ...(options.onSubscriberError !== undefined && { onSubscriberError: options.onSubscriberError }),
     ...(options.onConnectionEvent !== undefined && { onConnectionEvent: options.onConnectionEvent }),
     ...(options.openTimeoutMs !== undefined && { openTimeoutMs: options.openTimeoutMs }),
+    ...(options.eventLog !== undefined && { eventLog: options.eventLog }),
+    ...(options.heatHalfLifeMs !== undefined && { heatHalfLifeMs: options.heatHalfLifeMs }),
   });
-  const { index, fromSnapshot } = await MemoryIndex.load(store, options.embedder?.ref);
-  const mneme = new Mneme(store, index, options, fromSnapshot ? 'snapshot' : 'records');
-  if (!fromSnapshot) mneme.scheduleSnapshot();
+  const { index, from } = await MemoryIndex.load(store, options.embedder?.ref);
+  const mneme = new Mneme(store, index, options, from);
+  mneme.scheduleSnapshot(); // writes the snapshot if it was not current, and compacts the log
   return mneme;
 }
 
@@ -98,15 +104,18 @@ export class Mneme {
   private readonly unsubscribe: () => void;
   private readonly background = new AbortController();
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The generation the saved index snapshot is of (a write that only appends to the log keeps it). */
+  private savedGeneration: string | undefined;
 
   constructor(
     readonly store: MemoryStore,
     private readonly index: MemoryIndex,
     private readonly options: MnemeOptions,
-    /** Whether opening read the cached index snapshot or every record. */
-    readonly openedFrom: 'snapshot' | 'records' = 'records',
+    /** Whether opening read the cached index snapshot, a stale one caught up from the log, or every record. */
+    readonly openedFrom: IndexSource = 'records',
   ) {
     this.embedder = options.embedder;
+    if (openedFrom === 'snapshot') this.savedGeneration = store.generation;
     const unsubscribe = store.subscribe((change) => {
       index.apply(change);
       this.scheduleSnapshot();
@@ -154,18 +163,30 @@ export class Mneme {
     this.events.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** Caches the index once writes have settled, so the next open reads one snapshot instead of every record. */
+  /**
+   * Once writes have settled: caches the index, so the next open reads one snapshot instead of every
+   * record, and compacts the event log to its retention.
+   */
   scheduleSnapshot(): void {
     clearTimeout(this.snapshotTimer);
-    this.snapshotTimer = setTimeout(() => void this.saveSnapshot(), this.options.snapshotDelayMs ?? 2000);
+    this.snapshotTimer = setTimeout(() => void this.settle(), this.options.snapshotDelayMs ?? 2000);
+  }
+
+  private async settle(): Promise<void> {
+    await this.saveSnapshot();
+    try {
+      await this.store.compactLog();
+    } catch {
+      // Upkeep: a log it could not shorten now is folded by the next compaction.
+    }
   }
 
   private async saveSnapshot(): Promise<void> {
     this.snapshotTimer = undefined;
     const generation = this.store.generation;
-    if (generation === undefined) return;
+    if (generation === undefined || generation === this.savedGeneration) return;
     try {
-      await this.store.writeSnapshot(generation, this.index.toSnapshot());
+      if (await this.store.writeSnapshot(generation, this.index.toSnapshot())) this.savedGeneration = generation;
     } catch {
       // Only a cache: if it cannot be written (a full quota), the next open reads every record instead.
     }
@@ -242,11 +263,11 @@ export class Mneme {
     const fresh = await this.vectorsFor(bare.map((r) => r.text));
     if (!fresh || bare.length === 0) return records;
     const stored = await this.store.putVectors(bare.map((r, i) => ({ id: r.id, text: r.text, vector: fresh.vectors[i]! })), fresh.embedding).catch(() => 0);
-    return stored > 0 ? Promise.all(records.map(async (r) => (await this.store.get(r.id)) ?? r)) : records;
+    return stored > 0 ? records.map((r) => this.index.get(r.id) ?? r) : records; // the index follows the committed write
   }
 
-  /** A memory by id; pass the caller's scope to get it only if they may see it. */
-  get(id: string, options?: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
+  /** A memory by id, only if the caller (`scope`) may see it. */
+  get(id: string, options: { scope: CallerScope }): Promise<MemoryRecord | undefined> {
     return this.store.get(id, options);
   }
 
@@ -262,6 +283,11 @@ export class Mneme {
 
   list(options: ListOptions): Promise<MemoryRecord[]> {
     return this.store.list(options);
+  }
+
+  /** A page of `list` (default 100) and the cursor of the next one; see MemoryStore.page. */
+  page(options: ListOptions): Promise<MemoryPage> {
+    return this.store.page(options);
   }
 
   count(options: ReadOptions): Promise<number> {

@@ -117,11 +117,12 @@ export class Scheduler {
     this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
   }
 
-  /** A scheduler over `mneme` for one user, its state rebuilt from the event log. */
+  /** A scheduler over `mneme` for one user, its state rebuilt from the use tallies and the log's tail. */
   static async create(mneme: Mneme, options: SchedulerOptions): Promise<Scheduler> {
     const scheduler = new Scheduler(mneme, options, parseCallerScope(options.scope));
     const records = new Map([...mneme.records()].filter((m) => scheduler.owns(m)).map((m) => [m.id, m]));
-    scheduler.state.replay(records, await mneme.store.events());
+    const { tallies, tail } = await mneme.store.heatLog();
+    scheduler.state.replay(records, tail, tallies);
     scheduler.activatedOrder = [...records.values()].filter((m) => m.tier === 'activated').sort((a, b) => a.updatedAt - b.updatedAt).map((m) => m.id);
     return scheduler;
   }
@@ -148,7 +149,7 @@ export class Scheduler {
   private follow(change: StoreChange): void {
     const byId = new Map(change.upserted.map((m) => [m.id, m]));
     for (const e of change.events) {
-      const record = byId.get(e.memoryId);
+      const record = byId.get(e.memoryId) ?? this.mneme.peek(e.memoryId); // a retrieval rewrites no row
       if (e.type === 'removed') {
         this.state.removed(e.memoryId);
         this.activatedOrder = this.activatedOrder.filter((id) => id !== e.memoryId);

@@ -1,7 +1,8 @@
 // The three signals the scheduler keeps on every memory: heat (use, decaying
 // exponentially), timeliness (recency and validity) and importance. Pure: state
 // in, numbers out, time passed in explicitly.
-import type { MemoryRecord, UseKind } from '../memory/types';
+import type { UseTally } from '../memory/event-log';
+import { USE_KINDS, type MemoryRecord, type UseKind } from '../memory/types';
 
 export type { UseKind } from '../memory/types';
 
@@ -42,6 +43,16 @@ export function addUse(heat: Heat | undefined, kind: UseKind, at: number, config
   const base = heat ? decay(heat.value, at - heat.at, config.heatHalfLifeMs) : 0;
   const lastUsedAt = kind === 'retrieval' ? (heat?.lastUsedAt ?? at) : Math.max(heat?.lastUsedAt ?? at, at);
   return { value: base + config.useWeights[kind], at: Math.max(at, heat?.at ?? at), lastUsedAt };
+}
+
+/**
+ * The heat a compacted tally stands for under `config`: exact when the tally was folded with the
+ * config's half-life; under another half-life its decayed sums are taken as they are (an approximation).
+ */
+export function heatFromTally(tally: UseTally, config: SignalConfig): Heat {
+  let value = 0;
+  for (const k of USE_KINDS) value += config.useWeights[k] * tally.decayed[k];
+  return { value, at: tally.at, lastUsedAt: tally.lastUsedAt };
 }
 
 /** Whether a memory's validity or expiry has passed. */

@@ -1,8 +1,9 @@
 // What the scheduler knows beyond the store: each memory's heat and its theme.
-// Rebuilt at start by replaying the store's event log, then kept current one
-// event at a time (never recomputed wholesale).
+// Rebuilt at start from the store's use tallies (the compacted log) and the
+// log's tail, then kept current one event at a time (never recomputed wholesale).
+import type { UseTally } from '../memory/event-log';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
-import { addUse, heatAt, isStale, timeliness, type Heat, type SignalConfig, type UseKind } from './signals';
+import { addUse, heatAt, heatFromTally, isStale, timeliness, type Heat, type SignalConfig, type UseKind } from './signals';
 import { ThemeIndex, type Theme, type ThemeConfig } from './themes';
 import type { MemorySignals } from './rank';
 
@@ -25,11 +26,18 @@ export class SchedulerState {
   }
 
   /**
-   * Replays the event log (oldest first) over the records it describes: a creation is a memory's
-   * first mention, and each `accessed` event adds the heat of its `use`. Records hold their current
-   * text, so `updated` events need no replay.
+   * Restores the compacted part of the log (`tallies`: each memory created, in log order, with the
+   * heat its folded uses left), then replays the tail (oldest first) over the records it describes:
+   * a creation is a memory's first mention, and each `accessed` event adds the heat of its `use`.
+   * Records hold their current text, so `updated` events need no replay.
    */
-  replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[]): void {
+  replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[], tallies: readonly UseTally[] = []): void {
+    const restored = tallies.filter((t) => records.has(t.id)).sort((a, b) => a.createdSeq - b.createdSeq);
+    for (const t of restored) {
+      this.created(records.get(t.id)!, t.createdAt);
+      this.heat.set(t.id, heatFromTally(t, this.signals));
+      if (t.lastUsedAt > t.createdAt) this.themes.mention(t.id, t.lastUsedAt);
+    }
     for (const e of events) {
       const record = records.get(e.memoryId);
       if (!record) continue; // removed since
@@ -40,6 +48,7 @@ export class SchedulerState {
 
   created(record: MemoryRecord, at: number, vector?: Float32Array): void {
     this.version++;
+    if (this.heat.has(record.id)) this.removed(record.id); // created again (an import that replaced it)
     let i = this.timeline.length;
     while (i > 0 && this.timeline[i - 1]![0] > at) i--;
     this.timeline.splice(i, 0, [at, record.id]);

@@ -59,6 +59,9 @@ export interface MemoryIndexSnapshot {
 
 const SNAPSHOT_FORMAT = 'mneme-index-2';
 
+/** Where an index came from at open: a current snapshot, a stale one caught up from the log, or every record. */
+export type IndexSource = 'snapshot' | 'snapshot-and-log' | 'records';
+
 export class MemoryIndex {
   private readonly records = new Map<string, MemoryRecord>();
   private lexical = new Bm25Index();
@@ -82,16 +85,27 @@ export class MemoryIndex {
   }
 
   /**
-   * The index for a store: from its snapshot when that is current and made for the same model,
-   * else built from every record (and `fromSnapshot` is false, so the caller can save a new one).
+   * The index for a store: from its snapshot when that is current and made for the same model; from a
+   * stale one brought up to date with the rows the log names since it (another tab wrote last, and
+   * closed or crashed before saving its own); else built from every record. `from` says which, so
+   * the caller knows whether to save a new snapshot.
    */
-  static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<{ index: MemoryIndex; fromSnapshot: boolean }> {
-    const snapshot = MemoryIndex.fromSnapshot(await store.readSnapshot(), embedding);
-    if (snapshot) return { index: snapshot, fromSnapshot: true };
+  static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<{ index: MemoryIndex; from: IndexSource }> {
+    const snapshot = await store.readSnapshot();
+    const cached = snapshot && MemoryIndex.fromSnapshot(snapshot.data, embedding);
+    if (cached && snapshot.current) return { index: cached, from: 'snapshot' };
+    if (cached && snapshot.position !== undefined) {
+      // A memory embedded since the snapshot logged no event: re-read those the snapshot holds unembedded.
+      const change = await store.changesSince(snapshot.position, embedding ? cached.unembedded() : []);
+      if (change) {
+        cached.apply({ ...change, removedRecords: [], events: [] });
+        return { index: cached, from: 'snapshot-and-log' };
+      }
+    }
     const index = new MemoryIndex(embedding);
     const { records, vectors } = await store.loadAll();
     index.apply({ upserted: records, vectors, removed: [], removedRecords: [], events: [] });
-    return { index, fromSnapshot: false };
+    return { index, from: 'records' };
   }
 
   toSnapshot(): MemoryIndexSnapshot {

@@ -1,15 +1,20 @@
 // The IndexedDB layout and its migration history. Each step moves a database
 // from one version to the next; `upgrade` runs the steps a database lacks.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { LogFold } from '../memory/event-log';
 import type { MemoryEvent, MemoryEventType, MemoryRecord, PatchField, Source, StoredTier, UseKind } from '../memory/types';
 import { isShared } from '../memory/scope';
 import { PATCH_FIELDS } from '../memory/validate';
 import type { KeyParams, Sealed } from './seal';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
-/** A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted, `text` is empty and `sealed` holds it. */
-export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed };
+/**
+ * A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted,
+ * `text` and `tags` are empty and `sealed` holds them (`sealedTags`; rows sealed before schema 6
+ * sealed the text alone).
+ */
+export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed; sealedTags?: true };
 
 /** A vector, stored apart from the text. */
 export interface VectorRow {
@@ -23,21 +28,36 @@ export interface VectorRow {
 
 /**
  * A cache of the built search index, so opening skips re-reading and re-indexing every record.
- * It is valid only while `generation` equals the one in `meta`, which every write changes.
+ * It is current while `generation` equals the one in `meta`, which every write changes; a stale one
+ * is brought up to date from the rows the log names after its `position` (see StoreReader.changesSince).
  */
 export interface IndexSnapshot {
   generation: string;
-  /** The search index, serialized by the search module; opaque to the store. */
+  /** The last log position when it was saved: a stale snapshot catches up from the events after it (while the log still holds them). */
+  position?: number;
+  /** The search index, serialized by the search module; opaque to the store (sealed whole in an encrypted store). */
   data: unknown;
 }
 
+/** An event as an encrypted store keeps it: its place, time and memory in the clear, the rest (type, use, fields, tiers, reason) sealed. */
+export interface SealedEvent {
+  seq?: number;
+  at: number;
+  memoryId: string;
+  sealed: Sealed;
+}
+
+export type StoredEvent = MemoryEvent | SealedEvent;
+
 export interface MnemeDB extends DBSchema {
-  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string } };
+  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string; 'by-owner-time': [string, number, string] } };
   vectors: { key: string; value: VectorRow };
-  events: { key: number; value: MemoryEvent; indexes: { 'by-memory': string } };
+  events: { key: number; value: StoredEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
   snapshots: { key: 'index'; value: IndexSnapshot };
   keyring: { key: 'params'; value: KeyParams };
+  /** The use tallies folded from compacted events (ids and numbers, packed in one value), and the log position they cover. */
+  logState: { key: 'fold'; value: LogFold };
 }
 
 export const SHARED_OWNER = 's';
@@ -51,7 +71,7 @@ export function toRow(record: MemoryRecord): MemoryRow {
 }
 
 export function fromRow(row: MemoryRow): MemoryRecord {
-  const { owner: _owner, sealed: _sealed, ...record } = row;
+  const { owner: _owner, sealed: _sealed, sealedTags: _sealedTags, ...record } = row;
   return record;
 }
 
@@ -66,6 +86,9 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 4: `keyring` (how an encrypted database's key is derived, and a check value).
  * 5: typed events (see `upgradeEvent`); `working` rows become `plaintext` (the working set is
  *    transient, never stored); the index snapshot is dropped, since rows may have changed.
+ * 6: `logState`, for a bounded log: old events fold into per-memory use tallies (store/compaction.ts).
+ *    Nothing is folded yet; the first compaction after open does it. The by-owner-time index
+ *    ([owner, createdAt, id]) pages lists newest first without reading a whole scope.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -102,11 +125,15 @@ export const MIGRATIONS: readonly Step[] = [
       for (const row of rows) if ((row.tier as string) === 'working') void memories.put({ ...row, tier: 'plaintext' });
       return events.openCursor().then(function convert(cursor): Promise<void> | void {
         if (!cursor) return;
-        const typed = upgradeEvent(cursor.value, (id) => sources.get(id));
+        const typed = upgradeEvent(cursor.value as LegacyEvent, (id) => sources.get(id));
         if (typed) void cursor.update(typed);
         return cursor.continue().then(convert);
       });
     });
+  },
+  (db, tx) => {
+    db.createObjectStore('logState');
+    tx.objectStore('memories').createIndex('by-owner-time', ['owner', 'createdAt', 'id']);
   },
 ];
 

@@ -1,16 +1,18 @@
-// Encryption at rest (optional): texts and vectors are sealed with AES-GCM, a
-// random IV per value, under a key derived from a passphrase with PBKDF2 (its
+// Encryption at rest (optional): texts with their tags, vectors and the index
+// snapshot are sealed with AES-GCM, a random IV per value, under a key derived from a passphrase with PBKDF2 (its
 // salt and iterations stored in the `keyring` store) or supplied by the host.
 // WebCrypto is asynchronous and IndexedDB transactions commit when left idle,
 // so nothing is sealed or opened inside one: the store seals before a write and
-// opens after a read, and a codec keeps each text's plaintext and ciphertext in
+// opens after a read, and a codec keeps each text's (and tags') plaintext and ciphertext in
 // memory ("decrypted into memory after unlock") for the rows a transaction
 // reads and writes back.
 import type { IDBPDatabase } from 'idb';
 import { EncryptionError, MnemeError } from '../errors';
-import type { MemoryRecord } from '../memory/types';
+import type { MemoryEvent, MemoryRecord } from '../memory/types';
+import { packValue, unpackValue } from '../util/pack';
 import { guard } from './idb-errors';
-import { fromRow, toRow, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { resealLegacy } from './reseal';
+import { fromRow, toRow, type MemoryRow, type MnemeDB, type StoredEvent, type VectorRow } from './schema';
 
 /** Ciphertext with its IV. */
 export interface Sealed {
@@ -24,6 +26,8 @@ export interface KeyParams {
   salt: Uint8Array;
   iterations: number;
   check: Sealed;
+  /** Set once every row seals its tags and every event its payload (schema 6; see reseal.ts). */
+  sealsAll?: true;
 }
 
 export type EncryptionOption = { passphrase: string; iterations?: number } | { key: CryptoKey };
@@ -34,8 +38,8 @@ const CHECK = 'mneme-key-check';
 /** Plaintext rows, or sealed ones: how records and vectors become rows and back. */
 export interface RowCodec {
   readonly sealed: boolean;
-  /** Seals these texts (and remembers them) so `row` can write them inside a transaction. */
-  prepare(texts: readonly { id: string; text: string }[]): Promise<void>;
+  /** Seals these texts and tags (and remembers them) so `row` can write them inside a transaction. */
+  prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void>;
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow;
   /** Opens rows read from the store so `record` can read them (call after the transaction). */
   open(rows: readonly MemoryRow[]): Promise<void>;
@@ -47,6 +51,15 @@ export interface RowCodec {
   sealBytes(bytes: Uint8Array): Promise<Uint8Array>;
   /** @throws when the bytes were not sealed under this key (or were altered) */
   openBytes(bytes: Uint8Array): Promise<Uint8Array>;
+  /** A whole value (the index snapshot) as stored: sealed in one piece, or as it is. */
+  sealValue(value: unknown): Promise<unknown>;
+  /** A stored value back; undefined when it cannot be opened (not sealed by this key). */
+  openValue(stored: unknown): Promise<unknown>;
+  /** Seals these events' payloads (all but time and memory id) so `event` can log them inside a transaction. */
+  prepareEvents(events: readonly MemoryEvent[]): Promise<void>;
+  event(event: MemoryEvent): StoredEvent;
+  /** Events read from the log, opened (call after the transaction). */
+  openEvents(rows: readonly StoredEvent[]): Promise<MemoryEvent[]>;
 }
 
 export const PLAIN_CODEC: RowCodec = {
@@ -60,6 +73,11 @@ export const PLAIN_CODEC: RowCodec = {
   forget: () => undefined,
   sealBytes: async (bytes) => bytes,
   openBytes: async (bytes) => bytes,
+  sealValue: async (value) => value,
+  openValue: async (stored) => stored,
+  prepareEvents: async () => undefined,
+  event: (e) => e,
+  openEvents: async (rows) => rows as MemoryEvent[],
 };
 
 /** Derives (or checks) the key for `option` against stored params; new params when there are none yet. */
@@ -71,13 +89,13 @@ export async function unlock(option: EncryptionOption, stored: KeyParams | undef
       throw new EncryptionError('invalid-key', 'encryption.key must be an AES-GCM CryptoKey (usages encrypt, decrypt).');
     }
     key = option.key;
-    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)) };
+    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
   } else {
     if (typeof option.passphrase !== 'string' || option.passphrase.length === 0) throw new EncryptionError('invalid-key', 'encryption.passphrase must be a non-empty string.');
     const salt = stored?.salt ?? crypto.getRandomValues(new Uint8Array(16));
     const iterations = stored?.iterations ?? option.iterations ?? PBKDF2_ITERATIONS;
     key = await derive(option.passphrase, salt, iterations);
-    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)) };
+    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
   }
   if (stored) {
     const check = await unseal(key, stored.check).catch(() => undefined);
@@ -102,44 +120,92 @@ async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.data));
 }
 
+/** What a row seals: its text and tags, together. */
+const payload = (r: Pick<MemoryRecord, 'text' | 'tags'>) => JSON.stringify([r.text, r.tags]);
+
+/** What an event seals: all but its place, time and memory id. */
+function eventPayload(e: MemoryEvent): string {
+  const { seq: _seq, at: _at, memoryId: _memoryId, ...rest } = e;
+  return JSON.stringify(rest, Object.keys(rest).sort()); // keys in one order, however the event was built
+}
+
 class SealedCodec implements RowCodec {
   readonly sealed = true;
+  /** Each memory's payload in the clear, and as sealed. */
   private readonly plain = new Map<string, string>();
   private readonly cipher = new Map<string, Sealed>();
+  /** Sealed event payloads waiting for their write, by memory id and payload (each used once). */
+  private readonly events = new Map<string, Sealed[]>();
 
   constructor(private readonly key: CryptoKey) {}
 
-  async prepare(texts: readonly { id: string; text: string }[]): Promise<void> {
+  async prepareEvents(events: readonly MemoryEvent[]): Promise<void> {
     await Promise.all(
-      texts.map(async ({ id, text }) => {
-        if (this.plain.get(id) === text && this.cipher.has(id)) return;
-        this.cipher.set(id, await seal(this.key, new TextEncoder().encode(text)));
-        this.plain.set(id, text);
+      events.map(async (e) => {
+        const clear = eventPayload(e);
+        const sealed = await seal(this.key, new TextEncoder().encode(clear));
+        const key = `${e.memoryId}\u0000${clear}`;
+        this.events.set(key, [...(this.events.get(key) ?? []), sealed]);
+      }),
+    );
+  }
+
+  event(e: MemoryEvent): StoredEvent {
+    const key = `${e.memoryId}\u0000${eventPayload(e)}`;
+    const queue = this.events.get(key);
+    const sealed = queue?.shift();
+    if (!sealed) throw new MnemeError('internal', `an event of memory ${e.memoryId} was not sealed before its write; it may have changed meanwhile, try again`);
+    if (queue!.length === 0) this.events.delete(key);
+    return { ...(e.seq !== undefined && { seq: e.seq }), at: e.at, memoryId: e.memoryId, sealed };
+  }
+
+  openEvents(rows: readonly StoredEvent[]): Promise<MemoryEvent[]> {
+    return Promise.all(
+      rows.map(async (row) => {
+        if (!('sealed' in row)) return row; // logged before schema 6
+        const rest = JSON.parse(new TextDecoder().decode(await unseal(this.key, row.sealed))) as Omit<MemoryEvent, 'at' | 'memoryId'>;
+        return { ...(row.seq !== undefined && { seq: row.seq }), at: row.at, memoryId: row.memoryId, ...rest } as MemoryEvent;
+      }),
+    );
+  }
+
+  async prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void> {
+    await Promise.all(
+      records.map(async (r) => {
+        const clear = payload(r);
+        if (this.plain.get(r.id) === clear && this.cipher.has(r.id)) return;
+        this.cipher.set(r.id, await seal(this.key, new TextEncoder().encode(clear)));
+        this.plain.set(r.id, clear);
       }),
     );
   }
 
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow {
-    const known = this.plain.get(record.id) === record.text;
-    const sealed = known ? (this.cipher.get(record.id) ?? from?.sealed) : undefined;
+    const known = this.plain.get(record.id) === payload(record);
+    const sealed = known ? (this.cipher.get(record.id) ?? (from?.sealedTags ? from.sealed : undefined)) : undefined;
     if (!sealed) throw new MnemeError('internal', `memory ${record.id} was not sealed before its write`);
-    return { ...toRow(record), text: '', sealed };
+    return { ...toRow(record), text: '', tags: [], sealed, sealedTags: true };
   }
 
   async open(rows: readonly MemoryRow[]): Promise<void> {
     await Promise.all(
       rows.map(async (row) => {
         if (!row.sealed || this.cipher.get(row.id) === row.sealed) return;
-        this.plain.set(row.id, new TextDecoder().decode(await unseal(this.key, row.sealed)));
-        this.cipher.set(row.id, row.sealed);
+        const opened = new TextDecoder().decode(await unseal(this.key, row.sealed));
+        // Rows sealed before schema 6 sealed the text alone, their tags lay in the row: their ciphertext is
+        // not kept, so the next write seals text and tags afresh.
+        this.plain.set(row.id, row.sealedTags ? opened : payload({ text: opened, tags: row.tags }));
+        if (row.sealedTags) this.cipher.set(row.id, row.sealed);
+        else this.cipher.delete(row.id);
       }),
     );
   }
 
   record(row: MemoryRow): MemoryRecord {
-    const { sealed, ...rest } = row;
-    if (!sealed) return fromRow(rest);
-    return { ...fromRow(rest), text: this.plain.get(row.id) ?? '' };
+    const clear = row.sealed && this.plain.get(row.id);
+    if (!clear) return fromRow(row);
+    const [text, tags] = JSON.parse(clear) as [string, string[]];
+    return { ...fromRow(row), text, tags };
   }
 
   sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
@@ -166,6 +232,17 @@ class SealedCodec implements RowCodec {
   openBytes(bytes: Uint8Array): Promise<Uint8Array> {
     return unseal(this.key, { iv: bytes.slice(0, 12), data: bytes.slice(12).buffer });
   }
+
+  sealValue(value: unknown): Promise<Sealed> {
+    return seal(this.key, packValue(value));
+  }
+
+  async openValue(stored: unknown): Promise<unknown> {
+    const sealed = stored as Partial<Sealed> | undefined;
+    if (!(sealed?.iv instanceof Uint8Array) || !(sealed.data instanceof ArrayBuffer)) return undefined;
+    const bytes = await unseal(this.key, sealed as Sealed).catch(() => undefined);
+    return bytes && unpackValue(bytes);
+  }
 }
 
 /** The row codec for this database: plaintext, or sealed under the unlocked key (new params stored for a new encrypted database). */
@@ -178,5 +255,9 @@ export async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOpt
   if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
   const { codec, params } = await unlock(option, stored);
   if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
+  else if (!stored.sealsAll) {
+    await resealLegacy(db, codec);
+    await guard('storing the keyring', () => db.put('keyring', { ...stored, sealsAll: true }, 'params'));
+  }
   return codec;
 }

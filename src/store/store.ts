@@ -5,11 +5,13 @@ import type { IDBPDatabase } from 'idb';
 import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
 import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseText, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
+import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
+import { compactLog } from './compaction';
 import { openConnection, type Connection, type ConnectionOptions } from './connection';
 import { guard } from './idb-errors';
-import { queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
+import { createdEvent, queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
 import { Listeners, type SubscriberErrorHandler } from './listeners';
 import { StoreReader } from './reader';
 import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
@@ -29,7 +31,7 @@ export interface StoreOptions extends ConnectionOptions {
   /**
    * Encrypt texts and vectors at rest (AES-GCM) under a passphrase (PBKDF2) or a host-provided
    * AES-GCM key. Needed to open a database created with it; a wrong one is an EncryptionError.
-   * Off by default; the index snapshot is not kept while it is on.
+   * Off by default. The index snapshot is then sealed whole, so encrypted stores open as fast as plain ones.
    */
   encryption?: EncryptionOption;
   /**
@@ -38,6 +40,14 @@ export interface StoreOptions extends ConnectionOptions {
    * Default: console.error.
    */
   onSubscriberError?: SubscriberErrorHandler;
+  /**
+   * How much of the event log stays as events (see `compactLog`): at most `maxEvents` (default
+   * 10,000), none older than `maxAgeMs` (default 90 days). Older events fold into per-memory use
+   * tallies (counts and heat) and are deleted.
+   */
+  eventLog?: Partial<Retention>;
+  /** The heat half-life tallies are folded with; give a scheduler's `signals.heatHalfLifeMs` when it differs. Default 14 days. */
+  heatHalfLifeMs?: number;
 }
 
 /** What `applyChanges` wrote: the added memories in order, and each patched memory as the batch left it, in order of first patch. */
@@ -46,7 +56,7 @@ export interface AppliedChanges {
   updated: MemoryRecord[];
 }
 
-export type { ListOptions, ReadOptions } from './reader';
+export type { ListOptions, MemoryPage, ReadOptions } from './reader';
 export type { ChangeBatch };
 
 /** What changed in one committed write; the search index and the scheduler follow these. */
@@ -82,6 +92,11 @@ export class MemoryStore extends StoreReader {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly listeners: Listeners;
+  private readonly retention: Retention;
+  private readonly heatHalfLifeMs: number;
+  /** Retrievals waiting for the next log write, and the write they will ride on (see `recordRetrievals`). */
+  private retrievals: { ids: string[]; written: Promise<void> } | undefined;
+  private lastRetrievalWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
     db: IDBPDatabase<MnemeDB>,
@@ -94,6 +109,9 @@ export class MemoryStore extends StoreReader {
     this.listeners = new Listeners(options.onSubscriberError);
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.retention = parseRetention(options.eventLog);
+    this.heatHalfLifeMs = options.heatHalfLifeMs ?? DEFAULT_FOLD_HALF_LIFE_MS;
+    if (!(this.heatHalfLifeMs > 0)) throw new InvalidInputError('invalid-input', 'heatHalfLifeMs is a number of ms > 0.');
   }
 
   /**
@@ -126,10 +144,10 @@ export class MemoryStore extends StoreReader {
    */
   private async write<T>(doing: string, body: (tx: WriteTx, log: Log) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
     const generation = crypto.randomUUID();
-    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body);
+    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body, (e) => this.codec.event(e));
     if (changed) this.lastGeneration = generation;
     const change = outcome.change;
-    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length)) {
+    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length || (outcome.logOnly && events.length > 0))) {
       this.listeners.notify({
         upserted: change.upserted ?? [],
         vectors: change.vectors ?? [],
@@ -180,13 +198,14 @@ export class MemoryStore extends StoreReader {
         })
       : [];
     await this.codec.prepare(records);
+    await this.codec.prepareEvents(records.map((r) => createdEvent(r, now, 'add')));
     return { records, rows, sealed: await this.codec.sealVectors(rows) };
   }
 
   /** Changes a memory's fields. A changed text drops the old vector, since it no longer describes the text. */
   async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
     const key = parseId(id);
-    if (this.codec.sealed) await this.unsealRows([key], typeof patch?.text === 'string' ? parseText(patch.text, this.limits) : undefined);
+    await this.sealPatched([{ id: key, patch }]);
     return this.mutate(key, 'updating a memory', (r, at) => {
       const { next, fields, textChanged } = applyPatch(r, patch, this.limits, at);
       const event: MemoryEvent = { at, memoryId: r.id, type: 'updated', fields };
@@ -203,12 +222,8 @@ export class MemoryStore extends StoreReader {
    */
   async applyChanges(batch: ChangeBatch): Promise<AppliedChanges> {
     const { inputs, updates } = parseChangeBatch(batch);
-    // The text each patched memory ends with, checked (and sealed, when the store is encrypted) before the transaction.
-    const finalTexts = new Map<string, string>();
-    for (const u of updates) if (u.patch.text !== undefined) finalTexts.set(u.id, parseText(u.patch.text, this.limits));
     const ids = [...new Set(updates.map((u) => u.id))];
-    if (this.codec.sealed) await this.unsealRows(ids);
-    await this.codec.prepare([...finalTexts].map(([id, text]) => ({ id, text })));
+    await this.sealPatched(updates);
     const now = this.now();
     const { records, rows, sealed } = await this.additions(inputs, batch.vectors, now, 'add');
     const clash = updates.find((u) => records.some((r) => r.id === u.id));
@@ -235,6 +250,26 @@ export class MemoryStore extends StoreReader {
     });
   }
 
+  /**
+   * In an encrypted store, seals the text and tags each patched memory will end with, and the
+   * `updated` events, before the transaction that writes them (nothing is sealed inside one).
+   * Patches apply in order; a memory that is not there is left for the transaction to report.
+   */
+  private async sealPatched(updates: readonly { id: string; patch: unknown }[]): Promise<void> {
+    if (!this.codec.sealed) return;
+    const current = await this.unsealRows([...new Set(updates.map((u) => u.id))]);
+    const now = this.now();
+    const events: MemoryEvent[] = [];
+    for (const u of updates) {
+      const r = current.get(u.id);
+      if (!r) continue;
+      const { next, fields } = applyPatch(r, u.patch, this.limits, now);
+      current.set(u.id, next);
+      events.push({ at: now, memoryId: u.id, type: 'updated', fields });
+    }
+    await Promise.all([this.codec.prepare([...current.values()]), this.codec.prepareEvents(events)]);
+  }
+
   /** The rows of `ids` inside a write, as stored and as records; a missing one is a NotFoundError (`unchanged` says what that left as it was). */
   private async loadRows(tx: WriteTx, ids: readonly string[], unchanged: string): Promise<{ stored: Map<string, MemoryRow>; current: Map<string, MemoryRecord> }> {
     const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
@@ -259,11 +294,13 @@ export class MemoryStore extends StoreReader {
 
   /**
    * Deletes memories for good, in one transaction: the record, its vector and the cached index
-   * snapshot, which holds every text (the next one is saved without them). The event log stays
-   * append-only: its events name memories by id and never hold text.
+   * snapshot, which holds every text (the next one is saved without them). The event log and the
+   * use tallies name memories by id and never hold text; the removal's event drops the memory's
+   * tally when compaction folds it.
    */
   private async removeWhere(ids: string[], reason: string): Promise<string[]> {
     if (this.codec.sealed) await this.unsealRows(ids); // the removed texts go to listeners (an engine cache drops them)
+    await this.codec.prepareEvents(ids.map((id) => ({ at: 0, memoryId: id, type: 'removed', reason })));
     return this.write('removing memories', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
@@ -297,7 +334,17 @@ export class MemoryStore extends StoreReader {
     const batch = parseTierChanges(changes);
     if (batch.length === 0) return [];
     const ids = [...new Set(batch.map((c) => c.id))];
-    if (this.codec.sealed) await this.unsealRows(ids);
+    if (this.codec.sealed) {
+      const tiers = new Map([...(await this.unsealRows(ids))].map(([id, r]) => [id, r.tier]));
+      const moves: MemoryEvent[] = [];
+      for (const c of batch) {
+        const from = tiers.get(c.id);
+        if (from === undefined || from === c.tier) continue;
+        tiers.set(c.id, c.tier);
+        moves.push({ at: 0, memoryId: c.id, type: 'tier-changed', from, to: c.tier, reason: c.reason });
+      }
+      await this.codec.prepareEvents(moves);
+    }
     return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
       const at = this.now();
       const { stored, current } = await this.loadRows(tx, ids, 'No tier was changed.');
@@ -316,12 +363,20 @@ export class MemoryStore extends StoreReader {
     });
   }
 
-  /** Records that memories were used (mentioned, retrieved into a prompt, or opened): bumps their access count and logs an `accessed` event each, with its use. */
+  /**
+   * Records that memories were used (mentioned, retrieved into a prompt, or opened), logging an
+   * `accessed` event each, with its use. A mention or an access is the user's: it bumps the memory's
+   * `accessCount` and `lastAccessedAt`. A retrieval is Mneme's own doing: it only appends to the log
+   * (no row is rewritten), and retrievals asked for while a log write is under way share the next one.
+   * Ids that are not stored are skipped.
+   */
   async recordAccess(ids: readonly string[], use: UseKind): Promise<void> {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     const kind = parseUse(use);
     const keys = ids.map(parseId);
+    if (kind === 'retrieval') return this.recordRetrievals(keys);
     if (this.codec.sealed) await this.unsealRows(keys);
+    await this.codec.prepareEvents(keys.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: kind })));
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
       const rows = await Promise.all(keys.map((k) => tx.objectStore('memories').get(k)));
@@ -335,6 +390,40 @@ export class MemoryStore extends StoreReader {
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
+  }
+
+  /** Group commit: retrievals join the batch that waits for the log write under way, and are written with it in one transaction. */
+  private recordRetrievals(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    if (!this.retrievals) {
+      const batch = { ids: [] as string[], written: Promise.resolve() };
+      batch.written = this.lastRetrievalWrite.then(() => {
+        this.retrievals = undefined;
+        return this.writeRetrievals(batch.ids);
+      });
+      this.lastRetrievalWrite = batch.written.catch(() => undefined);
+      this.retrievals = batch;
+    }
+    this.retrievals.ids.push(...ids);
+    return this.retrievals.written;
+  }
+
+  private async writeRetrievals(ids: readonly string[]): Promise<void> {
+    await this.codec.prepareEvents(ids.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: 'retrieval' })));
+    return this.write(`recording ${ids.length} retrievals`, async (tx, log) => {
+      const at = this.now();
+      const found = await Promise.all(ids.map((id) => tx.objectStore('memories').getKey(id)));
+      const ops = ids.filter((_, i) => found[i] !== undefined).map((id) => log({ at, memoryId: id, type: 'accessed', use: 'retrieval' }));
+      return { result: undefined, ops, change: {}, logOnly: true };
+    });
+  }
+
+  /**
+   * Folds the events the `eventLog` retention lets go into the use tallies and deletes them (see
+   * store/compaction.ts); Mneme runs it once writes settle. Returns how many events it folded.
+   */
+  compactLog(): Promise<number> {
+    return compactLog(this.db, this.codec, this.retention, this.heatHalfLifeMs, this.now());
   }
 
   /** Stores vectors for existing memories (after embedding or re-embedding); texts are untouched. An entry whose `text` no longer matches is skipped. */
@@ -386,12 +475,13 @@ export class MemoryStore extends StoreReader {
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[]): Promise<void> {
     const at = this.now();
     await this.codec.prepare(records);
+    await this.codec.prepareEvents(records.map((r) => createdEvent(r, at, 'import')));
     const sealed = await this.codec.sealVectors(vectors);
     await this.write(`importing ${records.length} memories`, (tx, log) => {
       const ops: Promise<unknown>[] = [];
       const withVector = new Set(vectors.map((v) => v.id));
       for (const r of records) {
-        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log({ at, memoryId: r.id, type: 'created', source: r.source, origin: 'import' }));
+        ops.push(tx.objectStore('memories').put(this.codec.row(r)), log(createdEvent(r, at, 'import')));
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of sealed) ops.push(tx.objectStore('vectors').put(v));

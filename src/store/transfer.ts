@@ -13,6 +13,8 @@ import type { MemoryStore } from './store';
 export const EXPORT_FORMAT = 'mneme-export';
 export const EXPORT_VERSION = 1;
 const MAX_IMPORT = 1_000_000;
+/** Memories read per page while exporting, their vectors in one transaction. */
+const EXPORT_PAGE = 500;
 
 export interface ExportedVector {
   model: string;
@@ -43,16 +45,23 @@ export interface ImportReport {
   rejected: { index: number; reason: string }[];
 }
 
+/** Exports the memories a caller may see, newest first, a page at a time (see MemoryStore.page). */
 export async function exportMemories(
   store: MemoryStore,
   options: { scope: CallerScope; filter?: MemoryFilter; includeVectors?: boolean; now?: number },
 ): Promise<ExportDocument> {
-  const records = await store.list(options);
   const memories: ExportedMemory[] = [];
-  for (const r of records) {
-    const v = (options.includeVectors ?? true) && r.embedding ? await store.getVector(r.id) : undefined;
-    memories.push(v ? { ...r, vector: { model: v.model, dim: v.dim, data: bytesToBase64(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)) } } : r);
-  }
+  let cursor: string | undefined;
+  do {
+    const page = await store.page({ ...options, limit: EXPORT_PAGE, ...(cursor !== undefined && { cursor }) });
+    const withVector = (options.includeVectors ?? true) ? page.memories.filter((r) => r.embedding).map((r) => r.id) : [];
+    const vectors = new Map((await store.getVectors(withVector)).map((v) => [v.id, v]));
+    for (const r of page.memories) {
+      const v = vectors.get(r.id);
+      memories.push(v ? { ...r, vector: { model: v.model, dim: v.dim, data: bytesToBase64(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)) } } : r);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
   return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: options.now ?? Date.now(), memories };
 }
 

@@ -39,9 +39,9 @@ describe('LLM extractor through the scheduler', () => {
     const second = await s.observe({ text: 'Actually they moved the sofa delivery to Sunday.' });
     expect(second.created.map((r) => r.text)).toEqual(['The sofa delivery moved to Sunday']);
     expect(second.retired).toEqual([first.created[0]!.id]);
-    expect((await m.get(first.created[0]!.id))!.validUntil).toBe(now);
+    expect((await m.get(first.created[0]!.id, { scope: { userId: 'u' } }))!.validUntil).toBe(now);
     // A retired memory is stale: the lifecycle keeps it out of the activated tier.
-    expect(s.state.stale((await m.get(first.created[0]!.id))!, now + 1)).toBe(true);
+    expect(s.state.stale((await m.get(first.created[0]!.id, { scope: { userId: 'u' } }))!, now + 1)).toBe(true);
   });
 
   it('falls back to the heuristic extractor when the model answers nonsense', async () => {

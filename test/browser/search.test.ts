@@ -84,7 +84,7 @@ describe('searchMemory', () => {
     await m.update(tiles!.id, { text: 'Tiles arrive Thursday' });
     expect((await m.searchMemory('thursday', { scope: alice }))[0]!.memory.id).toBe(tiles!.id);
     expect(await m.searchMemory('tuesday', { scope: alice })).toEqual([]);
-    expect((await m.store.get(tiles!.id))!.embedding).toEqual({ model: 'test/hashing', dim: 64 });
+    expect((await m.store.get(tiles!.id, { scope: alice }))!.embedding).toEqual({ model: 'test/hashing', dim: 64 });
     await m.remove(sofa!.id);
     expect(await m.searchMemory('sofa', { scope: alice })).toEqual([]);
     const before = await m.searchMemory('tiles arrive', { scope: alice });

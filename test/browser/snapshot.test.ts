@@ -58,13 +58,37 @@ describe('index snapshot', () => {
     for (const [i, q] of followed.entries()) expect(await scores(again, q)).toEqual(before[i]);
   });
 
-  it('is ignored once any write happened after it, even through another connection', async () => {
+  it('catches up from the log after another connection wrote behind it, and matches a full rebuild', async () => {
+    const name = `snap-${crypto.randomUUID()}`;
+    const first = await reopen(name);
+    const [kept, rewritten] = await first.addMany([{ text: 'first memory', scope: alice }, { text: 'tiles arrive monday', scope: alice }]);
+    await first.close();
+    const other = await openMemoryStore({ name }); // e.g. another tab that closed before saving its snapshot
+    const hashing = new HashingEmbedder();
+    const behind = await other.add({ text: 'written behind the snapshot', scope: alice }, { vector: hashing.vector('written behind the snapshot'), embedding: hashing.ref! });
+    await other.setTier(kept!.id, 'archived', 'cold');
+    await other.update(rewritten!.id, { tags: ['renovation'] });
+    other.close();
+    const again = await reopen(name);
+    expect(again.openedFrom).toBe('snapshot-and-log');
+    expect(again.size).toBe(3);
+    expect(again.peek(kept!.id)!.tier).toBe('archived');
+    expect(again.peek(rewritten!.id)!.tags).toEqual(['renovation']);
+    const hit = (await again.searchMemory('behind', { scope: alice }))[0]!;
+    expect(hit.memory.id).toBe(behind.id);
+    expect(hit.parts.dense).toBeGreaterThan(0.4); // its vector came with it (one word of four in common)
+    await again.close(); // saves a current snapshot
+    expect((await reopen(name)).openedFrom).toBe('snapshot');
+  });
+
+  it('rebuilds from every record once compaction folded the events after it', async () => {
     const name = `snap-${crypto.randomUUID()}`;
     const first = await reopen(name);
     await first.add({ text: 'first memory', scope: alice });
     await first.close();
-    const other = await openMemoryStore({ name }); // e.g. another tab, which does not refresh the snapshot
+    const other = await openMemoryStore({ name, eventLog: { maxEvents: 0 } });
     await other.add({ text: 'written behind the snapshot', scope: alice });
+    await other.compactLog();
     other.close();
     const again = await reopen(name);
     expect(again.openedFrom).toBe('records');

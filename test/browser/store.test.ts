@@ -22,7 +22,7 @@ describe('MemoryStore in real IndexedDB', () => {
   it('adds, reads, updates, lists, counts and removes', async () => {
     const { store } = await fresh();
     const a = await store.add({ text: 'Tiles arrive Tuesday', scope: alice, tags: ['renovation'], importance: 0.8, source: 'user' });
-    expect(await store.get(a.id)).toEqual(a);
+    expect(await store.get(a.id, { scope: alice })).toEqual(a);
     clock = 2_000;
     const b = await store.add({ text: 'Mortgage rate 3.1%', scope: alice, tags: ['house'] });
     const u = await store.update(a.id, { text: 'Tiles arrive Wednesday' });
@@ -30,7 +30,7 @@ describe('MemoryStore in real IndexedDB', () => {
     expect((await store.list({ scope: alice })).map((m) => m.id)).toEqual([b.id, a.id]);
     expect(await store.count({ scope: alice, filter: { tags: ['house'] } })).toBe(1);
     await store.remove(b.id);
-    expect(await store.get(b.id)).toBeUndefined();
+    expect(await store.get(b.id, { scope: alice })).toBeUndefined();
     expect(await store.count({ scope: alice })).toBe(1);
     await expect(store.remove(b.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.update('nope', { text: 'x' })).rejects.toBeInstanceOf(NotFoundError);
@@ -44,12 +44,12 @@ describe('MemoryStore in real IndexedDB', () => {
     const row = await store.getVector(m.id);
     expect(row?.data).toBeInstanceOf(Float32Array);
     expect([...row!.data]).toEqual([...vector]);
-    expect(await store.get(m.id)).not.toHaveProperty('data');
+    expect(await store.get(m.id, { scope: alice })).not.toHaveProperty('data');
     await store.update(m.id, { importance: 1 });
     expect([...(await store.getVector(m.id))!.data]).toEqual([...vector]);
     await store.update(m.id, { text: 'Electrician on Saturday' });
     expect(await store.getVector(m.id)).toBeUndefined();
-    expect((await store.get(m.id))!.embedding).toBeUndefined();
+    expect((await store.get(m.id, { scope: alice }))!.embedding).toBeUndefined();
   });
 
   it('writes a batch whole or not at all', async () => {
@@ -72,7 +72,7 @@ describe('MemoryStore in real IndexedDB', () => {
     const again = await openMemoryStore({ name });
     open.push(again);
     expect(await again.count({ scope: alice })).toBe(200);
-    expect((await again.get(ids[123]!))!.text).toBe('note 123');
+    expect((await again.get(ids[123]!, { scope: alice }))!.text).toBe('note 123');
   });
 
   it('logs every change as a typed event, append-only', async () => {
@@ -148,7 +148,7 @@ describe('MemoryStore in real IndexedDB', () => {
     await expect(store.setTier(m.id, 'working' as never, 'picked')).rejects.toMatchObject({ code: 'invalid-input', message: /working set is transient/ });
     await expect(store.add({ text: 'x', scope: alice, tier: 'working' as never })).rejects.toMatchObject({ message: /working set is transient/ });
     await expect(store.count({ scope: alice, filter: { tiers: ['working' as never] } })).rejects.toBeInstanceOf(InvalidInputError);
-    expect((await store.get(m.id))!.tier).toBe('plaintext');
+    expect((await store.get(m.id, { scope: alice }))!.tier).toBe('plaintext');
     expect(await store.events()).toHaveLength(1);
   });
 
@@ -222,9 +222,9 @@ describe('MemoryStore in real IndexedDB', () => {
 
     const store = await openMemoryStore({ name });
     open.push(store);
-    expect(SCHEMA_VERSION).toBe(5);
-    expect((await store.get('a'))!.tier).toBe('plaintext');
-    expect((await store.get('b'))!.tier).toBe('activated');
+    expect(SCHEMA_VERSION).toBe(6); // through schema 5 and on to 6 (the tallies of the bounded log: see trust-event-log.test.ts)
+    expect((await store.get('a', { scope: alice }))!.tier).toBe('plaintext');
+    expect((await store.get('b', { scope: alice }))!.tier).toBe('activated');
     expect(await store.readSnapshot()).toBeUndefined();
     const log = await store.events();
     expect(log.map(({ seq: _seq, ...e }) => e)).toEqual([

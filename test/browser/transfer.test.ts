@@ -59,7 +59,7 @@ describe('export and import', () => {
     expect(report.rejected[0]!.reason).toMatch(/empty/);
     expect(report.rejected[1]!.reason).toMatch(/scope/);
     expect(report.rejected[5]!.reason).toMatch(/twice/);
-    expect((await m.get('g1'))!.text).toBe('good memory');
+    expect((await m.get('g1', { scope: alice }))!.text).toBe('good memory');
   });
 
   it('refuses a document that is not an export, leaving the store as it was', async () => {
@@ -76,9 +76,9 @@ describe('export and import', () => {
     await m.add({ id: 'same', text: 'original', scope: alice });
     const doc = { format: 'mneme-export', version: 1, exportedAt: 0, memories: [{ id: 'same', text: 'incoming', scope: alice, createdAt: 5 }] };
     expect(await m.importMemories(doc)).toMatchObject({ imported: 0, skipped: 1 });
-    expect((await m.get('same'))!.text).toBe('original');
+    expect((await m.get('same', { scope: alice }))!.text).toBe('original');
     expect(await m.importMemories(doc, { onConflict: 'replace', scope: { userId: 'carol' } })).toMatchObject({ imported: 1, skipped: 0 });
-    expect(await m.get('same')).toMatchObject({ text: 'incoming', scope: { userId: 'carol' } });
+    expect(await m.get('same', { scope: { userId: 'carol' } })).toMatchObject({ text: 'incoming', scope: { userId: 'carol' } });
     expect(await m.count({ scope: alice })).toBe(0);
   });
 });

@@ -1,9 +1,13 @@
-// Encryption at rest: with a passphrase (or a host key) no text or vector lies in
-// IndexedDB in the clear, search works after unlock, and a wrong passphrase is a
-// typed error that changes nothing.
+// Encryption at rest: with a passphrase (or a host key) no text, tag, vector or
+// event payload lies in IndexedDB in the clear (events keep only their place,
+// time and memory id; the index snapshot and the log's use tallies are sealed
+// whole, so an encrypted store reopens from its snapshot), search works after unlock, and a wrong
+// passphrase is a typed error that changes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDB } from 'idb';
 import { EncryptionError } from '../../src/errors';
 import { createMneme, type Mneme } from '../../src/mneme';
+import type { MnemeDB } from '../../src/store/schema';
 import { openMemoryStore } from '../../src/store/store';
 import { HashingEmbedder } from '../support/hashing-embedder';
 import { dumpDatabase, occurrences, strings } from '../support/raw-idb';
@@ -16,19 +20,26 @@ afterEach(async () => {
 });
 
 const TEXTS = ['The safe code is quokka4471 behind the painting', 'Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline'];
-const SECRETS = ['quokka4471', 'narwhal8812', 'pelican3390', 'painting', 'Lisbon', 'syndrome'];
+const SECRETS = ['quokka4471', 'narwhal8812', 'pelican3390', 'painting', 'Lisbon', 'syndrome', 'oncology7731', 'travelbug5521', 'reason-okapi9912'];
+/** What an event payload says in the clear when it is not sealed. */
+const PAYLOAD_WORDS = ['created', 'updated', 'accessed', 'tier-changed', 'removed', 'retrieval', 'mention', 'activated', 'manual', 'origin', 'fields'];
 const passphrase = { passphrase: 'correct horse battery staple', iterations: 10_000 };
 
 describe('encryption at rest', () => {
   it('stores no plaintext, searches after unlock, and refuses a wrong passphrase without changing anything', async () => {
     const name = `enc-${crypto.randomUUID()}`;
     const m = await createMneme({ name, embedder: new HashingEmbedder(), encryption: passphrase, snapshotDelayMs: 5 });
-    const added = await m.addMany(TEXTS.map((text) => ({ text, scope: u })));
+    const added = await m.addMany(TEXTS.map((text, i) => ({ text, scope: u, ...(i === 2 && { tags: ['travelbug5521'] }) })));
     await m.update(added[0]!.id, { text: 'The safe code is quokka4471 behind the mirror painting' });
-    await m.update(added[1]!.id, { tags: ['medical'] });
-    await m.setTier(added[2]!.id, 'activated', 'test');
+    await m.update(added[1]!.id, { tags: ['oncology7731'] });
+    await m.setTier(added[2]!.id, 'activated', 'reason-okapi9912');
+    await m.store.recordAccess([added[0]!.id], 'retrieval');
+    await m.store.recordAccess([added[0]!.id, added[1]!.id], 'mention');
     await m.remove(added[2]!.id);
     await m.add({ text: 'Flight to Lisbon on pelican3390 airline, rebooked', scope: u });
+    const log = await m.store.events(); // opened after unlock
+    expect(log.map((e) => e.type)).toEqual(['created', 'created', 'created', 'updated', 'updated', 'tier-changed', 'accessed', 'accessed', 'accessed', 'removed', 'created']);
+    expect(log[5]).toMatchObject({ type: 'tier-changed', from: 'plaintext', to: 'activated', reason: 'reason-okapi9912' });
     expect((await m.searchMemory('quokka4471 code', { scope: u }))[0]!.memory.text).toContain('quokka4471');
     await new Promise((r) => setTimeout(r, 50)); // a snapshot would have been saved by now
     await m.close();
@@ -37,8 +48,11 @@ describe('encryption at rest', () => {
     const found = SECRETS.map((s) => occurrences(raw, s));
     const bytes = SECRETS.reduce((sum, s, i) => sum + Object.values(found[i]!).reduce((a, n) => a + n * s.length, 0), 0);
     console.log(`encryption: ${raw.memories!.length} memories, ${raw.vectors!.length} vectors at rest; plaintext found: ${bytes} bytes`);
-    expect(found.every((f) => Object.keys(f).length === 0)).toBe(true);
-    expect(raw.snapshots).toEqual([]);
+    expect(found).toEqual(SECRETS.map(() => ({})));
+    // Events keep their place, time and memory id; everything else is sealed. The tallies are sealed whole.
+    expect(raw.events!.map((r) => Object.keys(r.value as object).sort())).toEqual(Array(11).fill(['at', 'memoryId', 'sealed', 'seq']));
+    for (const word of PAYLOAD_WORDS) expect(occurrences({ events: raw.events! }, word)).toEqual({});
+    expect(raw.snapshots).toHaveLength(1); // sealed whole: the secrets above were looked for in it too
     // Vectors are sealed too: no stored float array carries data.
     expect(raw.vectors!.every((r) => (r.value as { data: Float32Array }).data.length === 0)).toBe(true);
     expect((raw.keyring![0]!.value as { kdf: string; iterations: number }).kdf).toBe('PBKDF2-SHA-256');
@@ -54,11 +68,62 @@ describe('encryption at rest', () => {
     // The right one opens it: every memory is back and search works (decrypted into memory).
     const again = await createMneme({ name, embedder: new HashingEmbedder(), encryption: passphrase });
     open.push(again);
+    expect(again.openedFrom).toBe('snapshot');
+    expect((await again.list({ scope: u, filter: { tags: ['oncology7731'] } })).map((r) => r.text)).toEqual(['Diagnosed with narwhal8812 syndrome in March']);
+    expect(again.peek(added[1]!.id)!.tags).toEqual(['oncology7731']);
     const texts = (await again.list({ scope: u })).map((r) => r.text).sort();
     expect(texts).toEqual(['Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline, rebooked', 'The safe code is quokka4471 behind the mirror painting']);
     const hits = await again.searchMemory('narwhal8812 syndrome', { scope: u });
     expect(hits[0]!.memory.text).toBe('Diagnosed with narwhal8812 syndrome in March');
     expect(hits[0]!.parts.dense).toBeGreaterThan(0.3);
+  });
+
+  it('folds sealed events into sealed tallies, and reads them back after unlock', async () => {
+    const name = `enc-log-${crypto.randomUUID()}`;
+    const m = await createMneme({ name, encryption: passphrase, eventLog: { maxEvents: 1 }, snapshotDelayMs: 60_000 });
+    const [a, b] = await m.addMany([{ text: 'first secret', scope: u }, { text: 'second secret', scope: u }]);
+    await m.store.recordAccess([a!.id], 'retrieval');
+    await m.store.recordAccess([a!.id, b!.id], 'mention');
+    expect(await m.store.compactLog()).toBe(4);
+    await m.close();
+    const raw = await dumpDatabase(name);
+    expect(Object.keys(raw.logState![0]!.value as object).sort()).toEqual(['halfLifeMs', 'tallies', 'upTo']);
+    expect(strings(raw.logState).join(' ')).not.toContain(a!.id); // the tallies name memories only inside the seal
+    for (const word of PAYLOAD_WORDS) expect(occurrences({ events: raw.events!, logState: raw.logState! }, word)).toEqual({});
+    const again = await createMneme({ name, encryption: passphrase });
+    open.push(again);
+    const { tallies, tail } = await again.store.heatLog();
+    expect(tail.map((e) => [e.memoryId, e.type])).toEqual([[b!.id, 'accessed']]);
+    expect(tallies.find((t) => t.id === a!.id)!.counts).toEqual({ mention: 2, retrieval: 1, access: 0 });
+  });
+
+  it('seals what a store encrypted before schema 6 left in the clear (tags, event payloads), once, at the first unlock', async () => {
+    const name = `enc-legacy-${crypto.randomUUID()}`;
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const store = await openMemoryStore({ name, encryption: { key } });
+    const note = await store.add({ text: 'legacy okapi2208 note', scope: u, tags: ['legacytag4411'] });
+    store.close();
+    // Rewrite it as schema 5 left it: the text sealed alone, the tags and the event in the clear, no `sealsAll` in the keyring.
+    const db = await openDB<MnemeDB>(name);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(note.text));
+    const { sealedTags: _sealedTags, ...row } = (await db.get('memories', note.id))!;
+    await db.put('memories', { ...row, tags: ['legacytag4411'], sealed: { iv, data } });
+    const [event] = await db.getAll('events');
+    await db.put('events', { seq: event!.seq!, at: event!.at, memoryId: note.id, type: 'created', source: 'manual', origin: 'add' });
+    const { sealsAll: _sealsAll, ...params } = (await db.get('keyring', 'params'))!;
+    await db.put('keyring', params, 'params');
+    db.close();
+    expect(occurrences(await dumpDatabase(name), 'legacytag4411')).toEqual({ memories: 1 });
+
+    const again = await openMemoryStore({ name, encryption: { key } });
+    expect(await again.get(note.id, { scope: u })).toMatchObject({ text: 'legacy okapi2208 note', tags: ['legacytag4411'] });
+    expect((await again.events()).map((e) => e.type)).toEqual(['created']);
+    again.close();
+    const raw = await dumpDatabase(name);
+    expect([occurrences(raw, 'legacytag4411'), occurrences(raw, 'okapi2208')]).toEqual([{}, {}]);
+    expect(Object.keys(raw.events![0]!.value as object).sort()).toEqual(['at', 'memoryId', 'sealed', 'seq']);
+    expect((raw.keyring![0]!.value as { sealsAll?: true }).sealsAll).toBe(true);
   });
 
   it('takes a key from the host instead of a passphrase', async () => {

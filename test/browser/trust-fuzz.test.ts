@@ -129,7 +129,7 @@ describe.each([
   it('Mneme', async () => {
     await fuzz(fc.tuple(memoryInput), (i) => m.add(i as never));
     await fuzz(fc.tuple(fc.oneof(fc.array(memoryInput, { maxLength: 5 }), junk)), (i) => m.addMany(i as never));
-    await fuzz(fc.tuple(idLike), (id) => m.get(id as never));
+    await fuzz(fc.tuple(idLike, fc.oneof(fc.record({ scope: callerScope }), junk)), (id, options) => m.get(id as never, options as never));
     await fuzz(fc.tuple(idLike, fc.oneof(fc.record({ text: nastyString, tags: junk, importance: nastyNumber, validFrom: nastyDate, expiresAt: fc.constant(null) }, { requiredKeys: [] }), junk)), async (id, patch) => {
       const target = (await m.list({ scope: { userId: 'u' } }))[0]!;
       await m.update(typeof id === 'string' && id.length % 2 ? id : target.id, patch as never);
@@ -137,6 +137,7 @@ describe.each([
     await fuzz(fc.tuple(idLike), (id) => m.remove(id as never));
     await fuzz(fc.tuple(readOptions), (o) => m.list(o as never));
     await fuzz(fc.tuple(readOptions), (o) => m.count(o as never));
+    await fuzz(fc.tuple(readOptions, fc.oneof(fc.constant(undefined), nastyString, junk)), (o, cursor) => m.page({ ...(o as object), cursor } as never));
     await fuzz(fc.tuple(fc.oneof(nastyString, junk), readOptions), (q, o) => m.searchMemory(q as never, o as never));
     await fuzz(fc.tuple(fc.oneof(scopeLike, fc.constant({ userId: 'nobody' }))), (s) => m.clear(s as never));
     await fuzz(fc.tuple(idLike, fc.oneof(fc.constantFrom('working', 'plaintext', 'activated'), junk), fc.oneof(nastyString, junk)), (id, tier, reason) => m.setTier(id as never, tier as never, reason as never));

@@ -145,6 +145,7 @@ describe('isolation', () => {
       { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('retag' as const), pick: fc.nat(), tags: tagsArb }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('list' as const), caller: callerArb }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('page' as const), caller: callerArb, limit: fc.integer({ min: 1, max: 9 }) }) },
       { weight: 3, arbitrary: fc.record({ op: fc.constant('search' as const), caller: callerArb, pick: fc.nat(), word }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('export' as const), caller: callerArb }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('get' as const), caller: callerArb, pick: fc.nat() }) },
@@ -189,6 +190,15 @@ describe('isolation', () => {
           } else if (o.op === 'list') {
             const listed = await m.list({ scope: o.caller });
             check(o.caller, listed.map((r) => r.id), true);
+          } else if (o.op === 'page') {
+            const paged: string[] = [];
+            let cursor: string | undefined;
+            do {
+              const page = await m.page({ scope: o.caller, limit: o.limit, ...(cursor !== undefined && { cursor }) });
+              paged.push(...page.memories.map((r) => r.id));
+              cursor = page.cursor;
+            } while (cursor !== undefined);
+            check(o.caller, paged, true);
           } else if (o.op === 'get') {
             const id = pickId(o.pick);
             if (id === undefined) continue;

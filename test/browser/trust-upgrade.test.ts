@@ -87,7 +87,7 @@ describe('an upgrade with an old tab open', () => {
     // Every later call on the old tab rejects typed, and says to reload.
     const error = await expectTyped(a.add({ text: 'after the upgrade', scope: u }), 'store-upgraded');
     expect(error.message).toMatch(/Reload the page/);
-    await expectTyped(a.get(last.id), 'store-upgraded');
+    await expectTyped(a.get(last.id, { scope: u }), 'store-upgraded');
     await expectTyped(a.list({ scope: u }), 'store-upgraded');
     await expectTyped(a.count({ scope: u }), 'store-upgraded');
 
@@ -178,7 +178,7 @@ describe('a connection the browser closes abnormally', () => {
 
     expect(events.map((e) => e.type)).toEqual(['terminated']);
     expect(store.closedReason?.code).toBe('store-closed');
-    const error = await expectTyped(store.get(kept.id), 'store-closed');
+    const error = await expectTyped(store.get(kept.id, { scope: u }), 'store-closed');
     expect(error.message).toMatch(/abnormally/);
     await expectTyped(store.add({ text: 'after', scope: u }), 'store-closed');
   });

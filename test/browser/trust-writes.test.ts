@@ -37,7 +37,7 @@ describe('a throwing subscriber', () => {
     store.subscribe((change) => heard.push(change));
 
     const record = await store.add({ text: 'The boiler is serviced in March', scope: u });
-    expect(await store.get(record.id)).toEqual(record);
+    expect(await store.get(record.id, { scope: u })).toEqual(record);
     expect(heard).toHaveLength(1);
     expect(heard[0]!.upserted.map((r) => r.id)).toEqual([record.id]);
     await expect.poll(() => reported.length).toBe(2);
@@ -97,7 +97,7 @@ describe('an LLM extraction is one transaction', () => {
     const out = await s.observe({ text: 'They moved the sofa delivery to Sunday; the courier calls ahead.' });
     expect(out.created.map((r) => r.text)).toEqual(['The sofa delivery moved to Sunday', 'The courier calls an hour ahead']);
     expect(out).toMatchObject({ updated: [note.id], retired: [note.id] });
-    expect(await m.get(note.id)).toMatchObject({ text: 'The sofa was due on Saturday', validUntil: now });
+    expect(await m.get(note.id, { scope: u })).toMatchObject({ text: 'The sofa was due on Saturday', validUntil: now });
     expect(changes).toHaveLength(1);
     expect(changes[0]!.events.map((e) => e.type)).toEqual(['created', 'created', 'updated', 'updated']);
     expect(await m.count({ scope: u })).toBe(3);
@@ -122,13 +122,13 @@ describe('an LLM extraction is one transaction', () => {
     // The adds are queued first; the retire's put then fails inside the same transaction.
     await expect(failingWrite(1, () => s.observe({ text: 'Remind me the sofa delivery moved to Sunday.' }))).rejects.toBeInstanceOf(MnemeError);
     await unchanged();
-    expect((await m.get(note.id))!.validUntil).toBeUndefined();
+    expect((await m.get(note.id, { scope: u }))!.validUntil).toBeUndefined();
 
     // The same extraction, once IndexedDB works, is written whole, once.
     const out = await s.observe({ text: 'Remind me the sofa delivery moved to Sunday.' });
     expect(out.created).toHaveLength(1);
     expect(await m.count({ scope: u })).toBe(2);
-    expect((await m.get(note.id))!.validUntil).toBe(now);
+    expect((await m.get(note.id, { scope: u }))!.validUntil).toBe(now);
   });
 
   it('a model failure before any write still falls back to the heuristic', async () => {
@@ -169,7 +169,7 @@ describe('MemoryStore.applyChanges', () => {
     stores.pop();
     const again = await openMemoryStore({ name, now: clock, encryption: { passphrase: 'correct horse' } });
     stores.push(again);
-    expect((await again.get(a.id))!.text).toBe('Tiles arrive Wednesday');
-    expect((await again.get(created[0]!.id))!.text).toBe('Grout is grey');
+    expect((await again.get(a.id, { scope: u }))!.text).toBe('Tiles arrive Wednesday');
+    expect((await again.get(created[0]!.id, { scope: u }))!.text).toBe('Grout is grey');
   });
 });

@@ -33,7 +33,7 @@ it('reports a full quota as a typed error and stays usable', async () => {
     expect(error).toBeInstanceOf(StorageQuotaError);
     expect((error as StorageQuotaError).code).toBe('quota-exceeded');
     expect((error as Error).message).toMatch(/quota is full.*nothing of this write was kept/);
-    expect((await store.get(kept.id))!.text).toBe('kept before the quota filled');
+    expect((await store.get(kept.id, { scope: alice }))!.text).toBe('kept before the quota filled');
     expect(await store.count({ scope: alice })).toBe(1);
     // Space comes back (the user freed some, or granted persistence): the same store writes again.
     await commands.setStorageQuota(origin);
