@@ -16,7 +16,7 @@ function range(spec) {
 
 /** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
-  plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
+  plaintext: { steps: ['search', 'peer', 'lexical', 'ingest', 'populate', 'cold', 'rebuild', 'embed', 'staticEmbed'] },
   engine: { steps: ['ttft'] },
   // Node-only: builds the drop-in and measures it; no browser page.
   bundle: {
@@ -54,7 +54,10 @@ function locomoInput(suite, flags) {
 
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
-  plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+  plaintext: (r) => ({
+    'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'],
+    'search.lexical.ratio_vs_minisearch.n10000': r['search.lexical.p50_ms.n10000'] / r['search.minisearch.p50_ms.n10000'],
+  }),
 };
 
 const { values: flags, positionals: suites } = parseArgs({

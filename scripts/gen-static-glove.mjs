@@ -56,7 +56,7 @@ async function readGlove() {
       if (!m) break;
       at = entry.lastIndex + 1; // past the comma
       const word = JSON.parse(`"${m[1]}"`);
-      const values = m[2].split(',').map(Number);
+      const values = String(m[2]).split(',').map(Number);
       if (values.length !== DIM + 2) throw new Error(`unexpected row of ${values.length} numbers for ${JSON.stringify(word)}`);
       if (!REACHABLE.test(word) || word !== word.toLowerCase()) continue;
       rows.set(values.slice(0, DIM), words.length * DIM);
@@ -95,8 +95,8 @@ export function safetensorsBytes(tensors) {
  * @param {Float32Array} rows
  */
 function centred(rows) {
-  const mean = new Float64Array(DIM);
-  for (let i = 0; i < rows.length; i++) mean[i % DIM] += rows[i] / WORDS;
+  const mean = new Array(DIM).fill(0);
+  rows.forEach((x, i) => (mean[i % DIM] += x / WORDS));
   return rows.map((x, i) => x - mean[i % DIM]);
 }
 
