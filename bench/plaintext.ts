@@ -9,6 +9,7 @@ import { MemoryIndex } from '../src/search/memory-index';
 import { openMemoryStore } from '../src/store/store';
 import type { MemoryRecord } from '../src/memory/types';
 import { median, percentile, synthetic } from './synthetic';
+import { everydayMemories } from '../test/support/everyday-memories';
 
 const scope = { userId: 'u1' };
 const embedding = { model: 'synthetic/random-384', dim: 384 };
@@ -192,13 +193,12 @@ export async function staticEmbed(): Promise<Record<string, number | string>> {
   } catch (error) {
     return { 'embed.static.per_text_us': `skipped: ${(error as Error).message}` };
   }
-  const texts = synthetic(1_000, { queries: 200 }).queries.map((q) => q.text);
-  const real = ['what did caroline research at the support gro', 'when is my next appointment with the dentist', 'remind me what the electricity bill was last month'];
-  const drafts = [...texts, ...real];
+  // Drafts as typed: every prefix, at word ends, of 40 everyday English sentences.
+  const drafts = everydayMemories(40).flatMap(({ text }) => [...text.matchAll(/\S+/g)].map((m) => text.slice(0, m.index + m[0].length)));
   await embedder.embed(drafts.slice(0, 20)); // warm-up
   const t = performance.now();
-  for (let round = 0; round < 5; round++) for (const d of drafts) await embedder.embed([d]);
-  const perText = (performance.now() - t) / (5 * drafts.length);
+  for (const d of drafts) await embedder.embed([d]);
+  const perText = (performance.now() - t) / drafts.length;
   await embedder.dispose();
-  return { 'embed.static.per_text_us': perText * 1000, 'embed.static.model': 'GloVe 6B 100-d, 50k words (model2vec format), one draft per call' };
+  return { 'embed.static.per_text_us': perText * 1000, 'embed.static.model': `GloVe 6B 100-d, 50k words (model2vec format); ${drafts.length} drafts of everyday sentences, one per call` };
 }
