@@ -3,7 +3,8 @@
 // (scripts/gen-static-glove.mjs, run by npm test) served over HTTP from this
 // process — meaning: "doctor" finds "physician" in dense search and themes.
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safetensorsBytes } from '../../scripts/gen-static-glove.mjs';
@@ -120,19 +121,55 @@ describe('createStaticEmbedder config', () => {
 });
 
 const MODELS = join(import.meta.dirname, '../fixtures/generated/models');
-export const GLOVE = 'mneme/glove-6b-100d-50k';
+const GLOVE = 'mneme/glove-6b-100d-50k';
 const haveGlove = existsSync(join(MODELS, GLOVE, 'model.safetensors'));
 
-/** Serves the generated models folder over HTTP, as a self-hosted modelBaseUrl. */
-function serveModels(): Promise<{ server: Server; base: string }> {
+/** Serves a folder of models over HTTP, as a self-hosted modelBaseUrl. */
+function serveModels(root = MODELS): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
-    const path = join(MODELS, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-    if (!path.startsWith(MODELS) || !existsSync(path)) return void res.writeHead(404).end();
+    const path = join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+    if (!path.startsWith(root) || !existsSync(path)) return void res.writeHead(404).end();
     const body = readFileSync(path);
     res.writeHead(200, { 'content-length': body.byteLength }).end(body);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }
+
+describe('a potion-shaped stand-in: WordPiece tokenizer.json and a float16 matrix', () => {
+  // MiniLM's real tokenizer (WordPiece, BERT normalizer: the family potion-base-8M's tokenizer.json
+  // belongs to) beside seeded random float16 rows: it cannot show meaning, only the load and the mean.
+  const root = mkdtempSync(join(tmpdir(), 'mneme-static-'));
+  const vocab = 30522;
+  const dim = 8;
+  let seed = 7;
+  const halves = Uint16Array.from({ length: vocab * dim }, () => 0x3000 + ((seed = (seed * 48271) % 2147483647) % 0x0fff));
+  let server: Server;
+  let embedder: Embedder;
+
+  beforeAll(async () => {
+    mkdirSync(join(root, 'test/potion-like'), { recursive: true });
+    copyFileSync(join(import.meta.dirname, '../fixtures/tokenizers/minilm-l6-v2/tokenizer.json'), join(root, 'test/potion-like/tokenizer.json'));
+    writeFileSync(join(root, 'test/potion-like/model.safetensors'), safetensorsBytes({ embeddings: { dtype: 'F16', shape: [vocab, dim], data: halves } }));
+    let base: string;
+    ({ server, base } = await serveModels(root));
+    embedder = createStaticEmbedder({ model: 'test/potion-like', modelBaseUrl: base });
+  });
+  afterAll(async () => {
+    await embedder?.dispose();
+    server?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('embeds a word as its own row (no [CLS]/[SEP] added), and a sentence as the mean of its pieces', async () => {
+    expect(await embedder.load()).toEqual({ model: 'test/potion-like', dim });
+    const row = (id: number) => Float32Array.from({ length: dim }, (_, i) => halfToFloat(halves[id * dim + i]!));
+    const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
+    const [hello, pair] = await embedder.embed(['Hello', 'hello world']); // 7592 and 2088 in MiniLM's vocabulary
+    expect([...hello!].map((x) => +x.toFixed(5))).toEqual([...unit(row(7592))].map((x) => +x.toFixed(5)));
+    const mean = row(7592).map((x, i) => x + row(2088)[i]!);
+    expect([...pair!].map((x) => +x.toFixed(5))).toEqual([...unit(mean)].map((x) => +x.toFixed(5)));
+  });
+});
 
 describe.skipIf(!haveGlove)('static embedder with real GloVe vectors (meaning)', () => {
   let server: Server;
