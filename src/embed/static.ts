@@ -10,7 +10,7 @@ import type { EmbeddingRef } from '../memory/types';
 import { withSignal } from '../util/with-signal';
 import { resolveModelLocation, validateTexts, type ModelLocation } from './config';
 import { fetchModelFile } from './model-files';
-import { LoadProgressTracker } from './progress';
+import { LoadProgressTracker, type TransformersProgressEvent } from './progress';
 import { readSafetensors } from './safetensors';
 import { createStaticModel, type StaticModel } from './static-model';
 import type { Embedder, LoadProgress } from './types';
@@ -110,12 +110,12 @@ function resolveStaticConfig(config: StaticEmbedderConfig, baseHref: string | un
 async function loadStaticModel(config: Resolved, options: { onProgress?: (p: LoadProgress) => void; signal?: AbortSignal }): Promise<StaticModel> {
   const what = `static embedding model "${config.model}"`;
   const tracker = new LoadProgressTracker();
+  const report = (p: LoadProgress | undefined) => (p ? options.onProgress?.(p) : undefined);
   const fileOptions = {
     what: 'static embedding model',
     ...(options.signal && { signal: options.signal }),
-    ...(options.onProgress && { onEvent: (e: Parameters<LoadProgressTracker['update']>[0]) => report(tracker.update(e, Date.now())) }),
+    ...(options.onProgress && { onEvent: (e: TransformersProgressEvent) => report(tracker.update(e, Date.now())) }),
   };
-  const report = (p: LoadProgress | undefined) => (p ? options.onProgress?.(p) : undefined);
   const [tokenizerBytes, tensorBytes] = await Promise.all([fetchModelFile(config, 'tokenizer.json', fileOptions), fetchModelFile(config, 'model.safetensors', fileOptions)]);
   try {
     const tokenizerJson = JSON.parse(new TextDecoder().decode(tokenizerBytes)) as { model?: { unk_token?: unknown } };

@@ -26,6 +26,7 @@ export interface SchedulerOptions {
   scope: CallerScope;
   clock?: () => number;
   signals?: Partial<SignalConfig>;
+  /** Theme settings; `semantic` defaults to true here, as vectors reach themes only from a semantic Mneme (see `Mneme.semantic`). */
   themes?: Partial<ThemeConfig>;
   lifecycle?: Partial<LifecycleConfig>;
   strategy?: SchedulingStrategy;
