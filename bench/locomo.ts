@@ -1,15 +1,25 @@
 // LoCoMo on the scheduler, in headless Chromium (scripts/bench.mjs locomo).
 // Each conversation's turns become memories on a clock set to their session
 // dates; each question with evidence is typed in steps, and we record evidence
-// recall@10 of the final ranking, a plain-BM25 baseline over the same memories,
+// recall@10 of the final ranking, a plain-BM25 baseline over the same memories
+// (and lexical peers: our BM25 with @orama/stemmers' English stemmer in place
+// of ours, and MiniSearch with its defaults),
 // and how much of the final top 10 the cache held at 25/50/75% typed (a
 // prewarm of 10).
-// No dense model: stand-in embeddings carry no meaning, so this is lexical plus
-// scheduler signals, and the output says so.
-import { createMneme } from '../src/mneme';
+// The main run has no dense model: stand-in embeddings carry no meaning, so it
+// is lexical plus scheduler signals, and the output says so. A second run
+// (`locomo.recall_at_10.static*`) embeds the same memories with the static
+// GloVe model (real meaning, scripts/gen-static-glove.mjs): hybrid search.
+import { createMneme, type Mneme } from '../src/mneme';
+import { createStaticEmbedder } from '../src/embed/static';
+import type { Embedder } from '../src/embed/types';
+import { DenseIndex } from '../src/search/dense';
 import { Predictor } from '../src/scheduler/predict';
 import { Scheduler } from '../src/scheduler/scheduler';
 import { Bm25Index } from '../src/search/bm25';
+import { tokenize } from '../src/search/tokenize';
+import { stemmer as porterStem } from '@orama/stemmers/english';
+import MiniSearch from 'minisearch';
 import type { Engine } from '../src/engine/types';
 import { smollmDryRun } from '../test/support/smollm';
 
@@ -60,8 +70,11 @@ export interface Question {
 
 /** One conversation loaded for its questions: its scheduler, a plain-BM25 index over the same memories, and a close. */
 export interface LoadedConversation {
+  mneme: Mneme;
   scheduler: Scheduler;
   baseline: Bm25Index;
+  /** Lexical peers over the same memories: our BM25 with @orama/stemmers' English (Porter) stemmer in place of ours (Porter2), and MiniSearch. */
+  peers: Record<string, (query: string) => string[]>;
   questions: Question[];
   close(): Promise<void>;
 }
@@ -72,12 +85,15 @@ export interface LoadedConversation {
  * session dates, a tick after each session. The clock then stops a day after
  * the last session, where the questions are asked.
  */
-export async function loadConversation(c: Conversation): Promise<LoadedConversation> {
+export async function loadConversation(c: Conversation, embedder?: Embedder): Promise<LoadedConversation> {
   let now = 0;
   const clock = () => now;
-  const mneme = await createMneme({ name: `locomo-${c.sample_id}-${crypto.randomUUID()}`, now: clock });
+  const mneme = await createMneme({ name: `locomo-${c.sample_id}-${crypto.randomUUID()}`, now: clock, ...(embedder && { embedder }) });
+  if (embedder && !(await mneme.ready)) throw new Error(`the embedder did not load (model status ${mneme.modelStatus})`);
   const scheduler = await Scheduler.create(mneme, { scope: { userId: 'u' }, clock });
   const baseline = new Bm25Index();
+  const porter = new Bm25Index(undefined, (text) => tokenize(text, porterStem));
+  const mini = new MiniSearch<{ id: string; text: string }>({ fields: ['text'] });
   for (const s of sessions(c)) {
     now = s.at;
     await scheduler.startSession({ sessionId: String(s.at) });
@@ -86,6 +102,8 @@ export async function loadConversation(c: Conversation): Promise<LoadedConversat
       now += 5_000;
       await mneme.add({ id: t.dia_id, text: turnText(t), scope: { userId: 'u' }, source: 'user' });
       baseline.upsert(t.dia_id, turnText(t));
+      porter.upsert(t.dia_id, turnText(t));
+      mini.add({ id: t.dia_id, text: turnText(t) });
     }
     await scheduler.tick();
   }
@@ -97,8 +115,13 @@ export async function loadConversation(c: Conversation): Promise<LoadedConversat
     if (evidence.size > 0) questions.push({ question: qa.question, evidence });
   }
   return {
+    mneme,
     scheduler,
     baseline,
+    peers: {
+      porter: (q) => porter.search(q, 10, () => true).map((h) => h.id),
+      minisearch: (q) => mini.search(q).slice(0, 10).map((r) => r.id as string),
+    },
     questions,
     close: async () => {
       scheduler.dispose();
@@ -108,7 +131,7 @@ export async function loadConversation(c: Conversation): Promise<LoadedConversat
 }
 
 async function runConversation(c: Conversation, engine: Engine, acc: Record<string, number[]>) {
-  const { scheduler, baseline, questions, close } = await loadConversation(c);
+  const { scheduler, baseline, peers, questions, close } = await loadConversation(c);
   for (const { question: q, evidence } of questions) {
     // A prewarm the size of the final set, counted from what the cache held.
     const predictor = new Predictor(scheduler, { engine, budget: 10, recordRetrieval: false });
@@ -122,11 +145,52 @@ async function runConversation(c: Conversation, engine: Engine, acc: Record<stri
     const top = sent.results.map((r) => r.memory.id);
     acc.recall!.push(recall(top, evidence));
     acc.bm25!.push(recall(baseline.search(q, 10, () => true).map((h) => h.id), evidence));
+    for (const [name, top] of Object.entries(peers)) (acc[name] ??= []).push(recall(top(q), evidence));
     for (const pct of [25, 50, 75]) acc[`hit${pct}`]!.push(top.length === 0 ? 1 : top.filter((id) => prewarmedAt[pct]!.has(id)).length / top.length);
     acc.atSend!.push(sent.prefillTokensAtSend);
     acc.cold!.push(sent.promptTokens);
   }
   await close();
+}
+
+/** The GloVe static model (scripts/gen-static-glove.mjs), served by the bench's server. */
+export const GLOVE = { model: 'mneme/glove-6b-100d-50k', modelBaseUrl: '/test/fixtures/generated/models', allowRemote: false } as const;
+
+/**
+ * The same questions over memories embedded by the static GloVe model: the scheduler's final
+ * ranking (hybrid search plus its signals), Mneme's hybrid search alone, and dense search alone.
+ */
+async function runStatic(c: Conversation, embedder: Embedder, acc: Record<string, number[]>) {
+  const { mneme, scheduler, questions, close } = await loadConversation(c, embedder);
+  const dense = new DenseIndex(embedder.ref!.dim);
+  const records = [...mneme.records()];
+  (await embedder.embed(records.map((m) => m.text))).forEach((v, i) => dense.upsert(records[i]!.id, v));
+  for (const { question: q, evidence } of questions) {
+    acc.static!.push(recall((await scheduler.search(q, { k: 10 })).map((r) => r.memory.id), evidence));
+    acc.staticHybrid!.push(recall((await mneme.searchMemory(q, { scope: { userId: 'u' }, k: 10 })).map((r) => r.memory.id), evidence));
+    const [v] = await embedder.embed([q]);
+    acc.staticDense!.push(recall(dense.search(v!, 10, () => true).map((h) => h.id), evidence));
+  }
+  await close();
+}
+
+/** The static run's keys; a note in place of numbers when the GloVe model was not generated. */
+async function staticRun(conversations: Conversation[]): Promise<Record<string, number | string>> {
+  const embedder = createStaticEmbedder(GLOVE);
+  try {
+    await embedder.load();
+  } catch (error) {
+    return { 'locomo.recall_at_10.static': `skipped: ${(error as Error).message}` };
+  }
+  const acc: Record<string, number[]> = { static: [], staticHybrid: [], staticDense: [] };
+  for (const c of conversations) await runStatic(c, embedder, acc);
+  await embedder.dispose();
+  return {
+    'locomo.static.model': `${GLOVE.model} (GloVe 6B 100-d, 50k words, model2vec format)`,
+    'locomo.recall_at_10.static': mean(acc.static!),
+    'locomo.recall_at_10.static.hybrid': mean(acc.staticHybrid!),
+    'locomo.recall_at_10.static.dense': mean(acc.staticDense!),
+  };
 }
 
 export async function run(input: { conversations: Conversation[]; label: string }): Promise<Record<string, number | string>> {
@@ -136,13 +200,16 @@ export async function run(input: { conversations: Conversation[]; label: string 
   return {
     'locomo.conversations': input.label,
     'locomo.questions': acc.recall!.length,
-    'locomo.dense': 'none: lexical + scheduler signals (stand-in embeddings carry no meaning)',
+    'locomo.dense': 'main run none: lexical + scheduler signals (stand-in embeddings carry no meaning); static run: GloVe',
     'locomo.recall_at_10': mean(acc.recall!),
     'locomo.recall_at_10.bm25': mean(acc.bm25!),
+    'locomo.recall_at_10.bm25.porter': mean(acc.porter!),
+    'locomo.recall_at_10.minisearch': mean(acc.minisearch!),
     'predict.hit_at_10.p25': mean(acc.hit25!),
     'predict.hit_at_10.p50': mean(acc.hit50!),
     'predict.hit_at_10.p75': mean(acc.hit75!),
     'predict.prefill_tokens_at_send.mean': mean(acc.atSend!),
     'predict.prompt_tokens.mean': mean(acc.cold!),
+    ...(await staticRun(input.conversations)),
   };
 }

@@ -1,12 +1,15 @@
 // The plaintext-tier benchmark, run in headless Chromium by scripts/bench.mjs.
 // Each exported step runs on a page of its own; `cold` runs on a fresh page.
 import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
-import { createWorkerEmbedder } from '../src/embed';
+import MiniSearch from 'minisearch';
+import { createStaticEmbedder, createWorkerEmbedder } from '../src/embed';
+import { Bm25Index } from '../src/search/bm25';
 import { createMneme, Mneme } from '../src/mneme';
 import { MemoryIndex } from '../src/search/memory-index';
 import { openMemoryStore } from '../src/store/store';
 import type { MemoryRecord } from '../src/memory/types';
 import { median, percentile, synthetic } from './synthetic';
+import { everydayMemories } from '../test/support/everyday-memories';
 
 const scope = { userId: 'u1' };
 const embedding = { model: 'synthetic/random-384', dim: 384 };
@@ -205,3 +208,49 @@ export async function embed(): Promise<Record<string, number | string>> {
   }
 }
 
+
+/**
+ * Lexical search alone, ours against MiniSearch (BM25+, its default tokenizer, no stemming) on the
+ * same 10k texts: p50 latency, how often the query's source text is in the top 10, and how much
+ * of the two top 10s agree.
+ */
+export async function lexical(): Promise<Record<string, number | string>> {
+  const n = 10_000;
+  const data = synthetic(n);
+  const ours = new Bm25Index();
+  data.texts.forEach((text, i) => ours.upsert(`m${i}`, text));
+  const mini = new MiniSearch<{ id: string; text: string; userId: string }>({ fields: ['text'], storeFields: ['userId'] });
+  mini.addAll(data.texts.map((text, i) => ({ id: `m${i}`, text, userId: 'u1' })));
+  const ourTop = (q: string) => ours.search(q, 10, () => true).map((h) => h.id);
+  const miniTop = (q: string) => mini.search(q, { filter: (r) => r.userId === 'u1' }).slice(0, 10).map((r) => r.id as string);
+  const oursMs = await latencies((q) => Promise.resolve(ourTop(q.text)), data.queries);
+  const miniMs = await latencies((q) => Promise.resolve(miniTop(q.text)), data.queries);
+  const targets = data.queries.map((q) => `m${data.texts.findIndex((t) => t.startsWith(q.text))}`);
+  const hit = (top: (q: string) => string[]) => data.queries.filter((q, i) => top(q.text).includes(targets[i]!)).length / data.queries.length;
+  const agreement = data.queries.reduce((sum, q) => sum + ourTop(q.text).filter((id) => miniTop(q.text).includes(id)).length / 10, 0) / data.queries.length;
+  return {
+    [`search.lexical.p50_ms.n${n}`]: percentile(oursMs, 50),
+    [`search.minisearch.p50_ms.n${n}`]: percentile(miniMs, 50),
+    [`search.lexical.source_in_top10.n${n}`]: hit(ourTop),
+    [`search.minisearch.source_in_top10.n${n}`]: hit(miniTop),
+    [`search.minisearch.agreement_at_10.n${n}`]: agreement,
+  };
+}
+
+/** The static embedder (GloVe, model2vec format) on the page's thread: time per text, short texts as typed. */
+export async function staticEmbed(): Promise<Record<string, number | string>> {
+  const embedder = createStaticEmbedder({ model: 'mneme/glove-6b-100d-50k', modelBaseUrl: '/test/fixtures/generated/models', allowRemote: false });
+  try {
+    await embedder.load();
+  } catch (error) {
+    return { 'embed.static.per_text_us': `skipped: ${(error as Error).message}` };
+  }
+  // Drafts as typed: every prefix, at word ends, of 40 everyday English sentences.
+  const drafts = everydayMemories(40).flatMap(({ text }) => [...text.matchAll(/\S+/g)].map((m) => text.slice(0, m.index + m[0].length)));
+  await embedder.embed(drafts.slice(0, 20)); // warm-up
+  const t = performance.now();
+  for (const d of drafts) await embedder.embed([d]);
+  const perText = (performance.now() - t) / drafts.length;
+  await embedder.dispose();
+  return { 'embed.static.per_text_us': perText * 1000, 'embed.static.model': `GloVe 6B 100-d, 50k words (model2vec format); ${drafts.length} drafts of everyday sentences, one per call` };
+}

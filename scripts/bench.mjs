@@ -16,7 +16,7 @@ function range(spec) {
 
 /** Each suite's steps, in order (every step gets a fresh page), and the input its steps receive. */
 const SUITES = {
-  plaintext: { steps: ['search', 'peer', 'ingest', 'populate', 'cold', 'rebuild', 'embed'] },
+  plaintext: { steps: ['search', 'peer', 'lexical', 'ingest', 'populate', 'cold', 'rebuild', 'embed', 'staticEmbed'] },
   // `reload` runs on a fresh page after `ttft`, restoring the KV snapshot `ttft` saved; `webgpu` runs in a
   // browser with WebGPU (the software adapter here).
   engine: { steps: ['ttft', 'reload'], webgpuSteps: ['webgpu'] },
@@ -58,7 +58,10 @@ function locomoInput(suite, flags) {
 
 /** Ratios against the in-run peer or baseline, computed from the raw keys. */
 const DERIVED = {
-  plaintext: (r) => ({ 'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'] }),
+  plaintext: (r) => ({
+    'search.ratio_vs_orama.n10000': r['search.p50_ms.n10000'] / r['search.orama.p50_ms.n10000'],
+    'search.lexical.ratio_vs_minisearch.n10000': r['search.lexical.p50_ms.n10000'] / r['search.minisearch.p50_ms.n10000'],
+  }),
   engine: (r) => ({
     'ttft.after_reload_ratio': r['ttft.after_reload_ms'] / r['ttft.prewarmed_ms'],
     'ttft.after_reload_untyped_ratio_vs_cold': r['ttft.after_reload_untyped_ms'] / r['ttft.cold_ms'],

@@ -7,8 +7,8 @@ import { createServer } from 'vite';
 import { CHROMIUM_ARGS, HOW_TO_GET_ONE, findChromium } from './chromium.mjs';
 
 /**
- * Generates the stand-in models (`bench` adds the realistic-width LM), starts the server and the browser;
- * `webgpu` lets the browser use WebGPU (a software adapter where there is no GPU).
+ * Generates the stand-in models (`bench` adds the realistic-width LM) and the GloVe static model, starts the
+ * server and the browser; `webgpu` lets the browser use WebGPU (a software adapter where there is no GPU).
  */
 export async function openBrowserSession({ bench = false, webgpu = false } = {}) {
   const executablePath = await findChromium();
@@ -16,8 +16,10 @@ export async function openBrowserSession({ bench = false, webgpu = false } = {})
     console.error(HOW_TO_GET_ONE);
     process.exit(1);
   }
-  const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs', ...(bench ? ['--bench'] : [])], { stdio: ['ignore', process.stderr, 'inherit'] });
-  if (gen.status !== 0) process.exit(gen.status ?? 1);
+  for (const args of [['scripts/gen-standin-models.mjs', ...(bench ? ['--bench'] : [])], ['scripts/gen-static-glove.mjs']]) {
+    const gen = spawnSync(process.execPath, args, { stdio: ['ignore', process.stderr, 'inherit'] });
+    if (gen.status !== 0) process.exit(gen.status ?? 1);
+  }
 
   const server = await createServer({ configFile: 'vite.config.ts', root: '.', logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
   await server.listen();

@@ -1,4 +1,4 @@
-// `npm test`: finds a browser, generates the stand-in models, type-checks, and
+// `npm test`: finds a browser, generates the stand-in models and the GloVe static model, type-checks, and
 // runs every test (Node unit tests and Chromium browser tests) in one Vitest run.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -10,8 +10,10 @@ if (!chromium) {
   process.exit(1);
 }
 
-const gen = spawnSync(process.execPath, ['scripts/gen-standin-models.mjs'], { stdio: 'inherit' });
-if (gen.status !== 0) process.exit(gen.status ?? 1);
+for (const script of ['scripts/gen-standin-models.mjs', 'scripts/gen-static-glove.mjs']) {
+  const gen = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  if (gen.status !== 0) process.exit(gen.status ?? 1);
+}
 
 // Types first: the type tests (test/unit/*types*) only hold if the compiler checks them.
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });

@@ -28,7 +28,16 @@ export { openMemoryStore, MemoryStore, type ListOptions, type MemoryPage, type R
 export type { EncryptionOption } from './store/seal';
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportDocument, type ImportOptions, type ImportReport } from './store/transfer';
 export type { IndexSource, ScoreParts, SearchResult } from './search/memory-index';
-export { createWorkerEmbedder, type Embedder, type EmbedderConfig, type LoadProgress, type WorkerEmbedderOptions } from './embed';
+export {
+  createStaticEmbedder,
+  createWorkerEmbedder,
+  STATIC_EMBEDDER_DEFAULTS,
+  type Embedder,
+  type EmbedderConfig,
+  type LoadProgress,
+  type StaticEmbedderConfig,
+  type WorkerEmbedderOptions,
+} from './embed';
 export type { ReembedProgress } from './embed/reembed';
 export { chooseEngine, chooseEngineHere, ENGINE_KINDS, type EngineChoice, type EngineChoiceConfig, type EngineKind } from './engine/choose';
 export { probeBuiltInModel, probeGpu, type AdapterReport, type BuiltInModelProbe, type GpuProbe } from './engine/probe';

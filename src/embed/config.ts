@@ -28,25 +28,39 @@ export const MAX_BATCH_SIZE = 1024;
  */
 export function resolveEmbedderConfig(config: EmbedderConfig = {}, baseHref?: string): ResolvedEmbedderConfig {
   if (typeof config !== 'object' || config === null) throw invalid('the embedder config must be an object');
-  const model = config.model ?? EMBEDDER_DEFAULTS.model;
-  if (typeof model !== 'string' || model.trim() === '' || model.split('/').some((part) => part === '..' || part === '')) {
-    throw invalid(`model must be a model id such as '${EMBEDDER_DEFAULTS.model}', got ${JSON.stringify(model)}`);
-  }
   const batchSize = config.batchSize ?? EMBEDDER_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
     throw invalid(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
   }
-  const cacheName = config.cacheName ?? EMBEDDER_DEFAULTS.cacheName;
-  if (typeof cacheName !== 'string' || cacheName === '') throw invalid('cacheName must be a non-empty string');
   return {
-    model,
-    modelBaseUrl: config.modelBaseUrl === undefined ? undefined : resolveBaseUrl(config.modelBaseUrl, baseHref),
+    ...resolveModelLocation(config, EMBEDDER_DEFAULTS, baseHref),
     dtype: oneOf('dtype', config.dtype ?? EMBEDDER_DEFAULTS.dtype, EMBEDDER_DTYPES),
-    allowRemote: bool('allowRemote', config.allowRemote ?? EMBEDDER_DEFAULTS.allowRemote),
     pooling: oneOf('pooling', config.pooling ?? EMBEDDER_DEFAULTS.pooling, EMBEDDER_POOLINGS),
     normalize: bool('normalize', config.normalize ?? EMBEDDER_DEFAULTS.normalize),
     batchSize,
     device: oneOf('device', config.device ?? EMBEDDER_DEFAULTS.device, EMBEDDER_DEVICES),
+  };
+}
+
+/**
+ * The settings that say where a model's files are, with `defaults` applied and validated.
+ * @throws InvalidInputError naming the offending setting
+ */
+export function resolveModelLocation(
+  config: { model?: unknown; modelBaseUrl?: unknown; allowRemote?: unknown; cacheName?: unknown },
+  defaults: { model: string; allowRemote: boolean; cacheName: string },
+  baseHref: string | undefined,
+): ModelLocation {
+  const model = config.model ?? defaults.model;
+  if (typeof model !== 'string' || model.trim() === '' || model.split('/').some((part) => part === '..' || part === '')) {
+    throw invalid(`model must be a model id such as '${defaults.model}', got ${JSON.stringify(model)}`);
+  }
+  const cacheName = config.cacheName ?? defaults.cacheName;
+  if (typeof cacheName !== 'string' || cacheName === '') throw invalid('cacheName must be a non-empty string');
+  return {
+    model,
+    modelBaseUrl: config.modelBaseUrl === undefined ? undefined : resolveBaseUrl(config.modelBaseUrl, baseHref),
+    allowRemote: bool('allowRemote', config.allowRemote ?? defaults.allowRemote),
     cacheName,
   };
 }

@@ -1,4 +1,5 @@
 export { createWorkerEmbedder, WORKER_EMBEDDER_DEFAULTS, type WorkerEmbedderOptions } from './worker-embedder';
+export { createStaticEmbedder, STATIC_EMBEDDER_DEFAULTS, type StaticEmbedderConfig } from './static';
 export { EMBEDDER_DEFAULTS, MAX_BATCH_SIZE, modelSource, resolveEmbedderConfig, validateTexts } from './config';
 export { LoadProgressTracker, type TransformersProgressEvent } from './progress';
 export {

@@ -1,10 +1,11 @@
 // The page side of the embedder: the model runs in workers/embed.worker.ts.
 // Nothing touches browser globals until the first load or embed, so this module
 // imports under Node.
-import { InvalidInputError, RpcError } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import { createRpcClient, type RpcClient } from '../rpc/client';
 import type { EmbedService } from '../rpc/protocol';
+import { withSignal } from '../util/with-signal';
 import { modelSource, resolveEmbedderConfig, validateTexts } from './config';
 import type { Embedder, EmbedderConfig } from './types';
 
@@ -85,15 +86,4 @@ export function createWorkerEmbedder(config: EmbedderConfig = {}, options: Worke
       ref = undefined;
     },
   };
-}
-
-/** A shared promise, rejected early for this caller when its own signal aborts. */
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, label: string): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new RpcError('aborted', `${label} was aborted`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new RpcError('aborted', `${label} was aborted`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

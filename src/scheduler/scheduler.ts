@@ -26,6 +26,7 @@ export interface SchedulerOptions {
   scope: CallerScope;
   clock?: () => number;
   signals?: Partial<SignalConfig>;
+  /** Theme settings; `semantic` defaults to true here, as vectors reach themes only from a semantic Mneme (see `Mneme.semantic`). */
   themes?: Partial<ThemeConfig>;
   lifecycle?: Partial<LifecycleConfig>;
   strategy?: SchedulingStrategy;
@@ -44,6 +45,12 @@ export interface SchedulerOptions {
    * next to the turn that shares the question's words). 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
    */
   neighbourWeight?: number;
+  /**
+   * With a semantic model, what a dense match adds to the lexical one: this weight times the hit's
+   * cosine relative to the best and the median of the hits (1 for the best, 0 at or below the median).
+   * 0 leaves ranking lexical. Default 0.5 (tuned on LoCoMo conversations 1-5 with the static GloVe model).
+   */
+  denseWeight?: number;
   /**
    * Turns messages into memory changes (e.g. `llmExtractor(engine)`), written in one transaction.
    * Default: the heuristic extractor; it is also the fallback when this one fails (before anything is written).
@@ -113,7 +120,8 @@ export class Scheduler {
     // The store's governance always applies; the scheduler's own narrows it further.
     this.governance = options.governance ? composeGovernance(mneme.store.governance, options.governance) : mneme.store.governance;
     this.countTokens = options.countTokens ?? ((t) => Math.ceil(t.length / 4) + 4);
-    this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, ...options.themes });
+    // Themes may trust every vector they are given: `follow` passes them only from a semantic model.
+    this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, semantic: true, ...options.themes });
     this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
   }
 
@@ -148,13 +156,15 @@ export class Scheduler {
   /** Keeps heat and themes current with every committed write, whoever made it. */
   private follow(change: StoreChange): void {
     const byId = new Map(change.upserted.map((m) => [m.id, m]));
+    // Vectors group themes only when they carry meaning (Mneme's `semantic`: a real model is loaded).
+    const vectors = this.mneme.semantic ? new Map(change.vectors.filter((v) => v.data.length > 0).map((v) => [v.id, v.data])) : undefined;
     for (const e of change.events) {
       const record = byId.get(e.memoryId) ?? this.mneme.peek(e.memoryId); // a retrieval rewrites no row
       if (e.type === 'removed') {
         this.state.removed(e.memoryId);
         this.activatedOrder = this.activatedOrder.filter((id) => id !== e.memoryId);
       } else if (record && this.owns(record)) {
-        if (e.type === 'created') this.state.created(record, e.at);
+        if (e.type === 'created') this.state.created(record, e.at, vectors?.get(e.memoryId));
         else if (e.type === 'updated' && e.fields.includes('text')) this.state.rewritten(record, e.at);
         else if (e.type === 'accessed') this.state.used(e.memoryId, e.use, e.at);
       }
@@ -375,18 +385,14 @@ export class Scheduler {
   }
 
   /**
-   * What a text matches. With a semantic model, a hit's fused hybrid score; without one, BM25
-   * relative to the best hit (which keeps the magnitudes rank fusion flattens), plus what
-   * neighbouring hits lend (what was said just before or after a match shares in it).
+   * What a text matches: BM25 relative to the best hit (which keeps the magnitudes rank fusion
+   * flattens), plus what neighbouring hits lend (what was said just before or after a match shares
+   * in it), plus, with a semantic model, `denseWeight` × a hit's cosine above the median hit's.
    */
   private async matches(text: string, o: { scope: CallerScope; k: number; filter: MemoryFilter | undefined; draft: boolean; allowed: (m: MemoryRecord) => boolean }): Promise<QueryMatch> {
     const hits = (await this.mneme.searchMemory(text, { scope: o.scope, k: Math.min(1000, Math.max(50, 4 * o.k)), filter: o.filter, prefix: o.draft })).filter((h) => o.allowed(h.memory));
     const semantic = this.mneme.semantic;
     const confidence = matchConfidence(hits, semantic);
-    if (semantic) {
-      const fused = new Map(hits.map((h) => [h.memory.id, h.score]));
-      return { hits, match: (id) => fused.get(id) ?? 0, neighbours: [], confidence };
-    }
     const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
     const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));
     const lent = new Map<string, number>();
@@ -397,7 +403,8 @@ export class Scheduler {
       }
     }
     const neighbours = [...lent.keys()].filter((id) => !lexical.has(id)).map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && o.allowed(m));
-    return { hits, match: (id) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0), neighbours, confidence };
+    const dense = semantic ? denseMatch(hits, this.options.denseWeight ?? 0.5) : undefined;
+    return { hits, match: (id) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0) + (dense?.get(id) ?? 0), neighbours, confidence };
   }
 
   /**
@@ -432,4 +439,16 @@ export class Scheduler {
   dispose(): void {
     this.unsubscribe();
   }
+}
+
+/** Each hit's dense match relative to the others: the best cosine scores `weight`, the median or below 0. */
+function denseMatch(hits: readonly { memory: MemoryRecord; parts: { dense?: number } }[], weight: number): Map<string, number> {
+  const cosines = hits.flatMap((h) => (h.parts.dense === undefined ? [] : [h.parts.dense])).sort((a, b) => a - b);
+  const out = new Map<string, number>();
+  if (cosines.length < 2 || weight <= 0) return out;
+  const median = cosines[Math.floor(cosines.length / 2)]!;
+  const span = cosines.at(-1)! - median;
+  if (span <= 0) return out;
+  for (const h of hits) if (h.parts.dense !== undefined) out.set(h.memory.id, (weight * Math.max(0, h.parts.dense - median)) / span);
+  return out;
 }

@@ -48,7 +48,11 @@ export class Bm25Index {
   /** Every term, sorted, for completing a partly typed word; rebuilt lazily after new terms. */
   private sorted: string[] | undefined;
 
-  constructor(readonly params: Bm25Params = { k1: 1.2, b: 0.75 }) {}
+  /** `analyze` turns a text into terms (default `tokenize`; another, to measure a different stemmer). */
+  constructor(
+    readonly params: Bm25Params = { k1: 1.2, b: 0.75 },
+    private readonly analyze: (text: string) => string[] = tokenize,
+  ) {}
 
   get size(): number {
     return this.docOf.size;
@@ -57,7 +61,7 @@ export class Bm25Index {
   upsert(id: string, text: string): void {
     this.remove(id);
     const tf = new Map<string, number>();
-    const tokens = tokenize(text);
+    const tokens = this.analyze(text);
     for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     const doc = this.free.pop() ?? this.ids.length;
     if (doc >= this.lengths.length) {
@@ -168,7 +172,7 @@ export class Bm25Index {
   search(query: string, n: number, accept: (id: string) => boolean, options: { prefix?: boolean } = {}): LexicalHit[] {
     const N = this.docOf.size;
     if (N === 0) return [];
-    const terms = tokenize(query);
+    const terms = this.analyze(query);
     const partial = options.prefix && /[\p{L}\p{N}]$/u.test(query) ? terms.pop() : undefined;
     // Each group is scored as one query term: a document takes its best member.
     const groups: string[][] = [...new Set(terms)].map((t) => [t]);

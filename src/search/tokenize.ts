@@ -1,6 +1,7 @@
 // Splits text into the terms lexical search indexes: lowercased, accents
-// folded, English stopwords dropped, light suffix stemming, and each CJK
+// folded, English stopwords dropped, Porter2 stemming, and each CJK
 // character a term of its own.
+import { stem as porter2 } from 'porter2';
 
 const STOPWORDS = new Set(
   ('a about above after again against all am an and any are as at be because been before being below between both but by ' +
@@ -16,31 +17,17 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const MARKS = /\p{M}+/gu;
 
-const VOWEL = /[aeiouy]/;
-
 /**
- * A light English stemmer: plurals, -ing, -ed, -ly and a final -e, so that
- * "housing", "houses" and "house" meet at "hous". Short words are left alone.
+ * English stemming: Porter2 (the Snowball English stemmer, from the `porter2` package), so that
+ * "housing", "houses" and "house" meet at "hous". On LoCoMo conversations 1-5 it beat our earlier
+ * hand-written suffix rules as BM25's stemmer (recall@10 0.630 against 0.624).
  */
 export function stem(word: string): string {
-  if (word.length <= 3 || /\d/.test(word)) return word;
-  let w = word;
-  if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;
-  else if (w.endsWith('sses')) w = w.slice(0, -2);
-  else if (w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
-  for (const suffix of ['ing', 'ed', 'ly']) {
-    const base = w.slice(0, -suffix.length);
-    if (w.endsWith(suffix) && base.length >= 3 && VOWEL.test(base)) {
-      w = /([b-df-hj-np-tv-z])\1$/.test(base) && !/(ll|ss|zz)$/.test(base) ? base.slice(0, -1) : base;
-      break;
-    }
-  }
-  if (w.endsWith('e') && w.length > 3) w = w.slice(0, -1);
-  return w;
+  return porter2(word);
 }
 
-/** Each term with the word it came from (folded, unstemmed), e.g. for readable labels. */
-export function tokenizeWords(text: string): { term: string; word: string }[] {
+/** Each term with the word it came from (folded, unstemmed), e.g. for readable labels. `stemmer` is for measuring others. */
+export function tokenizeWords(text: string, stemmer: (word: string) => string = stem): { term: string; word: string }[] {
   const out: { term: string; word: string }[] = [];
   const folded = text.normalize('NFKD').replace(MARKS, '').toLowerCase();
   for (const match of folded.matchAll(WORD)) {
@@ -48,12 +35,12 @@ export function tokenizeWords(text: string): { term: string; word: string }[] {
     if (CJK.test(word)) {
       for (const ch of word) out.push({ term: ch, word: ch });
     } else if (!STOPWORDS.has(word)) {
-      out.push({ term: stem(word), word });
+      out.push({ term: stemmer(word), word });
     }
   }
   return out;
 }
 
-export function tokenize(text: string): string[] {
-  return tokenizeWords(text).map((t) => t.term);
+export function tokenize(text: string, stemmer: (word: string) => string = stem): string[] {
+  return tokenizeWords(text, stemmer).map((t) => t.term);
 }
