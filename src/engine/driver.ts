@@ -6,6 +6,7 @@
 // never waits for more than one slice of a stale prewarm.
 import { InvalidInputError, ModelError, isMnemeError } from '../errors';
 import { KvLedger, sliceSegments, validatePrompt, type Plan } from './ledger';
+import { Prewarms } from './prewarms';
 import type { CallStats, ChatTemplatePieces, EnginePrimitives, KvTensors, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
 
 export interface DriverOptions {
@@ -30,7 +31,7 @@ export class CacheDriver {
   private readonly maxSnapshots: number;
   private readonly now: () => number;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly prewarms = new Set<AbortController>();
+  private readonly prewarms = new Prewarms();
 
   constructor(
     private readonly primitives: EnginePrimitives,
@@ -48,24 +49,16 @@ export class CacheDriver {
    */
   async prewarm(prefix: PromptTokens, options: { signal?: AbortSignal } = {}): Promise<PrewarmResult> {
     validatePrompt(prefix, this.primitives.capabilities.contextLength);
-    this.supersedePrewarms();
-    const control = new AbortController();
-    const onAbort = () => control.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) control.abort();
-    this.prewarms.add(control);
+    const ticket = this.prewarms.start(options.signal);
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prefix, this.primitives.capabilities, { sample: false });
       const stats = emptyStats(plan);
       const moved = this.primitives.bytesMoved;
-      const done = await this.run(plan, stats, { sample: false, signal: control.signal });
+      const done = await this.run(plan, stats, { sample: false, signal: ticket.signal });
       stats.prefillTokensPerS = rate(stats.tokensPrefilled, stats.prefillMs);
       this.countMoved(stats, moved);
       return { held: this.ledger.length, complete: done.complete, stats };
-    }).finally(() => {
-      this.prewarms.delete(control);
-      options.signal?.removeEventListener('abort', onAbort);
-    });
+    }).finally(ticket.done);
   }
 
   /** Streams a greedy reply; afterwards the cache holds prompt, reply and the template's turn end. */
@@ -74,7 +67,7 @@ export class CacheDriver {
     const maxTokens = positiveInteger(options.maxTokens ?? DRIVER_DEFAULTS.maxTokens, 'maxTokens');
     const chunkTokens = positiveInteger(options.chunkTokens ?? DRIVER_DEFAULTS.chunkTokens, 'chunkTokens');
     const chunkMs = options.chunkMs ?? DRIVER_DEFAULTS.chunkMs;
-    this.supersedePrewarms();
+    this.prewarms.supersede();
     const started = this.now();
     return this.enqueue(async () => {
       const plan = this.ledger.plan(prompt, this.primitives.capabilities, { sample: true });
@@ -147,7 +140,7 @@ export class CacheDriver {
     if (!writeKv) return Promise.reject(new InvalidInputError('invalid-input', 'This engine does not own its KV tensors'));
     const length = validatePrompt({ segments }, this.primitives.capabilities.contextLength);
     if (length !== kv.length) return Promise.reject(new InvalidInputError('snapshot-mismatch', `The saved cache holds ${kv.length} tokens but its segments ${length}`));
-    this.supersedePrewarms();
+    this.prewarms.supersede();
     return this.enqueue(async () => {
       this.ledger.reset();
       await writeKv.call(this.primitives, kv);
@@ -185,9 +178,6 @@ export class CacheDriver {
     if (before !== undefined && after !== undefined) stats.bytesMoved = after - before;
   }
 
-  private supersedePrewarms(): void {
-    for (const control of this.prewarms) control.abort();
-  }
 
   /** Rewinds, then prefills the plan's tokens slice by slice; with `sample`, the last slice yields the next token. */
   private async run(plan: Plan, stats: CallStats, how: { sample: boolean; signal?: AbortSignal }): Promise<{ complete: boolean; next: number | undefined }> {

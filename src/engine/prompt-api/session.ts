@@ -12,6 +12,7 @@
 import { InvalidInputError, isMnemeError, ModelError } from '../../errors';
 import { DRIVER_DEFAULTS, emptyStats, positiveInteger, rate } from '../driver';
 import { promptLength, sliceSegments, validatePrompt } from '../ledger';
+import { Prewarms } from '../prewarms';
 import type { CallStats, Engine, EngineInfo, GenerateOptions, GenerateResult, LoadProgress, PrewarmOptions, PrewarmResult, PromptTokens } from '../types';
 import { contextUsage, contextWindow, isAbort, languageModelHere, measureContext, OVERFLOW_EVENTS, type LanguageModelApi, type LanguageModelSession } from './api';
 import { resolvePromptApiEngineConfig, type PromptApiEngineConfig, type ResolvedPromptApiEngineConfig } from './config';
@@ -70,7 +71,7 @@ export class PromptApiEngine implements Engine {
   private heldPrompt: PromptTokens = { segments: [] };
   private overflows = 0;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly prewarms = new Set<AbortController>();
+  private readonly prewarms = new Prewarms();
 
   constructor(config: PromptApiEngineConfig = {}, options: PromptApiEngineOptions = {}) {
     this.config = resolvePromptApiEngineConfig(config);
@@ -115,16 +116,8 @@ export class PromptApiEngine implements Engine {
   async prewarm(prefix: PromptTokens, options: PrewarmOptions = {}): Promise<PrewarmResult> {
     await this.load();
     validatePrompt(prefix, Number.MAX_SAFE_INTEGER);
-    this.supersedePrewarms();
-    const control = new AbortController();
-    const onAbort = () => control.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) control.abort();
-    this.prewarms.add(control);
-    return this.enqueue(() => this.warm(prefix, control.signal)).finally(() => {
-      this.prewarms.delete(control);
-      options.signal?.removeEventListener('abort', onAbort);
-    });
+    const ticket = this.prewarms.start(options.signal);
+    return this.enqueue(() => this.warm(prefix, ticket.signal)).finally(ticket.done);
   }
 
   /** Streams the model's reply to the prompt's user text, on the session that holds its memories. */
@@ -136,7 +129,7 @@ export class PromptApiEngine implements Engine {
       chunkTokens: positiveInteger(options.chunkTokens ?? DRIVER_DEFAULTS.chunkTokens, 'chunkTokens'),
       chunkMs: options.chunkMs ?? DRIVER_DEFAULTS.chunkMs,
     };
-    this.supersedePrewarms();
+    this.prewarms.supersede();
     const started = this.now();
     return this.enqueue(() => this.answer(prompt, { ...options, ...how }, started));
   }
@@ -152,7 +145,7 @@ export class PromptApiEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
-    this.supersedePrewarms();
+    this.prewarms.supersede();
     await this.tail;
     this.dropAll();
     await this.loading?.catch(() => undefined);
@@ -304,9 +297,6 @@ export class PromptApiEngine implements Engine {
     return dropped;
   }
 
-  private supersedePrewarms(): void {
-    for (const control of this.prewarms) control.abort();
-  }
 
   /** Runs after every call queued before it; a failure leaves the sessions unknown, so they are dropped. */
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
