@@ -8,7 +8,7 @@ import type { LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
 import type { TransformersEngineConfig } from '../engine/transformers';
 import type { HistoryTurn } from '../engine/layout';
-import type { TokenChunk } from '../engine/types';
+import type { Engine, TokenChunk } from '../engine/types';
 import { createMneme, type Mneme } from '../mneme';
 import { isVisible } from '../memory/scope';
 import type { CallerScope, MemoryRecord } from '../memory/types';
@@ -189,6 +189,39 @@ export interface SchedulerServiceOptions {
   createEngine: EngineFactory;
 }
 
+/** Restores the snapshot of the current user, role and model (or prefills its prefix), then saves once it settles. */
+function restoreKv(kv: NonNullable<Opened['kv']>): void {
+  const { imported, done } = kv.keeper.restore();
+  kv.imported = imported;
+  void done.then(() => kv.keeper.schedule()).catch(() => undefined); // a failed restore only means a cold first message
+}
+
+/** Opens the store and scheduler; each engine the slot loads gets a predictor and, unless turned off, a KV keeper. */
+async function openWorker(config: SchedulerWorkerConfig, createEngine: EngineFactory): Promise<Opened> {
+  const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
+  const scheduler = await Scheduler.create(mneme, { scope: config.scope });
+  const kv = config.kvSnapshots === false ? undefined : (config.kvSnapshots ?? {});
+  const directory = kv && new SnapshotDirectory({ folder: `mneme-kv-${config.dbName ?? 'mneme'}`, sealer: mneme.store.bytesSealer, ...(kv.capBytes !== undefined && { capBytes: kv.capBytes }) });
+  const onEngine = (engine: Engine) => {
+    const history = target.predictor.history;
+    target.predictor = new Predictor(scheduler, { engine });
+    target.predictor.setConversation(history); // a new engine continues the same conversation
+    target.kv?.keeper.dispose();
+    target.kv = undefined;
+    if (!directory) return;
+    const keeper = new KvKeeper(engine, mneme.store, {
+      directory,
+      scope: () => scheduler.contextScope,
+      stable: () => ({ system: target.predictor.system, activated: scheduler.activatedRecords() }),
+      ...(kv?.settleMs !== undefined && { settleMs: kv.settleMs }),
+    });
+    target.kv = { keeper, imported: Promise.resolve() };
+    restoreKv(target.kv);
+  };
+  const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: new EngineSlot(mneme.store, () => scheduler.contextScope, onEngine, createEngine), debounceMs: config.debounceMs ?? 50, kv: undefined };
+  return target;
+}
+
 export function createSchedulerService(options: SchedulerServiceOptions): ServiceHandler<SchedulerService> {
   let opened: Opened | undefined;
   let latestDraft = 0;
@@ -205,30 +238,9 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
   return {
     async open(_c: CallContext, config) {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
-      const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
-      const scheduler = await Scheduler.create(mneme, { scope: config.scope });
-      const kv = config.kvSnapshots === false ? undefined : (config.kvSnapshots ?? {});
-      const directory = kv && new SnapshotDirectory({ folder: `mneme-kv-${config.dbName ?? 'mneme'}`, sealer: mneme.store.bytesSealer, ...(kv.capBytes !== undefined && { capBytes: kv.capBytes }) });
-      const slot = new EngineSlot(mneme.store, () => scheduler.contextScope, (engine) => {
-        const history = target.predictor.history;
-        target.predictor = new Predictor(scheduler, { engine });
-        target.predictor.setConversation(history); // a new engine continues the same conversation
-        target.kv?.keeper.dispose();
-        if (!directory) return;
-        const keeper = new KvKeeper(engine, mneme.store, {
-          directory,
-          scope: () => scheduler.contextScope,
-          stable: () => ({ system: target.predictor.system, activated: scheduler.activatedRecords() }),
-          ...(kv?.settleMs !== undefined && { settleMs: kv.settleMs }),
-        });
-        const { imported, done } = keeper.restore();
-        target.kv = { keeper, imported };
-        void done.then(() => keeper.schedule()).catch(() => undefined); // a failed restore only means a cold first message
-      }, options.createEngine);
-      const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: slot, debounceMs: config.debounceMs ?? 50, kv: undefined };
-      opened = target;
-      if (config.engine) await slot.load({ engine: 'transformers', transformers: config.engine });
-      return { memories: mneme.size, engine: slot.loaded?.model ?? 'none' };
+      opened = await openWorker(config, options.createEngine);
+      if (config.engine) await opened.engine.load({ engine: 'transformers', transformers: config.engine });
+      return { memories: opened.mneme.size, engine: opened.engine.loaded?.model ?? 'none' };
     },
     async loadEngine(_c, config, onProgress) {
       return live().engine.load(config, onProgress);
@@ -237,12 +249,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
     async startSession(_c, options) {
       const transitions = await live().scheduler.startSession(options);
       const { kv } = live();
-      if (kv) {
-        // Another user or role has its own snapshot: restored (or its prefix prefilled) as at load.
-        const { imported, done } = kv.keeper.restore();
-        kv.imported = imported;
-        void done.then(() => kv.keeper.schedule()).catch(() => undefined);
-      }
+      if (kv) restoreKv(kv); // another user or role has its own snapshot: restored (or its prefix prefilled) as at load
       return transitions;
     },
     async observe(_c, message) {
