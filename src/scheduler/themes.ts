@@ -105,8 +105,8 @@ export class ThemeIndex {
    * theme uses and the salience of the best shared term; plus co-occurrence, split among the themes
    * mentioned in the same window; plus, for a semantic model, the centred cosine to the theme's mean.
    */
-  private score(theme: Theme, terms: string[], m: ThemeInput, together: number): number {
-    const { weights, windowMs, semantic } = this.config;
+  private score(theme: Theme, terms: string[], m: ThemeInput, together: ReadonlySet<Theme>): number {
+    const { weights, semantic } = this.config;
     const n = this.termsOf.size;
     let total = 0;
     let shared = 0;
@@ -123,7 +123,7 @@ export class ThemeIndex {
     }
     const lexical = Math.max(total > 0 ? shared / total : 0, salient);
     let s = weights.terms * lexical;
-    if (theme.times.some((t) => Math.abs(t - m.at) <= windowMs)) s += weights.cooccurrence / together;
+    if (together.has(theme)) s += weights.cooccurrence / together.size;
     if (semantic && m.vector && theme.centroid) s += weights.embedding * Math.max(0, this.centredCosine(m.vector, theme));
     return s;
   }
@@ -163,8 +163,7 @@ export class ThemeIndex {
     let bestScore = -Infinity;
     // Co-occurrence is split among the themes mentioned in the same window: in a sitting about one
     // or two topics it binds; in a bulk import, where every theme was "mentioned" at once, it says nothing.
-    let together = 0;
-    for (const theme of this.themes.values()) if (theme.times.some((t) => Math.abs(t - m.at) <= this.config.windowMs)) together++;
+    const together = new Set([...this.themes.values()].filter((theme) => this.cooccurs(theme, m.at)));
     for (const theme of this.themes.values()) {
       const s = this.score(theme, terms, m, together);
       if (s > bestScore || (s === bestScore && best && theme.id < best.id)) [best, bestScore] = [theme, s];
@@ -176,7 +175,7 @@ export class ThemeIndex {
       theme.terms.set(t, (theme.terms.get(t) ?? 0) + 1);
       this.df.set(t, (this.df.get(t) ?? 0) + 1);
     }
-    theme.times.push(m.at);
+    this.addTime(theme, m.at);
     if (m.vector) {
       theme.centroid = addTo(theme.centroid, m.vector, 1);
       this.vectorSum = addTo(this.vectorSum, m.vector, 1);
@@ -192,8 +191,19 @@ export class ThemeIndex {
   mention(id: string, at: number): void {
     const theme = this.themes.get(this.themeOf.get(id) ?? '');
     if (!theme) return;
+    this.addTime(theme, at);
+  }
+
+  /** Keeps the newest MAX_TIMES mention times of a theme. */
+  private addTime(theme: Theme, at: number): void {
     theme.times.push(at);
     if (theme.times.length > MAX_TIMES) theme.times.splice(0, theme.times.length - MAX_TIMES);
+  }
+
+  /** Whether a theme was mentioned within the window of `at` (newest times first: that is where a sitting is). */
+  private cooccurs(theme: Theme, at: number): boolean {
+    for (let i = theme.times.length - 1; i >= 0; i--) if (Math.abs(theme.times[i]! - at) <= this.config.windowMs) return true;
+    return false;
   }
 
   remove(id: string): void {
