@@ -193,6 +193,60 @@ async function staticRun(conversations: Conversation[]): Promise<Record<string, 
   };
 }
 
+/**
+ * The product's shape: each turn's words (no speaker name) go through `observe`, which keeps the
+ * sentences worth remembering, several per message or none. A memory counts for the turn it came
+ * from; a turn that left no memory is a miss. The same questions, through the scheduler with and
+ * without neighbour sharing, and plain BM25 over the same memories.
+ */
+async function runObserved(c: Conversation, acc: Record<string, number[]>): Promise<void> {
+  let now = 0;
+  const mneme = await createMneme({ name: `locomo-observed-${c.sample_id}-${crypto.randomUUID()}`, now: () => now });
+  const options = { scope: { userId: 'u' }, clock: () => now };
+  const scheduler = await Scheduler.create(mneme, options);
+  const lone = await Scheduler.create(mneme, { ...options, neighbourWeight: 0 });
+  const baseline = new Bm25Index();
+  const turnOf = new Map<string, string>();
+  for (const s of sessions(c)) {
+    now = s.at;
+    await scheduler.startSession({ sessionId: String(s.at) });
+    for (const t of s.turns) {
+      now += 5_000;
+      for (const m of (await scheduler.observe({ text: `${t.text}${t.blip_caption ? ` [a photo: ${t.blip_caption}]` : ''}` })).created) {
+        turnOf.set(m.id, t.dia_id);
+        baseline.upsert(m.id, m.text);
+      }
+      acc.turns!.push(1);
+    }
+    await scheduler.tick();
+  }
+  now += 86_400_000;
+  await scheduler.startSession({ sessionId: 'questions' });
+  const turns = (ids: readonly string[]) => [...new Set(ids.map((id) => turnOf.get(id)!))];
+  for (const qa of c.qa) {
+    const evidence = new Set((qa.evidence ?? []).flatMap((e) => e.split(/[;,\s]+/)).filter((e) => /^D\d+:\d+$/.test(e)));
+    if (evidence.size === 0) continue;
+    acc.observed!.push(recall(turns((await scheduler.search(qa.question, { k: 10 })).map((r) => r.memory.id)), evidence));
+    acc.observedLone!.push(recall(turns((await lone.search(qa.question, { k: 10 })).map((r) => r.memory.id)), evidence));
+    acc.observedBm25!.push(recall(turns(baseline.search(qa.question, 10, () => true).map((h) => h.id)), evidence));
+  }
+  acc.memories!.push(turnOf.size);
+  lone.dispose();
+  scheduler.dispose();
+  await mneme.close();
+}
+
+async function observedRun(conversations: Conversation[]): Promise<Record<string, number>> {
+  const acc: Record<string, number[]> = { observed: [], observedLone: [], observedBm25: [], memories: [], turns: [] };
+  for (const c of conversations) await runObserved(c, acc);
+  return {
+    'locomo.observed.memories_per_turn': acc.memories!.reduce((a, b) => a + b, 0) / acc.turns!.length,
+    'locomo.observed.recall_at_10': mean(acc.observed!),
+    'locomo.observed.recall_at_10.no_neighbours': mean(acc.observedLone!),
+    'locomo.observed.recall_at_10.bm25': mean(acc.observedBm25!),
+  };
+}
+
 export async function run(input: { conversations: Conversation[]; label: string }): Promise<Record<string, number | string>> {
   const engine = await smollmDryRun();
   const acc: Record<string, number[]> = { recall: [], bm25: [], hit25: [], hit50: [], hit75: [], atSend: [], cold: [] };
@@ -211,5 +265,6 @@ export async function run(input: { conversations: Conversation[]; label: string 
     'predict.prefill_tokens_at_send.mean': mean(acc.atSend!),
     'predict.prompt_tokens.mean': mean(acc.cold!),
     ...(await staticRun(input.conversations)),
+    ...(await observedRun(input.conversations)),
   };
 }

@@ -79,6 +79,9 @@ export class ThemeIndex {
   /** A word each term was written as, for labels ("renovation", not the stem "renov"). */
   private readonly words = new Map<string, string>();
   private nextId = 1;
+  /** Term → the themes whose members use it; window bucket → the themes mentioned in it (for `candidates`). */
+  private readonly themesOfTerm = new Map<string, Set<Theme>>();
+  private readonly timeBuckets = new Map<number, Set<Theme>>();
   /** The sum and count of every member's vector, for centred cosines. */
   private vectorSum: Float32Array | undefined;
   private vectorCount = 0;
@@ -163,8 +166,8 @@ export class ThemeIndex {
     let bestScore = -Infinity;
     // Co-occurrence is split among the themes mentioned in the same window: in a sitting about one
     // or two topics it binds; in a bulk import, where every theme was "mentioned" at once, it says nothing.
-    const together = new Set([...this.themes.values()].filter((theme) => this.cooccurs(theme, m.at)));
-    for (const theme of this.themes.values()) {
+    const together = new Set([...this.near(m.at)].filter((theme) => this.cooccurs(theme, m.at)));
+    for (const theme of this.candidates(terms, m, together)) {
       const s = this.score(theme, terms, m, together);
       if (s > bestScore || (s === bestScore && best && theme.id < best.id)) [best, bestScore] = [theme, s];
     }
@@ -174,6 +177,7 @@ export class ThemeIndex {
     for (const t of terms) {
       theme.terms.set(t, (theme.terms.get(t) ?? 0) + 1);
       this.df.set(t, (this.df.get(t) ?? 0) + 1);
+      addToSet(this.themesOfTerm, t, theme);
     }
     this.addTime(theme, m.at);
     if (m.vector) {
@@ -194,8 +198,27 @@ export class ThemeIndex {
     this.addTime(theme, at);
   }
 
+  /**
+   * The themes a memory can score on: those that share a term with it, or were mentioned in its
+   * window; with vectors that carry meaning (and a background for them), every theme. The others
+   * score 0, under any `joinAt`, so a memory is placed as if all were scored.
+   */
+  private candidates(terms: readonly string[], m: ThemeInput, together: ReadonlySet<Theme>): Iterable<Theme> {
+    if (this.config.semantic && m.vector && this.vectorCount >= MIN_BACKGROUND) return this.themes.values();
+    const out = new Set(together);
+    for (const t of terms) for (const theme of this.themesOfTerm.get(t) ?? []) out.add(theme);
+    return out;
+  }
+
+  /** Themes with a mention time in the window buckets around `at` (to be checked with `cooccurs`). */
+  private *near(at: number): Iterable<Theme> {
+    const bucket = Math.floor(at / this.config.windowMs);
+    for (let b = bucket - 1; b <= bucket + 1; b++) yield* this.timeBuckets.get(b) ?? [];
+  }
+
   /** Keeps the newest MAX_TIMES mention times of a theme. */
   private addTime(theme: Theme, at: number): void {
+    addToSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
     theme.times.push(at);
     if (theme.times.length > MAX_TIMES) theme.times.splice(0, theme.times.length - MAX_TIMES);
   }
@@ -213,7 +236,7 @@ export class ThemeIndex {
     theme.members.delete(id);
     for (const t of this.termsOf.get(id)!) {
       const c = theme.terms.get(t)! - 1;
-      if (c === 0) theme.terms.delete(t);
+      if (c === 0) theme.terms.delete(t), deleteFromSet(this.themesOfTerm, t, theme);
       else theme.terms.set(t, c);
       const d = this.df.get(t)! - 1;
       if (d === 0) this.df.delete(t);
@@ -225,7 +248,10 @@ export class ThemeIndex {
       this.vectorSum = addTo(this.vectorSum, v, -1);
       this.vectorCount--;
     }
-    if (theme.members.size === 0) this.themes.delete(themeId);
+    if (theme.members.size === 0) {
+      this.themes.delete(themeId);
+      for (const at of theme.times) deleteFromSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
+    }
     this.themeOf.delete(id);
     this.termsOf.delete(id);
     this.vectors.delete(id);
@@ -263,6 +289,17 @@ export class ThemeIndex {
     this.themes.set(theme.id, theme);
     return theme;
   }
+}
+
+function addToSet<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function deleteFromSet<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set?.delete(value) && set.size === 0) map.delete(key);
 }
 
 /** The centroid is kept as a sum; cosine does not care about its length. */
