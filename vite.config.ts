@@ -71,7 +71,12 @@ export default defineConfig({
   preview: { port: 5173, host: '127.0.0.1' },
   server: { fs: { allow: ['..'] } },
   worker: { format: 'es' },
-  optimizeDeps: { include: ['idb', 'comlink', '@mlc-ai/web-llm', 'ai', 'ai/test'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  // The fresh app of the package test imports the packed package, which only its own install resolves: not a page to scan.
+  optimizeDeps: {
+    entries: ['**/*.html', '!test/e2e/fresh-app/**', '!dist/**', '!.e2e-dist/**'],
+    include: ['idb', 'comlink', '@mlc-ai/web-llm', 'ai', 'ai/test'],
+    exclude: ['@huggingface/transformers', 'onnxruntime-web'],
+  },
   test: {
     root: '.',
     projects: [
