@@ -142,6 +142,14 @@ export class PredictionCore {
   readonly history: Turn[] = [];
   private system: string;
   private context: string | undefined;
+  /**
+   * Whether `history` is the conversation the next message follows: after the caller's `conversation`, or
+   * after this core's own answer. After another model answered (augment) it is not, and the last turns are
+   * not searched: a draft and its send must rank the same way, or the cache holds the wrong memories.
+   */
+  private historyKnown = true;
+  /** The context the drafts since the last send were searched with ('' for none); undefined when none was typed. */
+  private draftContext: string | undefined;
   private latest = 0;
   /** The newest draft, while its search is out or while a send holds the engine. */
   private drafting: { seq: number; text: string; waiting: boolean } | undefined;
@@ -191,6 +199,7 @@ export class PredictionCore {
         return this.enterContext(event.key);
       case 'conversation':
         this.adopt(event.history, event.system);
+        this.historyKnown = true;
         return [];
       case 'draft':
         return this.draft(event.seq, event.text);
@@ -227,13 +236,14 @@ export class PredictionCore {
   }
 
   /** Takes the caller's conversation; a different one means the prewarmed prefix no longer leads anywhere. */
-  private adopt(history: readonly Turn[] | undefined, system: string | undefined): void {
+  private adopt(history: readonly Turn[] | undefined, system: string | undefined): boolean {
     const changed = (history !== undefined && !sameTurns(history, this.history)) || (system !== undefined && system !== this.system);
-    if (!changed) return;
+    if (!changed) return false;
     if (history) this.history.splice(0, this.history.length, ...history);
     if (system !== undefined) this.system = system;
     this.requested = [];
     this.requestedDraft = '';
+    return true;
   }
 
   private accept(seq: number): boolean {
@@ -246,14 +256,21 @@ export class PredictionCore {
     if (!this.accept(seq)) return [{ type: 'superseded', seq }];
     this.drafting = { seq, text, waiting: false };
     if (!hasWords(text)) return this.searched(seq, []);
-    return [this.search(seq, text, this.config.budget, true)];
+    return [this.search(seq, text, this.config.budget)];
   }
 
   /** A search for a draft or a send, with the last turns as context. */
-  private search(seq: number, query: string, k: number, draft: boolean): CoreCommand {
-    const turns = this.config.contextTurns > 0 ? this.history.slice(-this.config.contextTurns) : [];
-    const context = turns.map((t) => t.text).join('\n');
-    return { type: 'search', seq, query, k, draft, ...(hasWords(context) && { context }) };
+  /** A draft's search, with the last turns as context (kept for its send). */
+  private search(seq: number, query: string, k: number): CoreCommand {
+    this.draftContext = this.lastTurns() ?? '';
+    return { type: 'search', seq, query, k, draft: true, ...(this.draftContext && { context: this.draftContext }) };
+  }
+
+  /** The conversation's last turns, when there are some and the conversation is known. */
+  private lastTurns(): string | undefined {
+    const turns = this.config.contextTurns > 0 && this.historyKnown ? this.history.slice(-this.config.contextTurns) : [];
+    const text = turns.map((t) => t.text).join('\n');
+    return hasWords(text) ? text : undefined;
   }
 
   private send(event: Extract<CoreEvent, { type: 'send' }>): CoreCommand[] {
@@ -263,7 +280,11 @@ export class PredictionCore {
     this.sending = { seq: event.seq, text: event.text, k: event.k, answer: event.answer, final: [], seen: [] };
     this.drafting = undefined;
     if (!hasWords(event.text)) return this.searched(event.seq, []);
-    return [this.search(event.seq, event.text, event.k, false)];
+    // Ranked with the context its drafts were (so the cache holds what the send needs), even when the send
+    // brings another conversation; a message pasted and sent at once reads the last turns of the one it brings.
+    const context = this.draftContext ?? this.lastTurns();
+    this.draftContext = undefined;
+    return [{ type: 'search', seq: event.seq, query: event.text, k: event.k, draft: false, ...(context && { context }) }];
   }
 
   private searched(seq: number, found: readonly Candidate[]): CoreCommand[] {
@@ -297,6 +318,7 @@ export class PredictionCore {
     if (!send.answer) {
       const report = this.figures(final, final, { reused: 0, prefilled: 0, length: 0, heldIds: [] });
       this.sending = undefined;
+      this.historyKnown = false; // another model answers: its reply, and so the conversation now, is unknown
       this.startOver(this.cache.typingFrom);
       return [...this.uses(final), { type: 'sent', seq: send.seq, report }];
     }
@@ -333,8 +355,9 @@ export class PredictionCore {
     const report = this.figures(send.final, send.seen, outcome);
     this.sending = undefined;
     this.history.push({ role: 'user', text: send.text }, { role: 'assistant', text: reply });
+    this.historyKnown = true;
     this.startOver(outcome.length);
-    const resume: CoreCommand[] = this.drafting?.waiting ? [this.search(this.drafting.seq, this.drafting.text, this.config.budget, true)] : [];
+    const resume: CoreCommand[] = this.drafting?.waiting ? [this.search(this.drafting.seq, this.drafting.text, this.config.budget)] : [];
     return [...this.uses(report.final), { type: 'sent', seq, report }, ...resume];
   }
 

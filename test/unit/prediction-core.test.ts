@@ -178,6 +178,22 @@ describe('the prediction core', () => {
     expect(of(none.handle({ type: 'draft', seq: 1, text: 'what else ' }), 'search')[0]).not.toHaveProperty('context');
   });
 
+  it('a send ranks with the context its drafts had; after another model answered, the turns are not searched', () => {
+    const c = core();
+    c.handle({ type: 'conversation', history: [{ role: 'user', text: 'Flights to Lisbon are booked.' }] });
+    expect(of(c.handle({ type: 'draft', seq: 1, text: 'what else ' }), 'search')[0]).toMatchObject({ context: 'Flights to Lisbon are booked.' });
+    // The page sends another conversation than the worker knew: the send still ranks as its drafts did.
+    const sent = of(c.handle({ type: 'send', seq: 2, text: 'what else is left?', k: 1, answer: false, history: [] }), 'search')[0];
+    expect(sent).toMatchObject({ context: 'Flights to Lisbon are booked.' });
+    c.handle({ type: 'searched', seq: 2, found: [] });
+    // Another model answered that send: the conversation now is unknown, so drafts and their send search no turns.
+    c.handle({ type: 'conversation', history: [{ role: 'user', text: 'Tiles arrive Tuesday.' }] });
+    c.handle({ type: 'send', seq: 3, text: 'ok', k: 1, answer: false });
+    c.handle({ type: 'searched', seq: 3, found: [] });
+    expect(of(c.handle({ type: 'draft', seq: 4, text: 'and the ' }), 'search')[0]).not.toHaveProperty('context');
+    expect(of(c.handle({ type: 'send', seq: 5, text: 'and the plumber?', k: 1, answer: true }), 'search')[0]).not.toHaveProperty('context');
+  });
+
   it('cuts a draft at its last whole word', () => {
     expect(stableDraft('when do the ti')).toBe('when do the ');
     expect(stableDraft('when')).toBe('');
