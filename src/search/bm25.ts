@@ -5,6 +5,9 @@
 import { TopK } from './top-k';
 import { tokenize } from './tokenize';
 
+/** The shortest partly typed word matched as a prefix. */
+const MIN_PARTIAL = 3;
+
 export interface LexicalHit {
   id: string;
   score: number;
@@ -167,7 +170,7 @@ export class Bm25Index {
   /**
    * The `n` best-scoring documents among those `accept` lets through, best first. With `prefix`,
    * the query's last word is taken as partly typed: it matches the indexed terms it begins
-   * (each document counts its best completion once).
+   * (each document counts its best completion once), from MIN_PARTIAL characters on.
    */
   search(query: string, n: number, accept: (id: string) => boolean, options: { prefix?: boolean } = {}): LexicalHit[] {
     const N = this.docOf.size;
@@ -176,7 +179,8 @@ export class Bm25Index {
     const partial = options.prefix && /[\p{L}\p{N}]$/u.test(query) ? terms.pop() : undefined;
     // Each group is scored as one query term: a document takes its best member.
     const groups: string[][] = [...new Set(terms)].map((t) => [t]);
-    if (partial !== undefined) groups.push(this.completions(partial, 16));
+    // One or two letters begin too many words to say which: such a partial word waits for the next keys.
+    if (partial !== undefined && partial.length >= MIN_PARTIAL) groups.push(this.completions(partial, 16));
     const { k1, b } = this.params;
     const avg = this.totalLength / N || 1;
     const { scores, covered, touched, lengths } = this;
