@@ -63,12 +63,12 @@ export const RESEARCH: SchedulingStrategy = {
 
 /**
  * Coverage at which a match counts as fully confident: questions rarely use only the words of their
- * answer, and a memory made by `observe` is one sentence of a message, so it carries fewer of them
- * than a whole turn would. Decided on LoCoMo's dev split with memories made both ways: 0.6 → 0.3 took
- * recall@10 from 0.542 to 0.592 on sentences from `observe` (BM25 0.557) and from 0.714 to 0.719 on
- * whole turns; lower values gain no more (0.596 at 0.15). A request that matches nothing stays vague.
+ * answer. Turn-shaped: on LoCoMo's dev split with memories made by `observe` (one sentence each), 0.3
+ * ranks better (recall@10 0.542 → 0.591, BM25 0.557), but drafts then rank by their own partial match,
+ * their order moves while the question is typed, and the drop-in's typed send held 1 of 5 memories
+ * instead of 5 (`npm run bench:dropin`). Kept at 0.6 until prediction follows a confident ranking.
  */
-const FULL_COVERAGE = 0.3;
+const FULL_COVERAGE = 0.6;
 
 /**
  * Confidence in the query's own match: the best coverage of its terms among the top hits
