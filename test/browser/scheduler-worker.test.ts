@@ -12,7 +12,7 @@ describe('scheduler worker', () => {
       await scheduler.call('startSession', [{ sessionId: 's1' }]);
       expect(await scheduler.call('observe', [{ text: 'The renovation tiles arrive Tuesday. The electrician comes Friday for the renovation.' }])).toEqual({ created: 2, mentioned: 0 });
       // Keystrokes faster than the debounce: only the last draft is predicted.
-      const drafts = ['ren', 'renov', 'renovation ti'].map((d) => scheduler.call('draft', [d]));
+      const drafts = ['ren', 'renov', 'renovation til'].map((d) => scheduler.call('draft', [d]));
       const views = await Promise.all(drafts);
       expect(views.slice(0, 2)).toEqual([{ superseded: true }, { superseded: true }]);
       const last = views[2]!;
