@@ -32,9 +32,12 @@
 //   reuse          no drafts; the cache holds the previous question's prompt and
 //                  reply, and the send reuses their common prefix (what WebLLM's
 //                  exact conversation reuse gets)
+//   bm25_draft     drafts prewarm what plain BM25 ranks for the draft (no heat,
+//                  themes or tiers; the last word a prefix); the send as `final`
 import type { SendLayout } from '../src/core/prediction';
 import { nextTask } from '../src/engine/driver';
 import { Predictor, type SendReport } from '../src/scheduler/predict';
+import type { Mneme } from '../src/mneme';
 import type { Scheduler } from '../src/scheduler/scheduler';
 import { seededRandom } from '../scripts/onnx/random.mjs';
 import { smollmDryRun } from '../test/support/smollm';
@@ -56,6 +59,8 @@ interface ArmSpec {
   typed: boolean;
   /** The cache is emptied before the send. */
   cold: boolean;
+  /** Drafts are ranked by plain BM25 instead of the scheduler (the send is not). */
+  bm25Drafts?: boolean;
 }
 
 const ARMS: readonly ArmSpec[] = [
@@ -63,7 +68,22 @@ const ARMS: readonly ArmSpec[] = [
   { name: 'held_plus_new', layout: { kind: 'held-plus-new', tokens: 600 }, typed: true, cold: false },
   { name: 'cold', layout: { kind: 'final' }, typed: false, cold: true },
   { name: 'reuse', layout: { kind: 'final' }, typed: false, cold: false },
+  { name: 'bm25_draft', layout: { kind: 'final' }, typed: true, cold: false, bm25Drafts: true },
 ];
+
+/**
+ * The scheduler with its draft searches answered by plain BM25 over the same memories (a baseline:
+ * what a prediction without the scheduler's signals would prewarm); everything else is the scheduler's.
+ */
+function bm25Drafts(scheduler: Scheduler, mneme: Mneme): Scheduler {
+  const view = Object.create(scheduler) as Scheduler;
+  view.search = async (query, options) => {
+    if (!options?.draft) return scheduler.search(query, options);
+    const hits = await mneme.searchMemory(query, { scope: { userId: 'u' }, k: options.k ?? 10, prefix: true });
+    return hits.map((h) => ({ memory: h.memory, score: h.score, parts: { ...h.parts, heat: 0, timeliness: 0, importance: 0, themeHeat: 0, confidence: 1, prior: 0, match: h.score, context: 0 }, reasons: [] }));
+  };
+  return view;
+}
 
 interface Arm extends ArmSpec {
   rate: number;
@@ -161,13 +181,14 @@ export async function run(input: { conversations: Conversation[]; label: string;
   let finalDiffers = 0;
   let typingMismatch = 0;
   for (const c of input.conversations) {
-    const { scheduler, questions, close } = await loadConversation(c);
+    const { scheduler, mneme, questions, close } = await loadConversation(c);
+    const bm25 = bm25Drafts(scheduler, mneme);
     activated.push(scheduler.activatedRecords().length);
     for (const q of sample(c, questions, input.perConversation)) {
       const gaps = keyGaps(q.question.length, hash(`${c.sample_id}/${q.question}`));
       let final: string | undefined;
       for (const arm of arms) {
-        const { report, timing, drafts: n, lastDropped: dropped } = await replay(arm, scheduler, q.question, gaps);
+        const { report, timing, drafts: n, lastDropped: dropped } = await replay(arm, arm.bm25Drafts ? bm25 : scheduler, q.question, gaps);
         const top = report.results.map((r) => r.memory.id);
         if (final === undefined) {
           final = top.join();
@@ -197,7 +218,7 @@ export async function run(input: { conversations: Conversation[]; label: string;
     'typing.debounce': `${DEBOUNCE_MS} ms, as shipped: a key gets a draft when the next key or Enter comes more than ${DEBOUNCE_MS} ms later`,
     'typing.engine': `TEST DOUBLE: SmolLM dry run (exact tokens, no model) on a virtual clock; prefill tokens/rate in ${TIMED_ENGINE_DEFAULTS.sliceTokens}-token slices, superseded between slices; no real compute contention, no memory-bandwidth effects`,
     'typing.ttft': `virtual: wait for the slice in flight + tokens prefilled at send / rate + one decode step (${TIMED_ENGINE_DEFAULTS.decodeStepTokens} token-times); search and layout at send count 0 ms`,
-    'typing.arms': 'final, held_plus_new (600 tokens): drafts prewarm (budget 10); cold: no drafts, empty cache; reuse: no drafts, cache kept from the previous question (exact prefix reuse, as WebLLM). k 10, a new chat per question',
+    'typing.arms': 'final, held_plus_new (600 tokens): drafts prewarm (budget 10); cold: no drafts, empty cache; reuse: no drafts, cache kept from the previous question (exact prefix reuse, as WebLLM); bm25_draft: drafts prewarm the plain BM25 ranking of the draft, the send as final. k 10, a new chat per question',
     'typing.activated_memories.mean': mean(activated),
     'typing.drafts_per_question.mean': mean(drafts),
     'typing.last_draft_dropped': lastDropped,
