@@ -15,7 +15,8 @@ import { jaccard } from '../util/jaccard';
 import type { ExtractionDecision, Extractor } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type LifecycleDecision, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
 import { defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
-import { CONVERSATION, matchConfidence, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
+import { ContextMatches, CONTEXT_WEIGHT, matchText, type MatchSources } from './query-match';
+import { CONVERSATION, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
 import { DEFAULT_SIGNALS, type SignalConfig, type UseKind } from './signals';
 import { SchedulerState } from './state';
 import { DEFAULT_THEMES, type ThemeConfig } from './themes';
@@ -64,24 +65,10 @@ export interface SearchScheduledOptions {
   /** The text is a draft being typed: its last word may be partial. Default false. */
   draft?: boolean;
   /**
-   * The last turns of the conversation: memories they match count too, at CONTEXT_WEIGHT of the
+   * The last turns of the conversation: memories they match count too, at CONTEXT_WEIGHT (query-match.ts) of the
    * query's own match, so a follow-up ("help me organise them") finds what the turns were about.
    */
   context?: string;
-}
-
-/** How much the conversation's last turns count against the message itself. */
-const CONTEXT_WEIGHT = 0.5;
-/** What a member of a theme the last turns match shares of the theme's best match. */
-const THEME_SHARE = 0.6;
-
-/** What one text matches: its hits, how well each candidate matches (0..1), and how confident that is. */
-interface QueryMatch {
-  hits: Awaited<ReturnType<Mneme['searchMemory']>>;
-  match: (id: string) => number;
-  /** Neighbours of lexical hits that are not hits themselves (they share in the match). */
-  neighbours: MemoryRecord[];
-  confidence: number;
 }
 
 export interface Observed {
@@ -104,6 +91,9 @@ export class Scheduler {
   /** A memory's token count in a prompt block (the `countTokens` option): for budgets, not accounting. */
   readonly countTokens: (text: string) => number;
   private readonly unsubscribe: () => void;
+  private readonly matchSources: MatchSources;
+  /** The last turns' match, kept while typing; every write clears it. */
+  private readonly contextMatches: ContextMatches;
   private activatedOrder: string[] = [];
   private current: SessionContext | undefined;
 
@@ -122,6 +112,8 @@ export class Scheduler {
     this.countTokens = options.countTokens ?? ((t) => Math.ceil(t.length / 4) + 4);
     // Themes may trust every vector they are given: `follow` passes them only from a semantic model.
     this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, semantic: true, ...options.themes });
+    this.matchSources = { mneme, state: this.state, neighbourWeight: options.neighbourWeight ?? 0.5, denseWeight: options.denseWeight ?? 0.5 };
+    this.contextMatches = new ContextMatches(this.matchSources);
     this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
   }
 
@@ -155,6 +147,7 @@ export class Scheduler {
 
   /** Keeps heat and themes current with every committed write, whoever made it. */
   private follow(change: StoreChange): void {
+    this.contextMatches.clear();
     const byId = new Map(change.upserted.map((m) => [m.id, m]));
     // Vectors group themes only when they carry meaning (Mneme's `semantic`: a real model is loaded).
     const vectors = this.mneme.semantic ? new Map(change.vectors.filter((v) => v.data.length > 0).map((v) => [v.id, v.data])) : undefined;
@@ -362,9 +355,9 @@ export class Scheduler {
     const filter = parseFilter(options.filter);
     const keep = compilePredicate(scope, filter);
     const allowed = (m: MemoryRecord) => keep(m) && this.governance.allow(m, scope);
-    const find = (text: string, draft: boolean) => this.matches(text, { scope, k, filter, draft, allowed });
-    const own = await find(query, options.draft === true);
-    const context = options.context?.trim() ? this.followTheme(await find(options.context, false), allowed) : undefined;
+    const request = { scope, k, filter, draft: options.draft === true, allowed };
+    const own = await matchText(this.matchSources, query, request);
+    const context = options.context?.trim() ? await this.contextMatches.match(options.context, request) : undefined;
     const fromContext = (id: string) => CONTEXT_WEIGHT * (context?.match(id) ?? 0);
     const extra = [...this.hotCandidates(now, Math.max(50, 4 * k)).filter(allowed), ...own.neighbours, ...(context?.neighbours ?? [])];
     const ranked = rank(
@@ -384,45 +377,6 @@ export class Scheduler {
     return ranked.map((r) => ({ ...r, memory: this.governance.redact(r.memory, scope) }));
   }
 
-  /**
-   * What a text matches: BM25 relative to the best hit (which keeps the magnitudes rank fusion
-   * flattens), plus what neighbouring hits lend (what was said just before or after a match shares
-   * in it), plus, with a semantic model, `denseWeight` × a hit's cosine above the median hit's.
-   */
-  private async matches(text: string, o: { scope: CallerScope; k: number; filter: MemoryFilter | undefined; draft: boolean; allowed: (m: MemoryRecord) => boolean }): Promise<QueryMatch> {
-    const hits = (await this.mneme.searchMemory(text, { scope: o.scope, k: Math.min(1000, Math.max(50, 4 * o.k)), filter: o.filter, prefix: o.draft })).filter((h) => o.allowed(h.memory));
-    const semantic = this.mneme.semantic;
-    const confidence = matchConfidence(hits, semantic);
-    const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
-    const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));
-    const lent = new Map<string, number>();
-    const lend = this.options.neighbourWeight ?? 0.5;
-    if (lend > 0) {
-      for (const [id, m] of lexical) {
-        for (const n of this.state.neighbours(id, this.state.themes.config.windowMs)) lent.set(n, Math.max(lent.get(n) ?? 0, lend * m));
-      }
-    }
-    const neighbours = [...lent.keys()].filter((id) => !lexical.has(id)).map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && o.allowed(m));
-    const dense = semantic ? denseMatch(hits, this.options.denseWeight ?? 0.5) : undefined;
-    return { hits, match: (id) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0) + (dense?.get(id) ?? 0), neighbours, confidence };
-  }
-
-  /**
-   * The conversation is about themes, not only the words of its last turns: each member of a theme
-   * the turns match shares THEME_SHARE of its best match, and joins the candidates.
-   */
-  private followTheme(found: QueryMatch, allowed: (m: MemoryRecord) => boolean): QueryMatch {
-    const best = new Map<string, number>();
-    for (const h of found.hits) {
-      const theme = this.state.themes.of(h.memory.id);
-      if (theme) best.set(theme.id, Math.max(best.get(theme.id) ?? 0, found.match(h.memory.id)));
-    }
-    const members = [...best.keys()].flatMap((t) => [...this.state.themes.get(t)!.members]);
-    const shared = (id: string) => THEME_SHARE * (best.get(this.state.themes.of(id)?.id ?? '') ?? 0);
-    const candidates = [...found.hits.map((h) => h.memory), ...found.neighbours, ...members.map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && allowed(m))];
-    return { ...found, match: (id) => Math.max(found.match(id), shared(id)), neighbours: [...new Map(candidates.map((m) => [m.id, m])).values()] };
-  }
-
   /** The activated tier and the hottest members of hot themes: what a vague request draws on. */
   private hotCandidates(now: number, limit: number): MemoryRecord[] {
     const out = new Set<string>(this.activatedOrder);
@@ -439,16 +393,4 @@ export class Scheduler {
   dispose(): void {
     this.unsubscribe();
   }
-}
-
-/** Each hit's dense match relative to the others: the best cosine scores `weight`, the median or below 0. */
-function denseMatch(hits: readonly { memory: MemoryRecord; parts: { dense?: number } }[], weight: number): Map<string, number> {
-  const cosines = hits.flatMap((h) => (h.parts.dense === undefined ? [] : [h.parts.dense])).sort((a, b) => a - b);
-  const out = new Map<string, number>();
-  if (cosines.length < 2 || weight <= 0) return out;
-  const median = cosines[Math.floor(cosines.length / 2)]!;
-  const span = cosines.at(-1)! - median;
-  if (span <= 0) return out;
-  for (const h of hits) if (h.parts.dense !== undefined) out.set(h.memory.id, (weight * Math.max(0, h.parts.dense - median)) / span);
-  return out;
 }
