@@ -3,77 +3,27 @@
 // events after commit); reads are in reader.ts.
 import type { IDBPDatabase } from 'idb';
 import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
-import { OPEN_GOVERNANCE, type Governance } from '../memory/governance';
+import { OPEN_GOVERNANCE } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
 import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
+import { GroupCommit } from '../util/group-commit';
 import { compactLog } from './compaction';
-import { openConnection, type Connection, type ConnectionOptions } from './connection';
+import { openConnection, type Connection } from './connection';
 import { guard } from './idb-errors';
 import { createdEvent, queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
-import { Listeners, type SubscriberErrorHandler } from './listeners';
+import { Listeners } from './listeners';
 import { StoreReader } from './reader';
 import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
-import { openCodec, PLAIN_CODEC, type EncryptionOption, type RowCodec } from './seal';
+import { openCodec, PLAIN_CODEC, type RowCodec } from './seal';
+import type { AppliedChanges, StoreChange, StoreOptions } from './types';
 
 export type { ConnectionEvent, ConnectionOptions } from './connection';
 
-export interface StoreOptions extends ConnectionOptions {
-  /** IndexedDB database name. Default 'mneme'. */
-  name?: string;
-  /** The clock, in ms since the epoch. Default Date.now. */
-  now?: () => number;
-  limits?: Partial<Limits>;
-  newId?: () => string;
-  /** Applied in every read (list, count, export): what it denies is never returned. Default: scope rules only. */
-  governance?: Governance;
-  /**
-   * Encrypt texts and vectors at rest (AES-GCM) under a passphrase (PBKDF2) or a host-provided
-   * AES-GCM key. Needed to open a database created with it; a wrong one is an EncryptionError.
-   * Off by default. The index snapshot is then sealed whole, so encrypted stores open as fast as plain ones.
-   */
-  encryption?: EncryptionOption;
-  /**
-   * Hears what a subscriber threw (or its promise rejected with), and the change it was hearing.
-   * The write has committed and resolves all the same; the other subscribers still run.
-   * Default: console.error.
-   */
-  onSubscriberError?: SubscriberErrorHandler;
-  /**
-   * How much of the event log stays as events (see `compactLog`): at most `maxEvents` (default
-   * 10,000), none older than `maxAgeMs` (default 90 days). Older events fold into per-memory use
-   * tallies (counts and heat) and are deleted.
-   */
-  eventLog?: Partial<Retention>;
-  /** The heat half-life tallies are folded with; give a scheduler's `signals.heatHalfLifeMs` when it differs. Default 14 days. */
-  heatHalfLifeMs?: number;
-}
-
-/** What `applyChanges` wrote: the added memories in order, and each patched memory as the batch left it, in order of first patch. */
-export interface AppliedChanges {
-  created: MemoryRecord[];
-  updated: MemoryRecord[];
-}
-
 export type { ListOptions, MemoryPage, ReadOptions } from './reader';
+export type { AppliedChanges, StoreChange, StoreOptions } from './types';
 export type { ChangeBatch };
-
-/** What changed in one committed write; the search index and the scheduler follow these. */
-export interface StoreChange {
-  upserted: MemoryRecord[];
-  vectors: VectorRow[];
-  removed: string[];
-  /**
-   * The removed memories as they were, in memory only (never stored): caches outside the store
-   * that may hold their text (an engine's KV cache) drop it.
-   */
-  removedRecords: MemoryRecord[];
-  /** The events the write appended to the log, in order. */
-  events: MemoryEvent[];
-  /** Set when another tab committed the write (see tab-sync.ts). */
-  remote?: true;
-}
 
 export async function openMemoryStore(options: StoreOptions = {}): Promise<MemoryStore> {
   const name = options.name ?? 'mneme';
@@ -94,9 +44,8 @@ export class MemoryStore extends StoreReader {
   private readonly listeners: Listeners;
   private readonly retention: Retention;
   private readonly heatHalfLifeMs: number;
-  /** Retrievals waiting for the next log write, and the write they will ride on (see `recordRetrievals`). */
-  private retrievals: { ids: string[]; written: Promise<void> } | undefined;
-  private lastRetrievalWrite: Promise<unknown> = Promise.resolve();
+  /** Retrievals asked for while a log write is under way share the next one. */
+  private readonly retrievals = new GroupCommit<string>((ids) => this.writeRetrievals(ids));
 
   constructor(
     db: IDBPDatabase<MnemeDB>,
@@ -374,7 +323,7 @@ export class MemoryStore extends StoreReader {
     if (!Array.isArray(ids)) throw new InvalidInputError('invalid-input', 'recordAccess takes an array of memory ids.');
     const kind = parseUse(use);
     const keys = ids.map(parseId);
-    if (kind === 'retrieval') return this.recordRetrievals(keys);
+    if (kind === 'retrieval') return this.retrievals.add(keys);
     if (this.codec.sealed) await this.unsealRows(keys);
     await this.codec.prepareEvents(keys.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: kind })));
     await this.write('recording access', async (tx, log) => {
@@ -390,22 +339,6 @@ export class MemoryStore extends StoreReader {
       }
       return { result: undefined, ops, change: { upserted: touched } };
     });
-  }
-
-  /** Group commit: retrievals join the batch that waits for the log write under way, and are written with it in one transaction. */
-  private recordRetrievals(ids: string[]): Promise<void> {
-    if (ids.length === 0) return Promise.resolve();
-    if (!this.retrievals) {
-      const batch = { ids: [] as string[], written: Promise.resolve() };
-      batch.written = this.lastRetrievalWrite.then(() => {
-        this.retrievals = undefined;
-        return this.writeRetrievals(batch.ids);
-      });
-      this.lastRetrievalWrite = batch.written.catch(() => undefined);
-      this.retrievals = batch;
-    }
-    this.retrievals.ids.push(...ids);
-    return this.retrievals.written;
   }
 
   private async writeRetrievals(ids: readonly string[]): Promise<void> {
@@ -488,5 +421,4 @@ export class MemoryStore extends StoreReader {
       return { result: undefined, ops, change: { upserted: [...records], vectors: [...vectors] } };
     });
   }
-
 }
