@@ -6,7 +6,7 @@ import type { Engine } from '../engine/types';
 import { createMneme } from '../mneme';
 import type { Transition } from '../scheduler/lifecycle';
 import { MetricsEmitter } from '../scheduler/plugins';
-import type { Turn } from '../core/prediction';
+import type { Turn } from '../core/protocol';
 import { Predictor } from '../scheduler/predict';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler';
 import { parseScenario, type ScenarioOutput } from './format';

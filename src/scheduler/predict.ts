@@ -8,7 +8,8 @@
 import { layoutPrompt, type LaidOutPrompt } from '../engine/layout';
 import { promptLength } from '../engine/ledger';
 import type { Engine, FinishReason, GenerateResult, TokenChunk } from '../engine/types';
-import { PREDICTION_DEFAULTS, PredictionCore, type CacheOutcome, type CoreCommand, type CoreEvent, type Layout, type SendFigures, type SendLayout, type Turn } from '../core/prediction';
+import { PREDICTION_DEFAULTS, PredictionCore, type SendLayout } from '../core/prediction';
+import type { CacheOutcome, CoreCommand, CoreEvent, Layout, SendFigures, Turn } from '../core/protocol';
 import { InvalidInputError } from '../errors';
 import type { MemoryRecord } from '../memory/types';
 import type { Metrics } from './plugins';

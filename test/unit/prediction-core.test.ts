@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PREDICTION_DEFAULTS, PredictionCore, stableDraft, type CoreCommand, type PredictionConfig } from '../../src/core/prediction';
+import { PREDICTION_DEFAULTS, PredictionCore, stableDraft, type PredictionConfig } from '../../src/core/prediction';
+import type { CoreCommand } from '../../src/core/protocol';
 
 const core = (config: Partial<PredictionConfig> = {}) => new PredictionCore({ ...PREDICTION_DEFAULTS, ...config });
 const found = (...ids: string[]) => ids.map((id) => ({ id, tokens: 10 }));
