@@ -186,7 +186,7 @@ export class Mneme {
     const generation = this.store.generation;
     if (generation === undefined || generation === this.savedGeneration) return;
     try {
-      if (await this.store.writeSnapshot(generation, this.index.toSnapshot())) this.savedGeneration = generation;
+      if (await this.store.writeSnapshot('index', generation, this.index.toSnapshot())) this.savedGeneration = generation;
     } catch {
       // Only a cache: if it cannot be written (a full quota), the next open reads every record instead.
     }

@@ -20,6 +20,8 @@ import { CONVERSATION, rank, type ScheduledResult, type SchedulingStrategy } fro
 import { DEFAULT_SIGNALS, type SignalConfig, type UseKind } from './signals';
 import { SchedulerState } from './state';
 import { DEFAULT_THEMES, type ThemeConfig } from './themes';
+import { isThemeState, textHash, themeConfigKey, type ThemeState } from './theme-state';
+import type { SnapshotKey } from '../store/schema';
 import { tokenize } from '../search/tokenize';
 
 export interface SchedulerOptions {
@@ -52,6 +54,11 @@ export interface SchedulerOptions {
    * 0 leaves ranking lexical. Default 0.5 (tuned on LoCoMo conversations 1-5 with the static GloVe model).
    */
   denseWeight?: number;
+  /**
+   * How long after a memory is added, removed or rewritten the themes are saved (theme-state.ts), so the next
+   * start restores them instead of placing every memory again. False: never saved. Default 5000 ms.
+   */
+  saveThemesAfterMs?: number | false;
   /**
    * Turns messages into memory changes (e.g. `llmExtractor(engine)`), written in one transaction.
    * Default: the heuristic extractor; it is also the fallback when this one fails (before anything is written).
@@ -96,6 +103,9 @@ export class Scheduler {
   private readonly contextMatches: ContextMatches;
   private activatedOrder: string[] = [];
   private current: SessionContext | undefined;
+  /** A pending save of the themes (saveThemesAfterMs after a placement changed), and whether one is owed. */
+  private themeSave: ReturnType<typeof setTimeout> | undefined;
+  private themesUnsaved = false;
 
   private constructor(
     readonly mneme: Mneme,
@@ -121,10 +131,45 @@ export class Scheduler {
   static async create(mneme: Mneme, options: SchedulerOptions): Promise<Scheduler> {
     const scheduler = new Scheduler(mneme, options, parseCallerScope(options.scope));
     const records = new Map([...mneme.records()].filter((m) => scheduler.owns(m)).map((m) => [m.id, m]));
-    const { tallies, tail } = await mneme.store.heatLog();
-    scheduler.state.replay(records, tail, tallies);
+    const [{ tallies, tail }, themes] = await Promise.all([mneme.store.heatLog(), scheduler.savedThemes()]);
+    scheduler.state.replay(records, tail, tallies, themes);
+    if (!themes) scheduler.owesThemes();
     scheduler.activatedOrder = [...records.values()].filter((m) => m.tier === 'activated').sort((a, b) => a.updatedAt - b.updatedAt).map((m) => m.id);
     return scheduler;
+  }
+
+  private get themeKey(): SnapshotKey {
+    return `themes:${this.scope.userId}`;
+  }
+
+  /** The saved theme state, when there is one placed under these settings (a cache: unreadable means none). */
+  private async savedThemes(): Promise<ThemeState | undefined> {
+    const saved = await this.mneme.store.readSnapshot(this.themeKey).catch(() => undefined);
+    return saved && isThemeState(saved.data, themeConfigKey(this.state.themes.config)) ? saved.data : undefined;
+  }
+
+  /**
+   * Saves the themes now, as of the store's last write, so the next start restores them. False when a
+   * write it has not followed yet came first (it is tried again later) or the store refused it (the
+   * next start then places every memory). Runs by itself saveThemesAfterMs after placements change.
+   */
+  async saveThemes(): Promise<boolean> {
+    clearTimeout(this.themeSave);
+    this.themeSave = undefined;
+    const generation = this.mneme.store.generation;
+    if (generation === undefined) return false;
+    const state = this.state.themes.save((id) => textHash(this.mneme.peek(id)?.text ?? ''));
+    this.themesUnsaved = false;
+    const saved = await this.mneme.store.writeSnapshot(this.themeKey, generation, state).catch(() => undefined);
+    if (saved === false) this.owesThemes();
+    return saved === true;
+  }
+
+  private owesThemes(): void {
+    this.themesUnsaved = true;
+    const delay = this.options.saveThemesAfterMs ?? 5000;
+    if (delay === false || this.themeSave !== undefined) return;
+    this.themeSave = setTimeout(() => void this.saveThemes(), delay);
   }
 
   get session(): SessionContext | undefined {
@@ -162,6 +207,8 @@ export class Scheduler {
         else if (e.type === 'accessed') this.state.used(e.memoryId, e.use, e.at);
       }
     }
+    // A removal or a rewrite deleted the saved themes with it (they held its words); an addition left them behind.
+    if (change.events.some((e) => e.type === 'removed' || e.type === 'created' || (e.type === 'updated' && e.fields.includes('text')))) this.owesThemes();
   }
 
   /**
@@ -390,7 +437,10 @@ export class Scheduler {
     return [...out].map((id) => this.mneme.peek(id)).filter((m): m is MemoryRecord => m !== undefined && m.tier !== 'archived');
   }
 
-  dispose(): void {
+  /** Stops following the store, and saves themes that changed since the last save (await it before closing the store). */
+  async dispose(): Promise<void> {
     this.unsubscribe();
+    if (this.themesUnsaved && this.options.saveThemesAfterMs !== false) await this.saveThemes();
+    clearTimeout(this.themeSave);
   }
 }

@@ -1,10 +1,12 @@
 // What the scheduler knows beyond the store: each memory's heat and its theme.
-// Rebuilt at start from the store's use tallies (the compacted log) and the
-// log's tail, then kept current one event at a time (never recomputed wholesale).
+// Rebuilt at start from the store's use tallies (the compacted log), the log's
+// tail and the saved theme state, then kept current one event at a time
+// (never recomputed wholesale).
 import type { UseTally } from '../memory/event-log';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { addUse, heatAt, heatFromTally, isStale, timeliness, type Heat, type SignalConfig, type UseKind } from './signals';
 import { ThemeIndex, type Theme, type ThemeConfig } from './themes';
+import { textHash, type ThemeState } from './theme-state';
 import type { MemorySignals } from './rank';
 
 export class SchedulerState {
@@ -17,6 +19,8 @@ export class SchedulerState {
   /** Changes with every update, so cached summaries are never stale. */
   private version = 0;
   private summaryVersion = -1;
+  /** While replaying over a restored theme state: its members, and the newest mention it holds. */
+  private covered: { ids: ReadonlySet<string>; at: number } | undefined;
 
   constructor(
     private readonly signals: SignalConfig,
@@ -29,31 +33,54 @@ export class SchedulerState {
    * Restores the compacted part of the log (`tallies`: each memory created, in log order, with the
    * heat its folded uses left), then replays the tail (oldest first) over the records it describes:
    * a creation is a memory's first mention, and each `accessed` event adds the heat of its `use`.
-   * Records hold their current text, so `updated` events need no replay.
+   * Records hold their current text, so `updated` events need no replay. With a saved theme state,
+   * its members whose text is unchanged keep their theme instead of being placed again.
    */
-  replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[], tallies: readonly UseTally[] = []): void {
-    const restored = tallies.filter((t) => records.has(t.id)).sort((a, b) => a.createdSeq - b.createdSeq);
-    for (const t of restored) {
-      this.created(records.get(t.id)!, t.createdAt);
+  replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[], tallies: readonly UseTally[] = [], themes?: ThemeState): void {
+    const restored = themes ? this.restoreThemes(records, themes) : new Set<string>();
+    const unplaced = new Set(restored);
+    this.covered = { ids: restored, at: themes?.coveredAt ?? -Infinity };
+    const create = (record: MemoryRecord, at: number) => (unplaced.delete(record.id) ? this.track(record, at) : this.created(record, at));
+    const ordered = tallies.filter((t) => records.has(t.id)).sort((a, b) => a.createdSeq - b.createdSeq);
+    for (const t of ordered) {
+      create(records.get(t.id)!, t.createdAt);
       this.heat.set(t.id, heatFromTally(t, this.signals));
-      if (t.lastUsedAt > t.createdAt) this.themes.mention(t.id, t.lastUsedAt);
+      if (t.lastUsedAt > t.createdAt) this.mention(t.id, t.lastUsedAt);
     }
     for (const e of events) {
       const record = records.get(e.memoryId);
       if (!record) continue; // removed since
-      if (e.type === 'created') this.created(record, e.at);
+      if (e.type === 'created') create(record, e.at);
       else if (e.type === 'accessed') this.used(e.memoryId, e.use, e.at);
     }
+    this.covered = undefined;
+  }
+
+  /** Restores saved themes; members that are gone or were rewritten since are taken out again. Returns the kept members. */
+  private restoreThemes(records: ReadonlyMap<string, MemoryRecord>, saved: ThemeState): Set<string> {
+    this.themes.restore(saved);
+    const kept = new Set<string>();
+    saved.members.forEach((id, i) => {
+      const record = records.get(id);
+      if (record && textHash(record.text) === saved.memberHash[i]) kept.add(id);
+      else this.themes.remove(id);
+    });
+    return kept;
   }
 
   created(record: MemoryRecord, at: number, vector?: Float32Array): void {
-    this.version++;
     if (this.heat.has(record.id)) this.removed(record.id); // created again (an import that replaced it)
+    this.track(record, at);
+    this.themes.assign({ id: record.id, text: record.text, at, ...(vector && { vector }) });
+  }
+
+  /** A memory's place in the timeline and its first mention's heat. */
+  private track(record: MemoryRecord, at: number): void {
+    this.version++;
     let i = this.timeline.length;
     while (i > 0 && this.timeline[i - 1]![0] > at) i--;
     this.timeline.splice(i, 0, [at, record.id]);
     this.heat.set(record.id, addUse(undefined, 'mention', at, this.signals));
-    this.themes.assign({ id: record.id, text: record.text, at, ...(vector && { vector }) });
   }
 
   /** A changed text may belong to another theme now. */
@@ -65,7 +92,13 @@ export class SchedulerState {
   used(id: string, kind: UseKind, at: number): void {
     this.version++;
     this.heat.set(id, addUse(this.heat.get(id), kind, at, this.signals));
-    if (kind !== 'retrieval') this.themes.mention(id, at);
+    if (kind !== 'retrieval') this.mention(id, at);
+  }
+
+  /** A theme mention, unless it is one a restored theme state already holds. */
+  private mention(id: string, at: number): void {
+    if (this.covered && at <= this.covered.at && this.covered.ids.has(id)) return;
+    this.themes.mention(id, at);
   }
 
   removed(id: string): void {

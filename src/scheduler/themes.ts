@@ -4,7 +4,9 @@
 // and rare overall), co-occurrence (mentioned within the same time window as
 // the theme's members), and, only when the embedding model is a real one,
 // vector similarity. Co-occurrence needs no model at all.
+import { MnemeError } from '../errors';
 import { tokenizeWords } from '../search/tokenize';
+import { flatten, themeConfigKey, THEME_STATE_VERSION, type ThemeState } from './theme-state';
 
 export interface ThemeConfig {
   /** A memory joins a theme scoring at least this. Default 0.35. */
@@ -85,6 +87,8 @@ export class ThemeIndex {
   /** The sum and count of every member's vector, for centred cosines. */
   private vectorSum: Float32Array | undefined;
   private vectorCount = 0;
+  /** The newest mention time seen (a saved state covers mentions up to it). */
+  private latest = -Infinity;
 
   constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
 
@@ -173,22 +177,93 @@ export class ThemeIndex {
     }
     const created = !best || bestScore < this.config.joinAt;
     const theme = created ? this.create() : best!;
-    theme.members.add(m.id);
-    for (const t of terms) {
-      theme.terms.set(t, (theme.terms.get(t) ?? 0) + 1);
-      this.df.set(t, (this.df.get(t) ?? 0) + 1);
-      addToSet(this.themesOfTerm, t, theme);
-    }
+    this.join(theme, m.id, terms);
     this.addTime(theme, m.at);
     if (m.vector) {
       theme.centroid = addTo(theme.centroid, m.vector, 1);
       this.vectorSum = addTo(this.vectorSum, m.vector, 1);
       this.vectorCount++;
     }
-    this.themeOf.set(m.id, theme.id);
-    this.termsOf.set(m.id, terms);
     this.vectors.set(m.id, m.vector);
     return { theme: theme.id, score: created ? 0 : bestScore, created };
+  }
+
+  /** Makes a memory with these (distinct) terms a member of a theme. */
+  private join(theme: Theme, id: string, terms: string[]): void {
+    theme.members.add(id);
+    for (const t of terms) {
+      theme.terms.set(t, (theme.terms.get(t) ?? 0) + 1);
+      this.df.set(t, (this.df.get(t) ?? 0) + 1);
+      addToSet(this.themesOfTerm, t, theme);
+    }
+    this.themeOf.set(id, theme.id);
+    this.termsOf.set(id, terms);
+  }
+
+  /**
+   * The index as a saved state (theme-state.ts), with `hashOf` each member's current text hash.
+   * Vectors are left out.
+   */
+  save(hashOf: (id: string) => number): ThemeState {
+    const vocabulary: string[] = [];
+    const at = new Map<string, number>();
+    const themes = [...this.themes.values()];
+    const themeAt = new Map(themes.map((t, i) => [t.id, i]));
+    const members = [...this.themeOf.keys()];
+    const terms = members.map((id) =>
+      this.termsOf.get(id)!.map((t) => {
+        let i = at.get(t);
+        if (i === undefined) at.set(t, (i = vocabulary.push(t) - 1));
+        return i;
+      }),
+    );
+    const flatTerms = flatten(terms, Uint32Array);
+    const flatTimes = flatten(
+      themes.map((t) => t.times),
+      Float64Array,
+    );
+    return {
+      version: THEME_STATE_VERSION,
+      config: themeConfigKey(this.config),
+      nextId: this.nextId,
+      vocabulary,
+      words: vocabulary.map((t) => (this.words.get(t) === t ? '' : (this.words.get(t) ?? ''))),
+      themes: themes.map((t) => t.id),
+      times: flatTimes.flat as Float64Array,
+      timeEnds: flatTimes.ends,
+      members,
+      memberTheme: Uint32Array.from(members, (id) => themeAt.get(this.themeOf.get(id)!)!),
+      memberHash: Uint32Array.from(members, hashOf),
+      memberTerms: flatTerms.flat as Uint32Array,
+      termEnds: flatTerms.ends,
+      coveredAt: this.latest,
+    };
+  }
+
+  /** Restores a saved state (checked with isThemeState) into this empty index. */
+  restore(state: ThemeState): void {
+    if (this.themes.size > 0) throw new MnemeError('internal', 'ThemeIndex.restore needs an empty index.');
+    this.nextId = state.nextId;
+    state.vocabulary.forEach((t, i) => this.words.set(t, state.words[i] || t));
+    const themes = state.themes.map((id) => {
+      const theme: Theme = { id, members: new Set(), terms: new Map(), times: [] };
+      this.themes.set(id, theme);
+      return theme;
+    });
+    let from = 0;
+    state.timeEnds.forEach((end, i) => {
+      for (let j = from; j < end; j++) this.addTime(themes[i]!, state.times[j]!);
+      from = end;
+    });
+    from = 0;
+    state.members.forEach((id, i) => {
+      const end = state.termEnds[i]!;
+      const terms: string[] = [];
+      for (let j = from; j < end; j++) terms.push(state.vocabulary[state.memberTerms[j]!]!);
+      from = end;
+      this.join(themes[state.memberTheme[i]!]!, id, terms);
+    });
+    for (const theme of themes) if (theme.members.size === 0) this.drop(theme);
   }
 
   /** Another mention of a member: it now co-occurs with what is said around it. */
@@ -218,6 +293,7 @@ export class ThemeIndex {
 
   /** Keeps the newest MAX_TIMES mention times of a theme. */
   private addTime(theme: Theme, at: number): void {
+    if (at > this.latest) this.latest = at;
     addToSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
     theme.times.push(at);
     if (theme.times.length > MAX_TIMES) theme.times.splice(0, theme.times.length - MAX_TIMES);
@@ -248,13 +324,15 @@ export class ThemeIndex {
       this.vectorSum = addTo(this.vectorSum, v, -1);
       this.vectorCount--;
     }
-    if (theme.members.size === 0) {
-      this.themes.delete(themeId);
-      for (const at of theme.times) deleteFromSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
-    }
+    if (theme.members.size === 0) this.drop(theme);
     this.themeOf.delete(id);
     this.termsOf.delete(id);
     this.vectors.delete(id);
+  }
+
+  private drop(theme: Theme): void {
+    this.themes.delete(theme.id);
+    for (const at of theme.times) deleteFromSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
   }
 
   get(themeId: string): Theme | undefined {

@@ -91,7 +91,7 @@ export class MemoryIndex {
    * the caller knows whether to save a new snapshot.
    */
   static async load(store: MemoryStore, embedding: EmbeddingRef | undefined): Promise<{ index: MemoryIndex; from: IndexSource }> {
-    const snapshot = await store.readSnapshot();
+    const snapshot = await store.readSnapshot('index');
     const cached = snapshot && MemoryIndex.fromSnapshot(snapshot.data, embedding);
     if (cached && snapshot.current) return { index: cached, from: 'snapshot' };
     if (cached && snapshot.position !== undefined) {

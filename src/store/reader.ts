@@ -10,7 +10,7 @@ import { parseId } from '../memory/validate';
 import type { CallerScope, MemoryEvent, MemoryRecord } from '../memory/types';
 import { readHeatLog, type HeatLog } from './compaction';
 import { guard } from './idb-errors';
-import { SHARED_OWNER, type IndexSnapshot, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
+import { SHARED_OWNER, type IndexSnapshot, type MemoryRow, type MnemeDB, type SnapshotKey, type VectorRow } from './schema';
 import type { RowCodec } from './seal';
 
 export interface ReadOptions {
@@ -196,13 +196,13 @@ export class StoreReader {
   }
 
   /**
-   * The cached search index (opened, when the store is encrypted), with whether it is as new as the
-   * store and the log position it was saved at; undefined when there is none.
+   * A cached snapshot (the search index, or a user's themes; opened, when the store is encrypted), with
+   * whether it is as new as the store and the log position it was saved at; undefined when there is none.
    */
-  async readSnapshot(): Promise<{ data: unknown; current: boolean; position: number | undefined } | undefined> {
-    const stored = await guard('reading the index snapshot', async () => {
+  async readSnapshot(key: SnapshotKey): Promise<{ data: unknown; current: boolean; position: number | undefined } | undefined> {
+    const stored = await guard(`reading the ${key} snapshot`, async () => {
       const tx = this.db.transaction(['meta', 'snapshots'], 'readonly');
-      const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get('index'), tx.done]);
+      const [generation, snapshot] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('snapshots').get(key), tx.done]);
       return snapshot && { snapshot, current: generation !== undefined && snapshot.generation === generation };
     });
     if (!stored) return undefined;
@@ -248,12 +248,13 @@ export class StoreReader {
   }
 
   /**
-   * Caches the search index as of `generation` and the log's last position, sealed whole when the
-   * store is encrypted (it holds every text); skipped (false) if any write has happened since.
+   * Caches a snapshot as of `generation` and the log's last position, sealed whole when the store is
+   * encrypted (it holds words of the texts); skipped (false) if any write has happened since, so a
+   * snapshot never outlives a delete it did not see.
    */
-  async writeSnapshot(generation: string, value: unknown): Promise<boolean> {
+  async writeSnapshot(key: SnapshotKey, generation: string, value: unknown): Promise<boolean> {
     const data = await this.codec.sealValue(value);
-    return guard('writing the index snapshot', async () => {
+    return guard(`writing the ${key} snapshot`, async () => {
       const tx = this.db.transaction(['meta', 'snapshots', 'events'], 'readwrite');
       const [current, last] = await Promise.all([tx.objectStore('meta').get('generation'), tx.objectStore('events').openKeyCursor(null, 'prev')]);
       if (current !== generation) {
@@ -261,7 +262,7 @@ export class StoreReader {
         return false;
       }
       const snapshot: IndexSnapshot = { generation, position: last?.key ?? 0, data };
-      await Promise.all([tx.objectStore('snapshots').put(snapshot, 'index'), tx.done]);
+      await Promise.all([tx.objectStore('snapshots').put(snapshot, key), tx.done]);
       return true;
     });
   }

@@ -27,15 +27,18 @@ export interface VectorRow {
 }
 
 /**
- * A cache of the built search index, so opening skips re-reading and re-indexing every record.
- * It is current while `generation` equals the one in `meta`, which every write changes; a stale one
- * is brought up to date from the rows the log names after its `position` (see StoreReader.changesSince).
+ * A cache of something built from the rows, so opening skips rebuilding it: the search index
+ * ('index'), and each user's scheduler themes (`themes:${userId}`, see scheduler/theme-state.ts).
+ * It is current while `generation` equals the one in `meta`, which every write changes; a stale
+ * index is brought up to date from the rows the log names after its `position` (see
+ * StoreReader.changesSince), and stale themes from the records. Both hold words of the texts, so
+ * a write that removes or rewrites a text deletes every one in its transaction.
  */
 export interface IndexSnapshot {
   generation: string;
   /** The last log position when it was saved: a stale snapshot catches up from the events after it (while the log still holds them). */
   position?: number;
-  /** The search index, serialized by the search module; opaque to the store (sealed whole in an encrypted store). */
+  /** The cached value, serialized by its module; opaque to the store (sealed whole in an encrypted store). */
   data: unknown;
 }
 
@@ -49,12 +52,15 @@ export interface SealedEvent {
 
 export type StoredEvent = MemoryEvent | SealedEvent;
 
+/** What a cached snapshot is of: the search index, or one user's themes. */
+export type SnapshotKey = 'index' | `themes:${string}`;
+
 export interface MnemeDB extends DBSchema {
   memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string; 'by-owner-time': [string, number, string] } };
   vectors: { key: string; value: VectorRow };
   events: { key: number; value: StoredEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
-  snapshots: { key: 'index'; value: IndexSnapshot };
+  snapshots: { key: SnapshotKey; value: IndexSnapshot };
   keyring: { key: 'params'; value: KeyParams };
   /** The use tallies folded from compacted events (ids and numbers, packed in one value), and the log position they cover. */
   logState: { key: 'fold'; value: LogFold };

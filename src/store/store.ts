@@ -192,9 +192,9 @@ export class MemoryStore extends StoreReader {
       const updated = ids.map((id) => current.get(id)!);
       for (const r of updated) ops.push(tx.objectStore('memories').put(this.codec.row(r, stored.get(r.id))));
       for (const event of events) ops.push(log(event));
-      // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
+      // A rewritten text: the old vector no longer describes it, and the snapshots still hold the old text.
       for (const id of rewritten) ops.push(tx.objectStore('vectors').delete(id));
-      if (rewritten.size > 0) ops.push(tx.objectStore('snapshots').delete('index'));
+      if (rewritten.size > 0) ops.push(tx.objectStore('snapshots').clear());
       return { result: { created: records, updated }, ops, change: { upserted: [...records, ...updated], vectors: rows } };
     });
   }
@@ -242,8 +242,8 @@ export class MemoryStore extends StoreReader {
   }
 
   /**
-   * Deletes memories for good, in one transaction: the record, its vector and the cached index
-   * snapshot, which holds every text (the next one is saved without them). The event log and the
+   * Deletes memories for good, in one transaction: the record, its vector and the cached snapshots
+   * (the search index and the themes hold words of every text; the next ones are saved without them). The event log and the
    * use tallies name memories by id and never hold text; the removal's event drops the memory's
    * tally when compaction folds it.
    */
@@ -261,7 +261,7 @@ export class MemoryStore extends StoreReader {
         tx.objectStore('vectors').delete(id),
         log({ at, memoryId: id, type: 'removed', reason }),
       ]);
-      if (removed.length > 0) ops.push(tx.objectStore('snapshots').delete('index'));
+      if (removed.length > 0) ops.push(tx.objectStore('snapshots').clear());
       return { result: removed, ops, change: { removed, removedRecords } };
     });
   }
@@ -398,13 +398,16 @@ export class MemoryStore extends StoreReader {
       if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
       const out = change(this.codec.record(row), this.now());
       const ops: Promise<unknown>[] = [tx.objectStore('memories').put(this.codec.row(out.next, row)), log(out.event)];
-      // A rewritten text: the old vector no longer describes it, and the snapshot still holds the old text.
-      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').delete('index'));
+      // A rewritten text: the old vector no longer describes it, and the snapshots still hold the old text.
+      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').clear());
       return { result: out.next, ops, change: { upserted: [out.next] } };
     });
   }
 
-  /** Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a vector loses any old one. Used by import. */
+  /**
+   * Writes records as they are (ids, times and tiers kept), with their vectors, in one transaction; a record without a
+   * vector loses any old one. Used by import: it may replace texts, so the cached snapshots go too.
+   */
   async putRecords(records: readonly MemoryRecord[], vectors: readonly VectorRow[]): Promise<void> {
     const at = this.now();
     await this.codec.prepare(records);
@@ -418,6 +421,7 @@ export class MemoryStore extends StoreReader {
         if (!withVector.has(r.id)) ops.push(tx.objectStore('vectors').delete(r.id));
       }
       for (const v of sealed) ops.push(tx.objectStore('vectors').put(v));
+      if (records.length > 0) ops.push(tx.objectStore('snapshots').clear());
       return { result: undefined, ops, change: { upserted: [...records], vectors: [...vectors] } };
     });
   }

@@ -38,7 +38,7 @@ describe('index snapshot', () => {
 
     // Throw the snapshot away and rebuild from every record.
     const store = await openMemoryStore({ name });
-    await store.writeSnapshot(store.generation ?? (await store.loadAll(), store.generation!), null);
+    await store.writeSnapshot('index', store.generation ?? (await store.loadAll(), store.generation!), null);
     store.close();
     const rebuilt = await reopen(name);
     expect(rebuilt.openedFrom).toBe('records');

@@ -225,7 +225,7 @@ describe('MemoryStore in real IndexedDB', () => {
     expect(SCHEMA_VERSION).toBe(6); // through schema 5 and on to 6 (the tallies of the bounded log: see trust-event-log.test.ts)
     expect((await store.get('a', { scope: alice }))!.tier).toBe('plaintext');
     expect((await store.get('b', { scope: alice }))!.tier).toBe('activated');
-    expect(await store.readSnapshot()).toBeUndefined();
+    expect(await store.readSnapshot('index')).toBeUndefined();
     const log = await store.events();
     expect(log.map(({ seq: _seq, ...e }) => e)).toEqual([
       { at: 1, memoryId: 'a', type: 'created', source: 'user', origin: 'add' },

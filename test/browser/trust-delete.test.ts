@@ -1,6 +1,6 @@
 // Delete means delete: after remove() or clear(), a memory's text is nowhere at rest
-// (records, vectors, event log, the cached index snapshot, the saved KV snapshot in
-// OPFS) and not in the engine's cache.
+// (records, vectors, event log, the cached index snapshot, the saved themes, the saved
+// KV snapshot in OPFS) and not in the engine's cache.
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryElement } from '../../src/engine/layout';
 import type { Engine } from '../../src/engine/types';
@@ -56,7 +56,10 @@ describe('delete means delete', () => {
     expect(before.events!.filter((r) => (r.value as { memoryId: string }).memoryId === gone!.id)).toHaveLength(4);
 
     // The engine prewarms a prompt that holds the secret.
-    const scheduler = await Scheduler.create(m, { scope: alice });
+    const scheduler = await Scheduler.create(m, { scope: alice, saveThemesAfterMs: 5 });
+    // The scheduler saves its themes, whose vocabulary holds the secret's words.
+    const savedThemes = async () => (await dumpDatabase(name)).snapshots!.filter((r) => r.key === 'themes:alice' && occurrences({ s: [r] }, 'okapi7731').s).length;
+    await until(async () => (await savedThemes()) === 1, 'the saved themes');
     const preloaded = await scheduler.startSession(); // an important memory: preloaded into the activated tier, with its theme in the reason
     expect(preloaded.map((t) => t.id)).toContain(gone!.id);
     const engine = new GuardedEngine(await smollmDryRun(), m.store, { context: () => scheduler.session?.scope ?? scheduler.scope });

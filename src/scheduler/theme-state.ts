@@ -1,0 +1,99 @@
+// Themes as saved between sessions, so a scheduler's start restores them
+// instead of placing every memory again (at 100k memories, seconds of work).
+// Each member keeps its theme, its terms (indices into one vocabulary) and a
+// hash of the text it was placed by; each theme keeps its recent mention
+// times. Typed arrays keep it compact and cheap to seal (util/pack.ts). Pure.
+//
+// Vectors are not kept: a restored index is the one a start without vectors
+// builds, which is what every start built before (vectors reach themes only
+// from memories embedded while the scheduler runs).
+import type { ThemeConfig } from './themes';
+
+export const THEME_STATE_VERSION = 1;
+
+export interface ThemeState {
+  version: typeof THEME_STATE_VERSION;
+  /** The settings placement depended on (themeConfigKey): a state placed under others is not restored. */
+  config: string;
+  /** The number the next new theme is named with. */
+  nextId: number;
+  /** Every term a member uses, and the word it was written as (empty when the same). */
+  vocabulary: string[];
+  words: string[];
+  themes: string[];
+  /** Each theme's mention times, one list after another; `timeEnds[i]` is where theme i's end. */
+  times: Float64Array;
+  timeEnds: Uint32Array;
+  members: string[];
+  /** Per member: its theme (an index into `themes`) and textHash of its text. */
+  memberTheme: Uint32Array;
+  memberHash: Uint32Array;
+  /** Per member, its terms as vocabulary indices, one list after another (ends in `termEnds`). */
+  memberTerms: Uint32Array;
+  termEnds: Uint32Array;
+  /** The newest mention time in the state: a replay skips restored members' mentions up to it (they are in `times`). */
+  coveredAt: number;
+}
+
+/** The settings that decide where a memory is placed. */
+export function themeConfigKey(config: ThemeConfig): string {
+  const { joinAt, weights, windowMs } = config;
+  return JSON.stringify([joinAt, weights.terms, weights.cooccurrence, weights.embedding, windowMs]);
+}
+
+/** FNV-1a over a text's UTF-16 code units: whether a member's text is still the one it was placed by. */
+export function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Lists of indices as one flat array plus where each list ends. */
+export function flatten(lists: readonly (readonly number[])[], type: typeof Uint32Array | typeof Float64Array): { flat: Uint32Array | Float64Array; ends: Uint32Array } {
+  const ends = new Uint32Array(lists.length);
+  let n = 0;
+  lists.forEach((list, i) => (ends[i] = n += list.length));
+  const flat = new type(n);
+  let at = 0;
+  for (const list of lists) for (const x of list) flat[at++] = x;
+  return { flat, ends };
+}
+
+/**
+ * Whether a stored value is a state this version can restore, for these settings: its shape, and
+ * every index in range (a damaged or foreign value is ignored, never trusted).
+ */
+export function isThemeState(value: unknown, config: string): value is ThemeState {
+  const s = value as Partial<ThemeState> | null;
+  if (typeof s !== 'object' || s === null || s.version !== THEME_STATE_VERSION || s.config !== config) return false;
+  const { vocabulary, words, themes, times, timeEnds, members, memberTheme, memberHash, memberTerms, termEnds } = s;
+  if (![vocabulary, words, themes, members].every(isStringArray) || typeof s.nextId !== 'number' || typeof s.coveredAt !== 'number') return false;
+  if (!(times instanceof Float64Array) || ![timeEnds, memberTheme, memberHash, memberTerms, termEnds].every((a) => a instanceof Uint32Array)) return false;
+  const n = members!.length;
+  return (
+    words!.length === vocabulary!.length &&
+    timeEnds!.length === themes!.length &&
+    memberTheme!.length === n &&
+    memberHash!.length === n &&
+    termEnds!.length === n &&
+    endsFit(timeEnds!, times.length) &&
+    endsFit(termEnds!, memberTerms!.length) &&
+    below(memberTheme!, themes!.length) &&
+    below(memberTerms!, vocabulary!.length)
+  );
+}
+
+function isStringArray(a: unknown): a is string[] {
+  return Array.isArray(a) && a.every((x) => typeof x === 'string');
+}
+
+/** Ends that never go back and stop at the flat list's length. */
+function endsFit(ends: Uint32Array, length: number): boolean {
+  for (let i = 1; i < ends.length; i++) if (ends[i]! < ends[i - 1]!) return false;
+  return ends.length === 0 ? length === 0 : ends[ends.length - 1] === length;
+}
+
+function below(indices: Uint32Array, n: number): boolean {
+  for (const i of indices) if (i >= n) return false;
+  return true;
+}
