@@ -1,8 +1,8 @@
 // Themes as saved between sessions, so a scheduler's start restores them
 // instead of placing every memory again (at 100k memories, seconds of work).
-// Each member keeps its theme, its terms (indices into one vocabulary) and a
-// hash of the text it was placed by; each theme keeps its recent mention
-// times. Typed arrays keep it compact and cheap to seal (util/pack.ts). Pure.
+// Each theme keeps its term counts and recent mention times; each member its
+// theme, its terms (indices into one vocabulary) and a hash of the text it was
+// placed by. Typed arrays keep it compact and cheap to seal (util/pack.ts). Pure.
 //
 // Vectors are not kept: a restored index is the one a start without vectors
 // builds, which is what every start built before (vectors reach themes only
@@ -17,11 +17,16 @@ export interface ThemeState {
   config: string;
   /** The number the next new theme is named with. */
   nextId: number;
-  /** Every term a member uses, and the word it was written as (empty when the same). */
+  /** Every term a member uses, the word it was written as (empty when the same), and how many members use it. */
   vocabulary: string[];
   words: string[];
+  df: Uint32Array;
   themes: string[];
-  /** Each theme's mention times, one list after another; `timeEnds[i]` is where theme i's end. */
+  /** Per theme, the terms its members use (vocabulary indices) and how many of them use each, one list after another; `themeTermEnds[i]` is where theme i's end. */
+  themeTerms: Uint32Array;
+  themeTermCounts: Uint32Array;
+  themeTermEnds: Uint32Array;
+  /** Each theme's mention times, one list after another (ends in `timeEnds`). */
   times: Float64Array;
   timeEnds: Uint32Array;
   members: string[];
@@ -66,18 +71,24 @@ export function flatten(lists: readonly (readonly number[])[], type: typeof Uint
 export function isThemeState(value: unknown, config: string): value is ThemeState {
   const s = value as Partial<ThemeState> | null;
   if (typeof s !== 'object' || s === null || s.version !== THEME_STATE_VERSION || s.config !== config) return false;
-  const { vocabulary, words, themes, times, timeEnds, members, memberTheme, memberHash, memberTerms, termEnds } = s;
+  const { vocabulary, words, df, themes, themeTerms, themeTermCounts, themeTermEnds, times, timeEnds, members, memberTheme, memberHash, memberTerms, termEnds } = s;
   if (![vocabulary, words, themes, members].every(isStringArray) || typeof s.nextId !== 'number' || typeof s.coveredAt !== 'number') return false;
-  if (!(times instanceof Float64Array) || ![timeEnds, memberTheme, memberHash, memberTerms, termEnds].every((a) => a instanceof Uint32Array)) return false;
+  const counts = [df, themeTerms, themeTermCounts, themeTermEnds, timeEnds, memberTheme, memberHash, memberTerms, termEnds];
+  if (!(times instanceof Float64Array) || !counts.every((a) => a instanceof Uint32Array)) return false;
   const n = members!.length;
   return (
     words!.length === vocabulary!.length &&
+    df!.length === vocabulary!.length &&
+    themeTermEnds!.length === themes!.length &&
+    themeTermCounts!.length === themeTerms!.length &&
     timeEnds!.length === themes!.length &&
     memberTheme!.length === n &&
     memberHash!.length === n &&
     termEnds!.length === n &&
+    endsFit(themeTermEnds!, themeTerms!.length) &&
     endsFit(timeEnds!, times.length) &&
     endsFit(termEnds!, memberTerms!.length) &&
+    below(themeTerms!, vocabulary!.length) &&
     below(memberTheme!, themes!.length) &&
     below(memberTerms!, vocabulary!.length)
   );

@@ -89,11 +89,13 @@ export class ThemeIndex {
   private vectorCount = 0;
   /** The newest mention time seen (a saved state covers mentions up to it). */
   private latest = -Infinity;
+  /** The state this index was restored from, and where each member restored from it sits there (see termsOfMember). */
+  private restored: { state: ThemeState; at: Map<string, number> } | undefined;
 
   constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
 
   private idf(term: string): number {
-    const n = this.termsOf.size;
+    const n = this.themeOf.size;
     return Math.log(1 + (n + 1) / ((this.df.get(term) ?? 0) + 0.5));
   }
 
@@ -103,7 +105,7 @@ export class ThemeIndex {
    * ("renovation") scores near 1; a word used in every topic ("want", "next") near 0.
    */
   private salience(theme: Theme, term: string, count: number): number {
-    const outside = Math.max(1, this.termsOf.size - theme.members.size);
+    const outside = Math.max(1, this.themeOf.size - theme.members.size);
     return (count / theme.members.size) * (1 - ((this.df.get(term) ?? 0) - count) / outside);
   }
 
@@ -114,7 +116,7 @@ export class ThemeIndex {
    */
   private score(theme: Theme, terms: string[], m: ThemeInput, together: ReadonlySet<Theme>): number {
     const { weights, semantic } = this.config;
-    const n = this.termsOf.size;
+    const n = this.themeOf.size;
     let total = 0;
     let shared = 0;
     let salient = 0;
@@ -200,69 +202,84 @@ export class ThemeIndex {
     this.termsOf.set(id, terms);
   }
 
+  /** A member's terms: kept since it was placed, or read from the state it was restored from (on first need). */
+  private termsOfMember(id: string): string[] {
+    let terms = this.termsOf.get(id);
+    if (!terms && this.restored) {
+      const { state, at } = this.restored;
+      const i = at.get(id)!;
+      terms = Array.from(state.memberTerms.subarray(i === 0 ? 0 : state.termEnds[i - 1], state.termEnds[i]), (t) => state.vocabulary[t]!);
+      this.termsOf.set(id, terms);
+      at.delete(id);
+    }
+    return terms!;
+  }
+
   /**
    * The index as a saved state (theme-state.ts), with `hashOf` each member's current text hash.
    * Vectors are left out.
    */
   save(hashOf: (id: string) => number): ThemeState {
-    const vocabulary: string[] = [];
-    const at = new Map<string, number>();
+    const vocabulary = [...this.df.keys()];
+    const at = new Map(vocabulary.map((t, i) => [t, i]));
     const themes = [...this.themes.values()];
     const themeAt = new Map(themes.map((t, i) => [t.id, i]));
     const members = [...this.themeOf.keys()];
-    const terms = members.map((id) =>
-      this.termsOf.get(id)!.map((t) => {
-        let i = at.get(t);
-        if (i === undefined) at.set(t, (i = vocabulary.push(t) - 1));
-        return i;
-      }),
-    );
-    const flatTerms = flatten(terms, Uint32Array);
-    const flatTimes = flatten(
-      themes.map((t) => t.times),
-      Float64Array,
-    );
+    const termsOf = flatten(members.map((id) => this.termsOfMember(id).map((t) => at.get(t)!)), Uint32Array);
+    const themeTerms = flatten(themes.map((theme) => [...theme.terms.keys()].map((t) => at.get(t)!)), Uint32Array);
+    const times = flatten(themes.map((t) => t.times), Float64Array);
     return {
       version: THEME_STATE_VERSION,
       config: themeConfigKey(this.config),
       nextId: this.nextId,
       vocabulary,
       words: vocabulary.map((t) => (this.words.get(t) === t ? '' : (this.words.get(t) ?? ''))),
+      df: Uint32Array.from(vocabulary, (t) => this.df.get(t)!),
       themes: themes.map((t) => t.id),
-      times: flatTimes.flat as Float64Array,
-      timeEnds: flatTimes.ends,
+      themeTerms: themeTerms.flat as Uint32Array,
+      themeTermCounts: Uint32Array.from(themes.flatMap((theme) => [...theme.terms.values()])),
+      themeTermEnds: themeTerms.ends,
+      times: times.flat as Float64Array,
+      timeEnds: times.ends,
       members,
       memberTheme: Uint32Array.from(members, (id) => themeAt.get(this.themeOf.get(id)!)!),
       memberHash: Uint32Array.from(members, hashOf),
-      memberTerms: flatTerms.flat as Uint32Array,
-      termEnds: flatTerms.ends,
+      memberTerms: termsOf.flat as Uint32Array,
+      termEnds: termsOf.ends,
       coveredAt: this.latest,
     };
   }
 
-  /** Restores a saved state (checked with isThemeState) into this empty index. */
+  /**
+   * Restores a saved state (checked with isThemeState) into this empty index: counts as saved, so
+   * nothing is tokenized or scored; members' own terms are read from it only when one leaves.
+   */
   restore(state: ThemeState): void {
     if (this.themes.size > 0) throw new MnemeError('internal', 'ThemeIndex.restore needs an empty index.');
+    const { vocabulary } = state;
     this.nextId = state.nextId;
-    state.vocabulary.forEach((t, i) => this.words.set(t, state.words[i] || t));
-    const themes = state.themes.map((id) => {
+    vocabulary.forEach((t, i) => {
+      this.words.set(t, state.words[i] || t);
+      this.df.set(t, state.df[i]!);
+    });
+    const themes = state.themes.map((id, i): Theme => {
       const theme: Theme = { id, members: new Set(), terms: new Map(), times: [] };
       this.themes.set(id, theme);
+      for (let j = i === 0 ? 0 : state.themeTermEnds[i - 1]!; j < state.themeTermEnds[i]!; j++) {
+        const t = vocabulary[state.themeTerms[j]!]!;
+        theme.terms.set(t, state.themeTermCounts[j]!);
+        addToSet(this.themesOfTerm, t, theme);
+      }
+      for (let j = i === 0 ? 0 : state.timeEnds[i - 1]!; j < state.timeEnds[i]!; j++) this.addTime(theme, state.times[j]!);
       return theme;
     });
-    let from = 0;
-    state.timeEnds.forEach((end, i) => {
-      for (let j = from; j < end; j++) this.addTime(themes[i]!, state.times[j]!);
-      from = end;
-    });
-    from = 0;
+    const at = new Map<string, number>();
     state.members.forEach((id, i) => {
-      const end = state.termEnds[i]!;
-      const terms: string[] = [];
-      for (let j = from; j < end; j++) terms.push(state.vocabulary[state.memberTerms[j]!]!);
-      from = end;
-      this.join(themes[state.memberTheme[i]!]!, id, terms);
+      themes[state.memberTheme[i]!]!.members.add(id);
+      this.themeOf.set(id, themes[state.memberTheme[i]!]!.id);
+      at.set(id, i);
     });
+    this.restored = { state, at };
     for (const theme of themes) if (theme.members.size === 0) this.drop(theme);
   }
 
@@ -310,7 +327,7 @@ export class ThemeIndex {
     if (themeId === undefined) return;
     const theme = this.themes.get(themeId)!;
     theme.members.delete(id);
-    for (const t of this.termsOf.get(id)!) {
+    for (const t of this.termsOfMember(id)) {
       const c = theme.terms.get(t)! - 1;
       if (c === 0) theme.terms.delete(t), deleteFromSet(this.themesOfTerm, t, theme);
       else theme.terms.set(t, c);
