@@ -86,13 +86,17 @@ export async function scheduler(): Promise<Record<string, number | string>> {
     const bounded = await timedStart(mneme);
     const r = performance.now();
     await mneme.store.heatLog();
+    const logRead = performance.now() - r;
+    const s = performance.now();
+    await mneme.store.readSnapshot('themes:u1');
     return {
       'open.scheduler_full_replay_ms.n100000': full.start,
       'themes.save_ms.n100000': full.close,
       'log.compact_ms.n1000000': compactMs,
       'log.compacted_events': folded,
       'open.scheduler_ms.n100000': bounded.start,
-      'open.scheduler_log_read_ms.n100000': performance.now() - r,
+      'open.scheduler_log_read_ms.n100000': logRead,
+      'open.scheduler_themes_read_ms.n100000': performance.now() - s,
     };
   } finally {
     await mneme.close();

@@ -71,7 +71,7 @@ const DERIVED = {
 
 const { values: flags, positionals: suites } = parseArgs({
   allowPositionals: true,
-  options: { data: { type: 'string' }, conversations: { type: 'string' }, out: { type: 'string' }, 'per-conversation': { type: 'string' } },
+  options: { data: { type: 'string' }, conversations: { type: 'string' }, out: { type: 'string' }, 'per-conversation': { type: 'string' }, steps: { type: 'string' } },
 });
 // Suites that need input (locomo) run only when named.
 const selected = suites.length > 0 ? suites : Object.keys(SUITES).filter((s) => !SUITES[s].input);
@@ -91,7 +91,8 @@ try {
   for (const suite of selected) {
     const results = SUITES[suite].node ? await SUITES[suite].node() : { ...(await session.run('env', 'describe')) };
     const input = SUITES[suite].input?.(flags);
-    const steps = [...(SUITES[suite].steps ?? []).map((step) => [session, step]), ...(SUITES[suite].webgpuSteps ?? []).map((step) => [undefined, step])];
+    const only = flags.steps?.split(',');
+    const steps = [...(SUITES[suite].steps ?? []).map((step) => [session, step]), ...(SUITES[suite].webgpuSteps ?? []).map((step) => [undefined, step])].filter(([, step]) => !only || only.includes(step));
     for (const [on, step] of steps) {
       const started = Date.now();
       try {
