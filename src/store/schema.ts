@@ -11,14 +11,16 @@ export const SCHEMA_VERSION = 6;
 
 /**
  * A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted,
- * `text` and `tags` are empty and `sealed` holds them (`sealedTags`; rows sealed before schema 6
- * sealed the text alone).
+ * `sealed` holds text, tags, importance, source, access count and embedding model, and the row
+ * holds the same blanks for them in every row (`sealedMeta`; rows sealed before it kept all but
+ * text and tags in the clear (`sealedTags`), and rows sealed before schema 6 sealed the text alone).
  */
-export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed; sealedTags?: true };
+export type MemoryRow = MemoryRecord & { owner: string; sealed?: Sealed; sealedTags?: true; sealedMeta?: true };
 
 /** A vector, stored apart from the text. */
 export interface VectorRow {
   id: string;
+  /** Empty ('' and 0) when encrypted: `sealed` holds them with the vector. */
   model: string;
   dim: number;
   /** Empty when encrypted: `sealed` holds the bytes. */
@@ -77,7 +79,7 @@ export function toRow(record: MemoryRecord): MemoryRow {
 }
 
 export function fromRow(row: MemoryRow): MemoryRecord {
-  const { owner: _owner, sealed: _sealed, sealedTags: _sealedTags, ...record } = row;
+  const { owner: _owner, sealed: _sealed, sealedTags: _sealedTags, sealedMeta: _sealedMeta, ...record } = row;
   return record;
 }
 

@@ -8,7 +8,7 @@
 // reads and writes back.
 import type { IDBPDatabase } from 'idb';
 import { EncryptionError, MnemeError } from '../errors';
-import type { MemoryEvent, MemoryRecord } from '../memory/types';
+import type { EmbeddingRef, MemoryEvent, MemoryRecord } from '../memory/types';
 import { packValue, unpackValue } from '../util/pack';
 import { guard } from './idb-errors';
 import { resealLegacy } from './reseal';
@@ -28,6 +28,8 @@ export interface KeyParams {
   check: Sealed;
   /** Set once every row seals its tags and every event its payload (schema 6; see reseal.ts). */
   sealsAll?: true;
+  /** Set once every row seals its importance, source, access count and embedding model too (see reseal.ts). */
+  sealsMeta?: true;
 }
 
 export type EncryptionOption = { passphrase: string; iterations?: number } | { key: CryptoKey };
@@ -38,8 +40,8 @@ const CHECK = 'mneme-key-check';
 /** Plaintext rows, or sealed ones: how records and vectors become rows and back. */
 export interface RowCodec {
   readonly sealed: boolean;
-  /** Seals these texts and tags (and remembers them) so `row` can write them inside a transaction. */
-  prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void>;
+  /** Seals these records' sealed fields (and remembers them) so `row` can write them inside a transaction. */
+  prepare(records: readonly Pick<MemoryRecord, 'id' | SealedField>[]): Promise<void>;
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow;
   /** Opens rows read from the store so `record` can read them (call after the transaction). */
   open(rows: readonly MemoryRow[]): Promise<void>;
@@ -89,13 +91,13 @@ export async function unlock(option: EncryptionOption, stored: KeyParams | undef
       throw new EncryptionError('invalid-key', 'encryption.key must be an AES-GCM CryptoKey (usages encrypt, decrypt).');
     }
     key = option.key;
-    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
+    params = stored ?? { kdf: 'host-key', salt: new Uint8Array(0), iterations: 0, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true, sealsMeta: true };
   } else {
     if (typeof option.passphrase !== 'string' || option.passphrase.length === 0) throw new EncryptionError('invalid-key', 'encryption.passphrase must be a non-empty string.');
     const salt = stored?.salt ?? crypto.getRandomValues(new Uint8Array(16));
     const iterations = stored?.iterations ?? option.iterations ?? PBKDF2_ITERATIONS;
     key = await derive(option.passphrase, salt, iterations);
-    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true };
+    params = stored ?? { kdf: 'PBKDF2-SHA-256', salt, iterations, check: await seal(key, new TextEncoder().encode(CHECK)), sealsAll: true, sealsMeta: true };
   }
   if (stored) {
     const check = await unseal(key, stored.check).catch(() => undefined);
@@ -120,8 +122,18 @@ async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.data));
 }
 
-/** What a row seals: its text and tags, together. */
-const payload = (r: Pick<MemoryRecord, 'text' | 'tags'>) => JSON.stringify([r.text, r.tags]);
+/** What a row seals, together: everything but its id, scope, tier and times (see the README's list of what stays visible). */
+export type SealedField = 'text' | 'tags' | 'importance' | 'source' | 'accessCount' | 'embedding';
+type SealedFields = Pick<MemoryRecord, SealedField>;
+const payload = (r: SealedFields) => JSON.stringify([r.text, r.tags, r.importance, r.source, r.accessCount, r.embedding ?? null]);
+
+function fromPayload(clear: string): SealedFields {
+  const [text, tags, importance, source, accessCount, embedding] = JSON.parse(clear) as [string, string[], number, MemoryRecord['source'], number, EmbeddingRef | null];
+  return { text, tags, importance, source, accessCount, ...(embedding && { embedding }) };
+}
+
+/** What a sealed row holds in place of its sealed fields: the same for every row, so it tells nothing. */
+const BLANK: SealedFields = Object.freeze({ text: '', tags: [], importance: 0, source: 'user', accessCount: 0 });
 
 /** What an event seals: all but its place, time and memory id. */
 function eventPayload(e: MemoryEvent): string {
@@ -169,7 +181,7 @@ class SealedCodec implements RowCodec {
     );
   }
 
-  async prepare(records: readonly Pick<MemoryRecord, 'id' | 'text' | 'tags'>[]): Promise<void> {
+  async prepare(records: readonly Pick<MemoryRecord, 'id' | SealedField>[]): Promise<void> {
     await Promise.all(
       records.map(async (r) => {
         const clear = payload(r);
@@ -182,9 +194,10 @@ class SealedCodec implements RowCodec {
 
   row(record: MemoryRecord, from?: MemoryRow): MemoryRow {
     const known = this.plain.get(record.id) === payload(record);
-    const sealed = known ? (this.cipher.get(record.id) ?? (from?.sealedTags ? from.sealed : undefined)) : undefined;
+    const sealed = known ? (this.cipher.get(record.id) ?? (from?.sealedMeta ? from.sealed : undefined)) : undefined;
     if (!sealed) throw new MnemeError('internal', `memory ${record.id} was not sealed before its write`);
-    return { ...toRow(record), text: '', tags: [], sealed, sealedTags: true };
+    const { embedding: _embedding, ...rest } = toRow(record);
+    return { ...rest, ...BLANK, tags: [], sealed, sealedTags: true, sealedMeta: true };
   }
 
   async open(rows: readonly MemoryRow[]): Promise<void> {
@@ -192,28 +205,42 @@ class SealedCodec implements RowCodec {
       rows.map(async (row) => {
         if (!row.sealed || this.cipher.get(row.id) === row.sealed) return;
         const opened = new TextDecoder().decode(await unseal(this.key, row.sealed));
-        // Rows sealed before schema 6 sealed the text alone, their tags lay in the row: their ciphertext is
-        // not kept, so the next write seals text and tags afresh.
-        this.plain.set(row.id, row.sealedTags ? opened : payload({ text: opened, tags: row.tags }));
-        if (row.sealedTags) this.cipher.set(row.id, row.sealed);
-        else this.cipher.delete(row.id);
+        if (row.sealedMeta) {
+          this.plain.set(row.id, opened);
+          this.cipher.set(row.id, row.sealed);
+          return;
+        }
+        // Older rows sealed the text alone (before schema 6) or text and tags, and kept the rest in the row:
+        // sealed afresh now, so the next write of the row seals every field.
+        const [text, tags] = row.sealedTags ? (JSON.parse(opened) as [string, string[]]) : [opened, row.tags];
+        const clear = payload({ ...row, text, tags });
+        this.cipher.set(row.id, await seal(this.key, new TextEncoder().encode(clear)));
+        this.plain.set(row.id, clear);
       }),
     );
   }
 
   record(row: MemoryRow): MemoryRecord {
     const clear = row.sealed && this.plain.get(row.id);
-    if (!clear) return fromRow(row);
-    const [text, tags] = JSON.parse(clear) as [string, string[]];
-    return { ...fromRow(row), text, tags };
+    return clear ? { ...fromRow(row), ...fromPayload(clear) } : fromRow(row);
   }
 
+  /** A vector is sealed with its model's name and size; the row keeps only its id. */
   sealVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
-    return Promise.all(rows.map(async (v) => ({ id: v.id, model: v.model, dim: v.dim, data: new Float32Array(0), sealed: await seal(this.key, new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)) })));
+    return Promise.all(rows.map(async (v) => ({ id: v.id, model: '', dim: 0, data: new Float32Array(0), sealed: await seal(this.key, packValue({ model: v.model, dim: v.dim, data: v.data })) })));
   }
 
   openVectors(rows: readonly VectorRow[]): Promise<VectorRow[]> {
-    return Promise.all(rows.map(async (v) => (v.sealed ? { id: v.id, model: v.model, dim: v.dim, data: new Float32Array((await unseal(this.key, v.sealed)).buffer) } : v)));
+    return Promise.all(
+      rows.map(async (v) => {
+        if (!v.sealed) return v;
+        const bytes = await unseal(this.key, v.sealed);
+        // Vectors sealed before the model's name was sealed with them kept it in the row, and sealed the floats alone.
+        if (v.model !== '') return { id: v.id, model: v.model, dim: v.dim, data: new Float32Array(bytes.buffer) };
+        const { model, dim, data } = unpackValue(bytes) as Pick<VectorRow, 'model' | 'dim' | 'data'>;
+        return { id: v.id, model, dim, data };
+      }),
+    );
   }
 
   forget(id: string): void {
@@ -255,9 +282,9 @@ export async function openCodec(db: IDBPDatabase<MnemeDB>, option: EncryptionOpt
   if (!stored && count > 0) throw new EncryptionError('invalid-key', 'This database already holds plaintext memories; encryption is chosen when a database is created (export, then import into a new one).');
   const { codec, params } = await unlock(option, stored);
   if (!stored) await guard('storing the keyring', () => db.put('keyring', params, 'params'));
-  else if (!stored.sealsAll) {
+  else if (!stored.sealsAll || !stored.sealsMeta) {
     await resealLegacy(db, codec);
-    await guard('storing the keyring', () => db.put('keyring', { ...stored, sealsAll: true }, 'params'));
+    await guard('storing the keyring', () => db.put('keyring', { ...stored, sealsAll: true, sealsMeta: true }, 'params'));
   }
   return codec;
 }

@@ -324,7 +324,9 @@ export class MemoryStore extends StoreReader {
     const kind = parseUse(use);
     const keys = ids.map(parseId);
     if (kind === 'retrieval') return this.retrievals.add(keys);
-    if (this.codec.sealed) await this.unsealRows(keys);
+    // Sealed, the count is in the sealed payload: read it now, and seal the next one before the transaction.
+    const before = this.codec.sealed ? await this.unsealRows(keys) : undefined;
+    if (before) await this.codec.prepare([...before.values()].map((r) => ({ ...r, accessCount: r.accessCount + 1 })));
     await this.codec.prepareEvents(keys.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: kind })));
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
@@ -333,7 +335,8 @@ export class MemoryStore extends StoreReader {
       const ops: Promise<unknown>[] = [];
       for (const row of rows) {
         if (!row) continue;
-        const next = { ...this.codec.record(row), lastAccessedAt: at, accessCount: row.accessCount + 1 };
+        const current = before?.get(row.id) ?? this.codec.record(row);
+        const next = { ...current, lastAccessedAt: at, accessCount: current.accessCount + 1 };
         touched.push(next);
         ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), log({ at, memoryId: next.id, type: 'accessed', use: kind }));
       }
@@ -364,7 +367,9 @@ export class MemoryStore extends StoreReader {
     if (!Array.isArray(entries) || entries.some((e) => !isPlainObject(e))) throw new InvalidInputError('invalid-input', 'putVectors takes an array of { id, vector, text? }.');
     const keys = entries.map((e) => parseId(e.id));
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
-    if (this.codec.sealed) await this.unsealRows(keys);
+    // Sealed, the embedding model is in the sealed payload: seal the rows with it before the transaction.
+    const before = this.codec.sealed ? await this.unsealRows(keys) : undefined;
+    if (before) await this.codec.prepare([...before.values()].map((r) => ({ ...r, embedding: { ...embedding } })));
     const sealed = await this.codec.sealVectors(entries.map((e, i) => ({ id: keys[i]!, model: embedding.model, dim: embedding.dim, data: e.vector })));
     return this.write('storing vectors', async (tx) => {
       const found = await Promise.all(keys.map((key) => tx.objectStore('memories').get(key)));
@@ -373,8 +378,9 @@ export class MemoryStore extends StoreReader {
       const ops: Promise<unknown>[] = [];
       entries.forEach((e, i) => {
         const row = found[i];
-        if (!row || (e.text !== undefined && row.text !== e.text)) return; // removed or rewritten meanwhile: the vector is stale
-        const next = { ...this.codec.record(row), embedding: { ...embedding } };
+        const current = row && (before?.get(row.id) ?? this.codec.record(row));
+        if (!current || (e.text !== undefined && current.text !== e.text)) return; // removed or rewritten meanwhile: the vector is stale
+        const next = { ...current, embedding: { ...embedding } };
         const vec: VectorRow = { id: e.id, model: embedding.model, dim: embedding.dim, data: e.vector };
         updated.push(next);
         rows.push(vec);

@@ -29,7 +29,7 @@ describe('encryption at rest', () => {
   it('stores no plaintext, searches after unlock, and refuses a wrong passphrase without changing anything', async () => {
     const name = `enc-${crypto.randomUUID()}`;
     const m = await createMneme({ name, embedder: new HashingEmbedder(), encryption: passphrase, snapshotDelayMs: 5 });
-    const added = await m.addMany(TEXTS.map((text, i) => ({ text, scope: u, ...(i === 2 && { tags: ['travelbug5521'] }) })));
+    const added = await m.addMany(TEXTS.map((text, i) => ({ text, scope: u, ...(i === 2 && { tags: ['travelbug5521'] }), ...(i === 0 && { importance: 0.91, source: 'assistant' as const }) })));
     await m.update(added[0]!.id, { text: 'The safe code is quokka4471 behind the mirror painting' });
     await m.update(added[1]!.id, { tags: ['oncology7731'] });
     await m.setTier(added[2]!.id, 'activated', 'reason-okapi9912');
@@ -55,6 +55,10 @@ describe('encryption at rest', () => {
     expect(raw.snapshots).toHaveLength(1); // sealed whole: the secrets above were looked for in it too
     // Vectors are sealed too: no stored float array carries data.
     expect(raw.vectors!.every((r) => (r.value as { data: Float32Array }).data.length === 0)).toBe(true);
+    // Rows keep id, scope, tier and times; importance, source, access count and embedding model are sealed with the text (as are vectors' models).
+    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', accessCount: 0, sealedMeta: true })));
+    expect(raw.memories!.some((r) => 'embedding' in (r.value as object))).toBe(false);
+    expect([occurrences(raw, 'test/hashing'), occurrences(raw, 'assistant')]).toEqual([{}, {}]);
     expect((raw.keyring![0]!.value as { kdf: string; iterations: number }).kdf).toBe('PBKDF2-SHA-256');
     expect(strings(raw.memories).join(' ')).not.toContain('quokka');
 
@@ -71,6 +75,7 @@ describe('encryption at rest', () => {
     expect(again.openedFrom).toBe('snapshot');
     expect((await again.list({ scope: u, filter: { tags: ['oncology7731'] } })).map((r) => r.text)).toEqual(['Diagnosed with narwhal8812 syndrome in March']);
     expect(again.peek(added[1]!.id)!.tags).toEqual(['oncology7731']);
+    expect(again.peek(added[0]!.id)).toMatchObject({ importance: 0.91, source: 'assistant', accessCount: 1, embedding: { model: 'test/hashing' } });
     const texts = (await again.list({ scope: u })).map((r) => r.text).sort();
     expect(texts).toEqual(['Diagnosed with narwhal8812 syndrome in March', 'Flight to Lisbon on pelican3390 airline, rebooked', 'The safe code is quokka4471 behind the mirror painting']);
     const hits = await again.searchMemory('narwhal8812 syndrome', { scope: u });
@@ -97,33 +102,42 @@ describe('encryption at rest', () => {
     expect(tallies.find((t) => t.id === a!.id)!.counts).toEqual({ mention: 2, retrieval: 1, access: 0 });
   });
 
-  it('seals what a store encrypted before schema 6 left in the clear (tags, event payloads), once, at the first unlock', async () => {
+  it('seals what older encrypted stores left in the clear (tags, event payloads, row fields), once, at the first unlock', async () => {
     const name = `enc-legacy-${crypto.randomUUID()}`;
     const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     const store = await openMemoryStore({ name, encryption: { key } });
-    const note = await store.add({ text: 'legacy okapi2208 note', scope: u, tags: ['legacytag4411'] });
+    const [five, six] = await store.addMany([
+      { text: 'legacy okapi2208 note', scope: u, tags: ['legacytag4411'] },
+      { text: 'schema six ibis5150 note', scope: u, tags: ['sixtag7373'], importance: 0.83, source: 'assistant' },
+    ]);
     store.close();
-    // Rewrite it as schema 5 left it: the text sealed alone, the tags and the event in the clear, no `sealsAll` in the keyring.
     const db = await openDB<MnemeDB>(name);
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(note.text));
-    const { sealedTags: _sealedTags, ...row } = (await db.get('memories', note.id))!;
-    await db.put('memories', { ...row, tags: ['legacytag4411'], sealed: { iv, data } });
+    const sealText = async (text: string) => {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(text)) };
+    };
+    const clear = (r: typeof five) => ({ ...r, owner: 'u:u' });
+    // As schema 5 left a row: the text sealed alone, everything else (tags too) in the clear; its event in the clear.
+    await db.put('memories', { ...clear(five!), sealed: await sealText(five!.text), text: '' });
+    // As schema 6 left a row: text and tags sealed together, importance, source and access count in the clear.
+    await db.put('memories', { ...clear(six!), accessCount: 7, sealed: await sealText(JSON.stringify([six!.text, six!.tags])), text: '', tags: [], sealedTags: true });
     const [event] = await db.getAll('events');
-    await db.put('events', { seq: event!.seq!, at: event!.at, memoryId: note.id, type: 'created', source: 'manual', origin: 'add' });
-    const { sealsAll: _sealsAll, ...params } = (await db.get('keyring', 'params'))!;
+    await db.put('events', { seq: event!.seq!, at: event!.at, memoryId: five!.id, type: 'created', source: 'manual', origin: 'add' });
+    const { sealsAll: _sealsAll, sealsMeta: _sealsMeta, ...params } = (await db.get('keyring', 'params'))!;
     await db.put('keyring', params, 'params');
     db.close();
     expect(occurrences(await dumpDatabase(name), 'legacytag4411')).toEqual({ memories: 1 });
 
     const again = await openMemoryStore({ name, encryption: { key } });
-    expect(await again.get(note.id, { scope: u })).toMatchObject({ text: 'legacy okapi2208 note', tags: ['legacytag4411'] });
-    expect((await again.events()).map((e) => e.type)).toEqual(['created']);
+    expect(await again.get(five!.id, { scope: u })).toMatchObject({ text: 'legacy okapi2208 note', tags: ['legacytag4411'] });
+    expect(await again.get(six!.id, { scope: u })).toMatchObject({ text: 'schema six ibis5150 note', tags: ['sixtag7373'], importance: 0.83, source: 'assistant', accessCount: 7 });
+    expect((await again.events()).map((e) => e.type)).toEqual(['created', 'created']);
     again.close();
     const raw = await dumpDatabase(name);
-    expect([occurrences(raw, 'legacytag4411'), occurrences(raw, 'okapi2208')]).toEqual([{}, {}]);
+    for (const word of ['legacytag4411', 'okapi2208', 'sixtag7373', 'ibis5150', 'assistant']) expect(occurrences({ memories: raw.memories! }, word)).toEqual({});
+    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', accessCount: 0, sealedMeta: true })));
     expect(Object.keys(raw.events![0]!.value as object).sort()).toEqual(['at', 'memoryId', 'sealed', 'seq']);
-    expect((raw.keyring![0]!.value as { sealsAll?: true }).sealsAll).toBe(true);
+    expect(raw.keyring![0]!.value).toMatchObject({ sealsAll: true, sealsMeta: true });
   });
 
   it('takes a key from the host instead of a passphrase', async () => {
@@ -138,5 +152,23 @@ describe('encryption at rest', () => {
     const again = await createMneme({ name, encryption: { key } });
     open.push(again);
     expect((await again.searchMemory('okapi5150', { scope: u }))[0]!.memory.text).toBe('host keyed okapi5150 secret');
+  });
+
+  it('stores vectors embedded later (re-embedding) for the sealed text they were made from, and counts accesses under the seal', async () => {
+    const name = `enc-later-${crypto.randomUUID()}`;
+    const store = await openMemoryStore({ name, encryption: passphrase });
+    const note = await store.add({ text: 'embedded later heron8181', scope: u });
+    const vector = Float32Array.from({ length: 4 }, (_, i) => i + 1);
+    expect(await store.putVectors([{ id: note.id, vector, text: 'a text it no longer has' }], { model: 'test/later', dim: 4 })).toBe(0);
+    expect(await store.putVectors([{ id: note.id, vector, text: note.text }], { model: 'test/later', dim: 4 })).toBe(1);
+    await store.recordAccess([note.id, note.id], 'access');
+    await store.recordAccess([note.id], 'mention');
+    store.close();
+    const raw = await dumpDatabase(name);
+    expect(occurrences(raw, 'test/later')).toEqual({});
+    const again = await openMemoryStore({ name, encryption: passphrase });
+    expect(await again.get(note.id, { scope: u })).toMatchObject({ embedding: { model: 'test/later', dim: 4 }, accessCount: 2 });
+    expect((await again.loadAll()).vectors).toEqual([{ id: note.id, model: 'test/later', dim: 4, data: vector }]);
+    again.close();
   });
 });
