@@ -1,13 +1,13 @@
 // The IndexedDB layout and its migration history. Each step moves a database
 // from one version to the next; `upgrade` runs the steps a database lacks.
-import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LogFold } from '../memory/event-log';
 import type { MemoryEvent, MemoryEventType, MemoryRecord, PatchField, Source, StoredTier, UseKind } from '../memory/types';
 import { isShared } from '../memory/scope';
 import { PATCH_FIELDS } from '../memory/validate';
 import type { KeyParams, Sealed } from './seal';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * A memory as stored: the record plus `owner`, an indexable key for its scope; when encrypted,
@@ -58,7 +58,7 @@ export type StoredEvent = MemoryEvent | SealedEvent;
 export type SnapshotKey = 'index' | `themes:${string}`;
 
 export interface MnemeDB extends DBSchema {
-  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-tier': string; 'by-owner-time': [string, number, string] } };
+  memories: { key: string; value: MemoryRow; indexes: { 'by-owner': string; 'by-owner-time': [string, number, string] } };
   vectors: { key: string; value: VectorRow };
   events: { key: number; value: StoredEvent; indexes: { 'by-memory': string } };
   meta: { key: 'generation'; value: string };
@@ -97,6 +97,9 @@ type Step = (db: IDBPDatabase<MnemeDB>, tx: UpgradeTx) => void;
  * 6: `logState`, for a bounded log: old events fold into per-memory use tallies (store/compaction.ts).
  *    Nothing is folded yet; the first compaction after open does it. The by-owner-time index
  *    ([owner, createdAt, id]) pages lists newest first without reading a whole scope.
+ * 7: the unused tier index goes (an encrypted store seals the tier with the text). Snapshots may
+ *    now hold a user's themes (scheduler/theme-state.ts); the bump keeps a tab of the version before,
+ *    which deletes only the index snapshot on a rewrite, from writing beside them.
  */
 export const MIGRATIONS: readonly Step[] = [
   (db) => {
@@ -106,7 +109,7 @@ export const MIGRATIONS: readonly Step[] = [
   (db, tx) => {
     db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true }).createIndex('by-memory', 'memoryId');
     const memories = tx.objectStore('memories');
-    memories.createIndex('by-tier', 'tier');
+    (memories as unknown as IDBPObjectStore<unknown, ArrayLike<string>, string, 'versionchange'>).createIndex('by-tier', 'tier'); // dropped at 7
     const events = tx.objectStore('events');
     // Cursor callbacks stay inside the upgrade transaction; nothing else is awaited.
     memories.openCursor().then(function backfill(cursor): Promise<void> | void {
@@ -142,6 +145,10 @@ export const MIGRATIONS: readonly Step[] = [
   (db, tx) => {
     db.createObjectStore('logState');
     tx.objectStore('memories').createIndex('by-owner-time', ['owner', 'createdAt', 'id']);
+  },
+  (_db, tx) => {
+    tx.objectStore('memories').deleteIndex('by-tier' as never);
+    void tx.objectStore('snapshots').clear(); // themes saved by an older version would outlive a rewrite it did not clear them for
   },
 ];
 

@@ -28,7 +28,7 @@ export interface KeyParams {
   check: Sealed;
   /** Set once every row seals its tags and every event its payload (schema 6; see reseal.ts). */
   sealsAll?: true;
-  /** Set once every row seals its importance, source, access count and embedding model too (see reseal.ts). */
+  /** Set once every row seals its importance, source, tier, access count and embedding model too (see reseal.ts). */
   sealsMeta?: true;
 }
 
@@ -122,18 +122,18 @@ async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.data));
 }
 
-/** What a row seals, together: everything but its id, scope, tier and times (see the README's list of what stays visible). */
-export type SealedField = 'text' | 'tags' | 'importance' | 'source' | 'accessCount' | 'embedding';
+/** What a row seals, together: everything but its id, scope and times (see the README's list of what stays visible). */
+export type SealedField = 'text' | 'tags' | 'importance' | 'source' | 'tier' | 'accessCount' | 'embedding';
 type SealedFields = Pick<MemoryRecord, SealedField>;
-const payload = (r: SealedFields) => JSON.stringify([r.text, r.tags, r.importance, r.source, r.accessCount, r.embedding ?? null]);
+const payload = (r: SealedFields) => JSON.stringify([r.text, r.tags, r.importance, r.source, r.tier, r.accessCount, r.embedding ?? null]);
 
 function fromPayload(clear: string): SealedFields {
-  const [text, tags, importance, source, accessCount, embedding] = JSON.parse(clear) as [string, string[], number, MemoryRecord['source'], number, EmbeddingRef | null];
-  return { text, tags, importance, source, accessCount, ...(embedding && { embedding }) };
+  const [text, tags, importance, source, tier, accessCount, embedding] = JSON.parse(clear) as [string, string[], number, MemoryRecord['source'], MemoryRecord['tier'], number, EmbeddingRef | null];
+  return { text, tags, importance, source, tier, accessCount, ...(embedding && { embedding }) };
 }
 
 /** What a sealed row holds in place of its sealed fields: the same for every row, so it tells nothing. */
-const BLANK: SealedFields = Object.freeze({ text: '', tags: [], importance: 0, source: 'user', accessCount: 0 });
+const BLANK: SealedFields = Object.freeze({ text: '', tags: [], importance: 0, source: 'user', tier: 'plaintext', accessCount: 0 });
 
 /** What an event seals: all but its place, time and memory id. */
 function eventPayload(e: MemoryEvent): string {

@@ -283,20 +283,24 @@ export class MemoryStore extends StoreReader {
     const batch = parseTierChanges(changes);
     if (batch.length === 0) return [];
     const ids = [...new Set(batch.map((c) => c.id))];
-    if (this.codec.sealed) {
-      const tiers = new Map([...(await this.unsealRows(ids))].map(([id, r]) => [id, r.tier]));
+    // Sealed, the tier is in the sealed payload: read the rows now, and seal their events and next state before the transaction.
+    const before = this.codec.sealed ? await this.unsealRows(ids) : undefined;
+    if (before) {
+      const next = new Map(before);
       const moves: MemoryEvent[] = [];
       for (const c of batch) {
-        const from = tiers.get(c.id);
+        const from = next.get(c.id)?.tier;
         if (from === undefined || from === c.tier) continue;
-        tiers.set(c.id, c.tier);
+        next.set(c.id, { ...next.get(c.id)!, tier: c.tier });
         moves.push({ at: 0, memoryId: c.id, type: 'tier-changed', from, to: c.tier, reason: c.reason });
       }
-      await this.codec.prepareEvents(moves);
+      await Promise.all([this.codec.prepare([...next.values()]), this.codec.prepareEvents(moves)]);
     }
     return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
       const at = this.now();
-      const { stored, current } = await this.loadRows(tx, ids, 'No tier was changed.');
+      const loaded = await this.loadRows(tx, ids, 'No tier was changed.');
+      const { stored } = loaded;
+      const current = before ? new Map(before) : loaded.current;
       const moved = new Set<string>();
       const ops: Promise<unknown>[] = [];
       for (const c of batch) {

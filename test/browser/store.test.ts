@@ -222,7 +222,10 @@ describe('MemoryStore in real IndexedDB', () => {
 
     const store = await openMemoryStore({ name });
     open.push(store);
-    expect(SCHEMA_VERSION).toBe(6); // through schema 5 and on to 6 (the tallies of the bounded log: see trust-event-log.test.ts)
+    expect(SCHEMA_VERSION).toBe(7); // through schema 5, 6 (the tallies of the bounded log: see trust-event-log.test.ts) and 7
+    const raw = await openDB<MnemeDB>(name);
+    expect([...raw.transaction('memories').store.indexNames].sort()).toEqual(['by-owner', 'by-owner-time']); // 7 dropped the unused tier index
+    raw.close();
     expect((await store.get('a', { scope: alice }))!.tier).toBe('plaintext');
     expect((await store.get('b', { scope: alice }))!.tier).toBe('activated');
     expect(await store.readSnapshot('index')).toBeUndefined();

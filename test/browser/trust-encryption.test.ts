@@ -8,6 +8,7 @@ import { openDB } from 'idb';
 import { EncryptionError } from '../../src/errors';
 import { createMneme, type Mneme } from '../../src/mneme';
 import type { MnemeDB } from '../../src/store/schema';
+import type { MemoryRecord } from '../../src/memory/types';
 import { openMemoryStore } from '../../src/store/store';
 import { HashingEmbedder } from '../support/hashing-embedder';
 import { dumpDatabase, occurrences, strings } from '../support/raw-idb';
@@ -55,8 +56,8 @@ describe('encryption at rest', () => {
     expect(raw.snapshots).toHaveLength(1); // sealed whole: the secrets above were looked for in it too
     // Vectors are sealed too: no stored float array carries data.
     expect(raw.vectors!.every((r) => (r.value as { data: Float32Array }).data.length === 0)).toBe(true);
-    // Rows keep id, scope, tier and times; importance, source, access count and embedding model are sealed with the text (as are vectors' models).
-    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', accessCount: 0, sealedMeta: true })));
+    // Rows keep id, scope and times; importance, source, tier, access count and embedding model are sealed with the text (as are vectors' models).
+    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', tier: 'plaintext', accessCount: 0, sealedMeta: true })));
     expect(raw.memories!.some((r) => 'embedding' in (r.value as object))).toBe(false);
     expect([occurrences(raw, 'test/hashing'), occurrences(raw, 'assistant')]).toEqual([{}, {}]);
     expect((raw.keyring![0]!.value as { kdf: string; iterations: number }).kdf).toBe('PBKDF2-SHA-256');
@@ -116,7 +117,7 @@ describe('encryption at rest', () => {
       const iv = crypto.getRandomValues(new Uint8Array(12));
       return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(text)) };
     };
-    const clear = (r: typeof five) => ({ ...r, owner: 'u:u' });
+    const clear = (r: MemoryRecord) => ({ ...r, owner: 'u:u' });
     // As schema 5 left a row: the text sealed alone, everything else (tags too) in the clear; its event in the clear.
     await db.put('memories', { ...clear(five!), sealed: await sealText(five!.text), text: '' });
     // As schema 6 left a row: text and tags sealed together, importance, source and access count in the clear.
@@ -135,7 +136,7 @@ describe('encryption at rest', () => {
     again.close();
     const raw = await dumpDatabase(name);
     for (const word of ['legacytag4411', 'okapi2208', 'sixtag7373', 'ibis5150', 'assistant']) expect(occurrences({ memories: raw.memories! }, word)).toEqual({});
-    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', accessCount: 0, sealedMeta: true })));
+    expect(raw.memories!.map((r) => r.value)).toEqual(raw.memories!.map(() => expect.objectContaining({ importance: 0, source: 'user', tier: 'plaintext', accessCount: 0, sealedMeta: true })));
     expect(Object.keys(raw.events![0]!.value as object).sort()).toEqual(['at', 'memoryId', 'sealed', 'seq']);
     expect(raw.keyring![0]!.value).toMatchObject({ sealsAll: true, sealsMeta: true });
   });
@@ -154,7 +155,7 @@ describe('encryption at rest', () => {
     expect((await again.searchMemory('okapi5150', { scope: u }))[0]!.memory.text).toBe('host keyed okapi5150 secret');
   });
 
-  it('stores vectors embedded later (re-embedding) for the sealed text they were made from, and counts accesses under the seal', async () => {
+  it('stores vectors embedded later (re-embedding) for the sealed text they were made from, and counts accesses and moves tiers under the seal', async () => {
     const name = `enc-later-${crypto.randomUUID()}`;
     const store = await openMemoryStore({ name, encryption: passphrase });
     const note = await store.add({ text: 'embedded later heron8181', scope: u });
@@ -163,11 +164,13 @@ describe('encryption at rest', () => {
     expect(await store.putVectors([{ id: note.id, vector, text: note.text }], { model: 'test/later', dim: 4 })).toBe(1);
     await store.recordAccess([note.id, note.id], 'access');
     await store.recordAccess([note.id], 'mention');
+    await store.setTier(note.id, 'archived', 'test: archived');
     store.close();
     const raw = await dumpDatabase(name);
     expect(occurrences(raw, 'test/later')).toEqual({});
+    expect(raw.memories![0]!.value).toMatchObject({ tier: 'plaintext', accessCount: 0 });
     const again = await openMemoryStore({ name, encryption: passphrase });
-    expect(await again.get(note.id, { scope: u })).toMatchObject({ embedding: { model: 'test/later', dim: 4 }, accessCount: 2 });
+    expect(await again.get(note.id, { scope: u })).toMatchObject({ embedding: { model: 'test/later', dim: 4 }, accessCount: 2, tier: 'archived' });
     expect((await again.loadAll()).vectors).toEqual([{ id: note.id, model: 'test/later', dim: 4, data: vector }]);
     again.close();
   });
