@@ -92,7 +92,7 @@ export async function runScenario(input: unknown, options: RunOptions): Promise<
       }
     }
   } finally {
-    scheduler.dispose();
+    await scheduler.dispose();
     await mneme.close();
   }
   return output;

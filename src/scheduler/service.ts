@@ -299,7 +299,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
     async close() {
       if (!opened) return;
       opened.kv?.keeper.dispose();
-      opened.scheduler.dispose();
+      await opened.scheduler.dispose(); // saves themes placed since the last save
       await opened.engine.close();
       await opened.mneme.close();
       opened = undefined;
