@@ -279,9 +279,12 @@ describe('examples/plain-chat.html with data-embedder="static"', () => {
       const attributes = 'data-embedder="static" data-embedder-model="mneme/glove-6b-100d-50k" data-embedder-base-url="../test/fixtures/generated/models"';
       await route.fulfill({ body: original.replace('data-user="alice"', `data-user="alice" ${attributes}`), contentType: 'text/html' });
     });
+    const before = served.length;
     await page.goto(`${server.origin}/examples/plain-chat.html`);
     await page.waitForFunction(() => window.Mneme.attached !== undefined);
     expect(await page.evaluate(() => window.Mneme.attached!.embedderReady())).toEqual({ model: 'mneme/glove-6b-100d-50k', dim: 100 });
+    // The tokenizer's code and the model's two files; no engine, so no WebAssembly.
+    expect(served.slice(before).filter((path) => path.endsWith('.wasm'))).toEqual([]);
     for (const text of ['I saw the doctor about my knee.', 'I am learning to play the guitar on weekends.', 'Our flight to Lisbon leaves on Friday morning.', 'My sister adopted a puppy from the shelter.']) {
       await page.locator('#message').fill(text);
       await page.locator('#message').press('Enter');
@@ -290,7 +293,7 @@ describe('examples/plain-chat.html with data-embedder="static"', () => {
     const predicted = page.evaluate(() => new Promise<{ text: string; reasons: string[] }>((resolve) => window.Mneme.attached!.on('prediction', (p) => p.length > 0 && resolve(p[0]!))));
     await page.locator('#message').fill('my physician said');
     expect(await predicted).toMatchObject({ text: 'I saw the doctor about my knee.', reasons: expect.arrayContaining([expect.stringMatching(/meaning similarity/)]) });
-    expect(served).toContain('/test/fixtures/generated/models/mneme/glove-6b-100d-50k/model.safetensors');
+    expect(served.slice(before)).toEqual(expect.arrayContaining(['/test/fixtures/generated/models/mneme/glove-6b-100d-50k/model.safetensors', '/test/fixtures/generated/models/mneme/glove-6b-100d-50k/tokenizer.json']));
     expect(errors).toEqual([]);
     await context.close();
   });
