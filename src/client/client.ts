@@ -116,22 +116,10 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
   };
 
   let worker: SchedulerClient | undefined;
-  const ready = (async () => {
-    try {
-      if (typeof Worker === 'undefined') throw new Error('this browser has no Web Workers');
-      if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB (private mode?)');
-      worker = loaders.worker();
-      const scope = { userId: options.user ?? 'me', ...(options.role !== undefined && { role: options.role }) };
-      await worker.call('open', [{ scope, dbName: options.dbName ?? 'mneme', ...(embedder && { embedder }) }]);
-      await worker.call('startSession', [options.role !== undefined ? { role: options.role } : {}]);
-      return true;
-    } catch (error) {
-      worker?.terminate();
-      worker = undefined;
-      degrade('memory', error);
-      return false;
-    }
-  })();
+  const ready = openMemory(options, loaders, embedder).then(
+    (opened) => ((worker = opened), true),
+    (error: unknown) => (degrade('memory', error), false),
+  );
   /** Runs `work` when memory is on; otherwise (or when it fails) gives `fallback`. */
   const withMemory = async <T>(fallback: T, work: (w: SchedulerClient) => Promise<T>): Promise<T> => {
     if (!(await ready) || !worker) return fallback;
@@ -202,6 +190,25 @@ interface ClientContext {
   degrade(what: Degradation['what'], error: unknown): void;
   /** The worker, once memory is on; undefined when it could not start. */
   connected(): Promise<SchedulerClient | undefined>;
+}
+
+/**
+ * Starts the worker and opens the user's memory in it.
+ * @throws why memory cannot start in this browser (the worker is stopped)
+ */
+async function openMemory(options: ClientOptions, loaders: ClientLoaders, embedder: ResolvedStaticEmbedderConfig | undefined): Promise<SchedulerClient> {
+  if (typeof Worker === 'undefined') throw new Error('this browser has no Web Workers');
+  if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB (private mode?)');
+  const worker = loaders.worker();
+  try {
+    const scope = { userId: options.user ?? 'me', ...(options.role !== undefined && { role: options.role }) };
+    await worker.call('open', [{ scope, dbName: options.dbName ?? 'mneme', ...(embedder && { embedder }) }]);
+    await worker.call('startSession', [options.role !== undefined ? { role: options.role } : {}]);
+    return worker;
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
 }
 
 /** The embedder's load in the worker, from the moment memory is on: its progress and outcome become events. */
