@@ -213,7 +213,10 @@ function restoreKv(kv: NonNullable<Opened['kv']>): void {
   void done.then(() => kv.keeper.schedule()).catch(() => undefined); // a failed restore only means a cold first message
 }
 
-/** Opens the store and scheduler; each engine the slot loads gets a predictor and, unless turned off, a KV keeper. */
+/**
+ * Opens the store (with the config's embedder, made here and loaded in the background) and the scheduler; each engine
+ * the slot loads gets a predictor and, unless turned off, a KV keeper.
+ */
 async function openWorker(config: SchedulerWorkerConfig, factories: SchedulerServiceOptions): Promise<Opened> {
   const embedder = config.embedder === undefined ? undefined : factories.createEmbedder(resolveStaticEmbedderConfig(config.embedder, globalThis.location?.href));
   const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }), ...(embedder && { embedder }) });
