@@ -2,9 +2,12 @@
 // rows) run in the calling thread. A text's vector is the normalised mean of
 // its tokens' rows, so a draft embeds in microseconds and every keystroke can
 // be searched by meaning. Files are fetched like any model (the hub, or
-// `modelBaseUrl`) and kept in the Cache API. transformers.js's tokenizer reads
-// tokenizer.json; it is imported on first load, so this module imports under
-// Node and costs nothing until used.
+// `modelBaseUrl`) and kept in the Cache API. tokenizer.json is read by
+// transformers.js's own tokenizer library (@huggingface/tokenizers, pure JS,
+// about 36 KB minified), imported statically: a dynamic import would split a
+// worker that imports this module into chunks, which a bundler building
+// workers as classic scripts (Vite's default) refuses.
+import { Tokenizer } from '@huggingface/tokenizers';
 import { InvalidInputError, ModelError, RpcError, isMnemeError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import { withSignal } from '../util/with-signal';
@@ -86,15 +89,13 @@ async function loadStaticModel(config: ResolvedStaticEmbedderConfig, options: { 
   try {
     const tokenizerJson = JSON.parse(new TextDecoder().decode(tokenizerBytes)) as { model?: { unk_token?: unknown } };
     const unk = tokenizerJson.model?.unk_token;
-    const { PreTrainedTokenizer } = await import('@huggingface/transformers');
     options.signal?.throwIfAborted();
-    const tokenizer = new PreTrainedTokenizer(tokenizerJson, typeof unk === 'string' ? { unk_token: unk } : {});
-    const vocab = tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+    const tokenizer = new Tokenizer(tokenizerJson, typeof unk === 'string' ? { unk_token: unk } : {});
     const model = createStaticModel({
       tensors: readSafetensors(tensorBytes, `${what} model.safetensors`),
-      tokenizer,
-      vocabSize: vocab instanceof Map ? vocab.size : Object.keys(vocab).length,
-      unknownId: typeof unk === 'string' ? tokenizer.convert_tokens_to_ids(unk) : undefined,
+      tokenizer: { encode: (text, o) => tokenizer.encode(text, o).ids },
+      vocabSize: tokenizer.get_vocab().size,
+      unknownId: typeof unk === 'string' ? tokenizer.token_to_id(unk) : undefined,
       maxTokens: config.maxTokens,
       what,
     });
