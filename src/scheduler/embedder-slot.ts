@@ -57,8 +57,9 @@ export class EmbedderSlot {
         stops.push(this.mneme.on('model-progress', onProgress));
       }
       if (this.mneme.modelStatus === 'loading') await withSignal(settled, signal, 'Waiting for the embedder');
-      if (this.mneme.modelStatus === 'ready') return this.embedder.ref;
-      throw this.mneme.modelError ?? new ModelError('model-load-failed', 'The embedding model could not load.');
+      const failure = this.mneme.modelError; // set once, when the load failed; a loaded model never fails again
+      if (failure) throw failure;
+      return this.embedder.ref;
     } finally {
       for (const stop of stops) stop();
     }
