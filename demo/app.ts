@@ -7,6 +7,7 @@ import { chatPane } from './chat';
 import { openConversation } from './conversation';
 import { h } from './dom';
 import { inspector } from './inspector';
+import { meaningBadge } from './meaning';
 import { modelCard } from './model-card';
 import { DEFAULT_SETTINGS, loadSettings, PRESETS, saveSettings, settingsDialog, type Settings } from './settings';
 
@@ -28,6 +29,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   const chat = chatPane();
   const showError = (e: unknown) => (error.textContent = e instanceof Error ? e.message : String(e));
   const memories = inspector(showError, () => void updateStatus());
+  const meaning = meaningBadge(showError);
   chat.onSent = () => void memories.refresh().then(updateStatus);
   chat.onPredicted = () => void memories.workingChanged();
   chat.onError = showError;
@@ -50,7 +52,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   const main = h('main', { dataset: { view: 'chat' } }, h('div', { className: 'left' }, card.element, chat.element), memories.element);
   const tabs = viewTabs(main, () => void memories.refresh());
   root.replaceChildren(
-    h('header', {}, h('h1', {}, 'Mneme', h('small', { textContent: 'memory that stays on this device' })), h('div', { className: 'row' }, status, offline, gear)),
+    h('header', {}, h('h1', {}, 'Mneme', h('small', { textContent: 'memory that stays on this device' })), h('div', { className: 'row' }, status, meaning.element, offline, gear)),
     error, tabs, main);
   addEventListener('online', () => (offline.hidden = true));
   addEventListener('offline', () => (offline.hidden = false));
@@ -68,7 +70,9 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
     }
     client = createSchedulerWorker();
     const scope = { userId: settings.user, ...(settings.role && { role: settings.role }) };
-    await client.call('open', [{ scope, dbName }]);
+    const embedder = meaning.config(settings);
+    await client.call('open', [{ scope, dbName, ...(embedder && { embedder }) }]);
+    meaning.watch(client, embedder?.model);
     await client.call('startSession', [settings.role ? { role: settings.role } : {}]);
     await client.call('tick', []);
     chat.setClient(client, false);

@@ -1,7 +1,8 @@
-// The demo's settings: who is talking (user, role) and which engine and model
-// answer. Kept in localStorage; the model is downloaded only once the person
+// The demo's settings: who is talking (user, role), which engine and model
+// answer, and whether memory is searched by meaning (a static embedding model
+// in the scheduler worker). Kept in localStorage; the model is downloaded only once the person
 // chose it, and cached by the engine for offline use.
-import type { EngineConfig } from '../src';
+import { resolveStaticEmbedderConfig, STATIC_EMBEDDER_DEFAULTS, type EngineConfig, type StaticEmbedderConfig } from '../src';
 import { h, size } from './dom';
 
 export interface ModelPreset {
@@ -29,10 +30,29 @@ export interface Settings {
   dtype: 'q8' | 'fp32' | 'q4';
   /** The person chose to download the model (first run asks). */
   modelChosen: boolean;
+  /** Search by meaning: a static (model2vec) embedding model in the scheduler worker. */
+  meaningSearch: boolean;
+  embedderModel: string;
+  /** Where the embedding model's files come from; '' is the Hugging Face hub. */
+  embedderBaseUrl: string;
 }
 
+/** potion-base-8M's download (model.safetensors, float32, and tokenizer.json), approximately. */
+export const EMBEDDER_BYTES = 30e6;
+
 const KEY = 'mneme-demo:settings';
-export const DEFAULT_SETTINGS: Settings = { user: 'me', role: '', engine: 'auto', model: PRESETS[0]!.id, modelBaseUrl: '', dtype: 'q8', modelChosen: false };
+export const DEFAULT_SETTINGS: Settings = {
+  user: 'me',
+  role: '',
+  engine: 'auto',
+  model: PRESETS[0]!.id,
+  modelBaseUrl: '',
+  dtype: 'q8',
+  modelChosen: false,
+  meaningSearch: false,
+  embedderModel: STATIC_EMBEDDER_DEFAULTS.model,
+  embedderBaseUrl: '',
+};
 
 export function loadSettings(): Settings {
   try {
@@ -70,6 +90,16 @@ export function engineConfig(s: Settings, promptApiChannel?: string): EngineConf
   return { engine: 'transformers', transformers: { ...base, model: s.model, dtype: s.dtype, cacheName: 'mneme-demo-models' } };
 }
 
+/**
+ * The scheduler worker's embedder, when meaning search is on; a relative base URL is made absolute against this page.
+ * @throws InvalidInputError naming a setting that is not valid
+ */
+export function embedderConfig(s: Settings): StaticEmbedderConfig | undefined {
+  if (!s.meaningSearch) return undefined;
+  const base = s.embedderBaseUrl ? { modelBaseUrl: s.embedderBaseUrl, allowRemote: false } : {};
+  return resolveStaticEmbedderConfig({ ...base, model: s.embedderModel, cacheName: 'mneme-demo-models' }, location.href);
+}
+
 const ENGINE_LABELS: Record<Settings['engine'], string> = {
   auto: 'Automatic (the GPU if this device has one)',
   webllm: 'WebLLM on the GPU',
@@ -88,6 +118,9 @@ export function settingsDialog(current: Settings, onSave: (next: Settings) => vo
   const presets = h('datalist', { id: 'model-presets' }, ...PRESETS.map((p) => h('option', { value: p.id, label: `${p.label} · ${size(p.bytes)}` })));
   const base = h('input', { name: 'modelBaseUrl', value: current.modelBaseUrl, placeholder: 'Hugging Face hub', autocomplete: 'off' });
   const dtype = h('select', { name: 'dtype' }, ...(['q8', 'q4', 'fp32'] as const).map((d) => h('option', { value: d, textContent: d, selected: d === current.dtype })));
+  const meaning = h('input', { type: 'checkbox', name: 'meaningSearch', checked: current.meaningSearch });
+  const embedder = h('input', { name: 'embedderModel', value: current.embedderModel, autocomplete: 'off' });
+  const embedderBase = h('input', { name: 'embedderBaseUrl', value: current.embedderBaseUrl, placeholder: 'Hugging Face hub', autocomplete: 'off' });
   const field = (label: string, input: HTMLElement, hint = '') => h('label', { className: 'field' }, h('span', { textContent: label }), input, ...(hint ? [h('small', { textContent: hint })] : []));
   const form = h('form', { method: 'dialog' },
     h('h2', { textContent: 'Settings' }),
@@ -98,6 +131,9 @@ export function settingsDialog(current: Settings, onSave: (next: Settings) => vo
     presets,
     field('Download models from', base, 'Leave empty for the Hugging Face hub.'),
     field('Weights', dtype),
+    field('Search by meaning', meaning, `A static embedding model in the memory worker ranks what you type by meaning, not only by its words (about ${size(EMBEDDER_BYTES)} for ${STATIC_EMBEDDER_DEFAULTS.model}, downloaded once, then cached).`),
+    field('Embedding model', embedder, 'A model2vec model id.'),
+    field('Download it from', embedderBase, 'Leave empty for the Hugging Face hub.'),
     h('div', { className: 'row end' }, h('button', { type: 'button', className: 'secondary', value: 'cancel', textContent: 'Cancel', onclick: () => dialog.close() }), h('button', { type: 'submit', textContent: 'Save' })),
   );
   const dialog = h('dialog', { className: 'settings' }, form);
@@ -111,6 +147,9 @@ export function settingsDialog(current: Settings, onSave: (next: Settings) => vo
       modelBaseUrl: base.value.trim(),
       dtype: dtype.value as Settings['dtype'],
       modelChosen: current.modelChosen && !changedModel,
+      meaningSearch: meaning.checked,
+      embedderModel: embedder.value.trim() || DEFAULT_SETTINGS.embedderModel,
+      embedderBaseUrl: embedderBase.value.trim(),
     });
   };
   return dialog;

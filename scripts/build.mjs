@@ -1,7 +1,7 @@
 // `npm run build`: the library for bundlers (ES modules + TypeScript types) and
 // the drop-in classic script dist/mneme.js with the files it loads lazily
 // (mneme-worker.js, which owns the scheduler and the one engine, and its chunks), and the
-// memory-only drop-in dist/memory/ (the same mneme.js, a worker with no engine code, its chunks).
+// memory-only drop-in dist/memory/ (the same mneme.js, a worker with no engine code and no tokenizer, its chunks).
 // Prints the drop-in's gzipped size and the memory-only folder's bytes; `dropinGzipBytes()` and
 // `memoryFolderBytes()` are what the bench records.
 // dist/app is the demo that `npm start` builds and serves: this build never

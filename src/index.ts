@@ -31,10 +31,12 @@ export type { IndexSource, ScoreParts, SearchResult } from './search/memory-inde
 export {
   createStaticEmbedder,
   createWorkerEmbedder,
+  resolveStaticEmbedderConfig,
   STATIC_EMBEDDER_DEFAULTS,
   type Embedder,
   type EmbedderConfig,
   type LoadProgress,
+  type ResolvedStaticEmbedderConfig,
   type StaticEmbedderConfig,
   type WorkerEmbedderOptions,
 } from './embed';

@@ -99,6 +99,7 @@ export class Mneme {
   /** Resolves when the embedder is loaded and the backlog re-embedded (undefined without one, or when it failed). */
   readonly ready: Promise<EmbeddingRef | undefined>;
   private status: ModelStatus;
+  private failure: MnemeError | undefined;
   private readonly events = new EventTarget();
   private readonly embedder: Embedder | undefined;
   private readonly unsubscribe: () => void;
@@ -146,6 +147,11 @@ export class Mneme {
 
   get modelStatus(): ModelStatus {
     return this.status;
+  }
+
+  /** Why the embedder could not start, once `modelStatus` is 'failed' (memory and lexical search go on). */
+  get modelError(): MnemeError | undefined {
+    return this.failure;
   }
 
   /** The number of memories held, across all scopes. */
@@ -205,7 +211,8 @@ export class Mneme {
     } catch (error) {
       if (this.background.signal.aborted) return undefined;
       this.status = 'failed';
-      this.emit('model-error', error instanceof MnemeError ? error : new ModelError('model-load-failed', String(error), { cause: error }));
+      this.failure = error instanceof MnemeError ? error : new ModelError('model-load-failed', String(error), { cause: error });
+      this.emit('model-error', this.failure);
       return undefined;
     }
   }

@@ -6,7 +6,8 @@
 // on. Each step down is reported as a 'degraded' event and on the console.
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '@mlc-ai/web-llm';
 import { ModelError } from '../errors';
-import type { LoadProgress } from '../embed/types';
+import { resolveStaticEmbedderConfig, type ResolvedStaticEmbedderConfig, type StaticEmbedderConfig } from '../embed/static-config';
+import type { EmbeddingRef, LoadProgress } from '../embed/types';
 import { chooseEngineHere } from '../engine/choose';
 import type { EngineConfig } from '../engine/create';
 import { servePromptApiEngine } from '../engine/prompt-api';
@@ -25,6 +26,13 @@ export interface ClientOptions {
   k?: number;
   /** The engine that prewarms while the user types and answers `chat.completions.create`, in the worker (loaded by `loadEngine` or the first `create`). */
   engine?: EngineConfig;
+  /**
+   * A static (model2vec) embedding model, run in the worker, so drafts are ranked by meaning as well as by their
+   * words (default model minishlab/potion-base-8M, about 30 MB, fetched once and kept in the Cache API). Loaded in
+   * the background when memory opens; memories stored before are embedded then. Without it, search is lexical.
+   * A relative `modelBaseUrl` resolves against the page. Invalid settings throw an InvalidInputError naming them.
+   */
+  embedder?: StaticEmbedderConfig;
   /** Report degradations on the console too. Default true. */
   log?: boolean;
 }
@@ -35,8 +43,11 @@ export interface ClientLoaders {
 }
 
 export interface Degradation {
-  /** What is off now: memory entirely, the GPU engine, the browser's built-in model (chosen, then failing), or every engine. */
-  what: 'memory' | 'gpu-engine' | 'built-in-engine' | 'engine';
+  /**
+   * What is off now: memory entirely, the GPU engine, the browser's built-in model (chosen, then failing), every
+   * engine, or the embedder (search by meaning; memory and lexical search go on).
+   */
+  what: 'memory' | 'gpu-engine' | 'built-in-engine' | 'engine' | 'embedder';
   reason: string;
 }
 
@@ -49,6 +60,10 @@ export interface ClientEventMap {
   'model-progress': LoadProgress;
   /** `shared`: another tab of this site runs the model and this one drives it (the model is loaded once per site). */
   'model-ready': { model: string; engine: string; shared: boolean };
+  /** The embedder's model loading (files arriving, then the model starting). */
+  'embedder-progress': LoadProgress;
+  /** The embedder is loaded: drafts rank by meaning from now on. */
+  'embedder-ready': EmbeddingRef;
   sent: { text: string; memories: MemoryView[] };
   /** A reply from the on-device engine: exactly the memories the model saw, and what the cache held at send. */
   answered: SendView;
@@ -71,6 +86,11 @@ export interface MnemeClient {
    * Drafts prewarm from then on. Without it, the first `create` loads it.
    */
   loadEngine(config?: EngineConfig): Promise<{ model: string; engine: string; shared: boolean }>;
+  /**
+   * The `embedder` option's model once it is loaded (undefined without one, or when memory is off). Rejects with its
+   * ModelError when it could not load (also a 'degraded' event): memory and lexical search go on.
+   */
+  embedderReady(): Promise<EmbeddingRef | undefined>;
   chat: { completions: { create(request: ChatCompletionRequest, options?: CreateOptions): Promise<Completion> } };
   on<K extends keyof ClientEventMap>(type: K, listener: (detail: ClientEventMap[K]) => void): () => void;
   close(): Promise<void>;
@@ -81,10 +101,12 @@ const DEGRADED: Record<Degradation['what'], string> = {
   'gpu-engine': 'the GPU engine failed, using the CPU engine',
   'built-in-engine': "the browser's built-in model failed, using an engine Mneme loads",
   engine: 'no engine could load; memory and lexical search go on',
+  embedder: 'the embedding model could not load; memory and lexical search go on',
 };
 
 export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders): MnemeClient {
   const k = options.k ?? 5;
+  const embedder = options.embedder === undefined ? undefined : resolveStaticEmbedderConfig(options.embedder, globalThis.location?.href);
   const events = new EventTarget();
   const emit = <K extends keyof ClientEventMap>(type: K, detail: ClientEventMap[K]) => events.dispatchEvent(new CustomEvent(type, { detail }));
   const degrade = (what: Degradation['what'], error: unknown) => {
@@ -94,22 +116,10 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
   };
 
   let worker: SchedulerClient | undefined;
-  const ready = (async () => {
-    try {
-      if (typeof Worker === 'undefined') throw new Error('this browser has no Web Workers');
-      if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB (private mode?)');
-      worker = loaders.worker();
-      const scope = { userId: options.user ?? 'me', ...(options.role !== undefined && { role: options.role }) };
-      await worker.call('open', [{ scope, dbName: options.dbName ?? 'mneme' }]);
-      await worker.call('startSession', [options.role !== undefined ? { role: options.role } : {}]);
-      return true;
-    } catch (error) {
-      worker?.terminate();
-      worker = undefined;
-      degrade('memory', error);
-      return false;
-    }
-  })();
+  const ready = openMemory(options, loaders, embedder).then(
+    (opened) => ((worker = opened), true),
+    (error: unknown) => (degrade('memory', error), false),
+  );
   /** Runs `work` when memory is on; otherwise (or when it fails) gives `fallback`. */
   const withMemory = async <T>(fallback: T, work: (w: SchedulerClient) => Promise<T>): Promise<T> => {
     if (!(await ready) || !worker) return fallback;
@@ -121,7 +131,10 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
     }
   };
 
-  const device = deviceEngine({ options, k, emit, degrade, connected: async () => ((await ready) ? worker : undefined) });
+  const context: ClientContext = { options, k, emit, degrade, connected: async () => ((await ready) ? worker : undefined) };
+  const device = deviceEngine(context);
+  const closing = new AbortController();
+  const embedding = watchEmbedder(context, embedder, closing.signal);
 
   const client: MnemeClient = {
     ready,
@@ -149,6 +162,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
       const loaded = await device.load(config);
       return { model: loaded.model, engine: loaded.engine, shared: loaded.shared };
     },
+    embedderReady: () => embedding,
     chat: {
       completions: {
         create: (request, createOptions) => device.completions.chat.completions.create(request, createOptions),
@@ -160,6 +174,7 @@ export function createMnemeClient(options: ClientOptions, loaders: ClientLoaders
       return () => events.removeEventListener(type, handler);
     },
     async close() {
+      closing.abort();
       await withMemory(undefined, (w) => w.call('close', []));
       worker?.terminate();
       await device.close();
@@ -175,6 +190,38 @@ interface ClientContext {
   degrade(what: Degradation['what'], error: unknown): void;
   /** The worker, once memory is on; undefined when it could not start. */
   connected(): Promise<SchedulerClient | undefined>;
+}
+
+/**
+ * Starts the worker and opens the user's memory in it.
+ * @throws why memory cannot start in this browser (the worker is stopped)
+ */
+async function openMemory(options: ClientOptions, loaders: ClientLoaders, embedder: ResolvedStaticEmbedderConfig | undefined): Promise<SchedulerClient> {
+  if (typeof Worker === 'undefined') throw new Error('this browser has no Web Workers');
+  if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB (private mode?)');
+  const worker = loaders.worker();
+  try {
+    const scope = { userId: options.user ?? 'me', ...(options.role !== undefined && { role: options.role }) };
+    await worker.call('open', [{ scope, dbName: options.dbName ?? 'mneme', ...(embedder && { embedder }) }]);
+    await worker.call('startSession', [options.role !== undefined ? { role: options.role } : {}]);
+    return worker;
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+}
+
+/** The embedder's load in the worker, from the moment memory is on: its progress and outcome become events. */
+function watchEmbedder(context: ClientContext, embedder: ResolvedStaticEmbedderConfig | undefined, closing: AbortSignal): Promise<EmbeddingRef | undefined> {
+  if (!embedder) return Promise.resolve(undefined);
+  const watched = context.connected().then((worker) =>
+    worker?.call('embedderReady', [(p: LoadProgress) => context.emit('embedder-progress', p)], { timeoutMs: 1_800_000, signal: closing }),
+  );
+  void watched.then(
+    (ref) => ref && context.emit('embedder-ready', ref),
+    (error: unknown) => closing.aborted || context.degrade('embedder', error),
+  );
+  return watched;
 }
 
 /**

@@ -8,3 +8,4 @@ export const { create, attach } = dropIn({ worker: () => createSchedulerWorker()
 export { augmentMessages, memoryNote, type ChatMessage, type RoleMessage, type SystemNote } from './augment';
 export type { ClientEventMap, ClientOptions, Degradation, MnemeClient } from './client';
 export type { AttachedClient, DropInOptions } from './drop-in';
+export type { StaticEmbedderConfig } from '../embed/static-config';

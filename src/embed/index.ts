@@ -1,5 +1,6 @@
 export { createWorkerEmbedder, WORKER_EMBEDDER_DEFAULTS, type WorkerEmbedderOptions } from './worker-embedder';
-export { createStaticEmbedder, STATIC_EMBEDDER_DEFAULTS, type StaticEmbedderConfig } from './static';
+export { createStaticEmbedder } from './static';
+export { resolveStaticEmbedderConfig, STATIC_EMBEDDER_DEFAULTS, type ResolvedStaticEmbedderConfig, type StaticEmbedderConfig } from './static-config';
 export { EMBEDDER_DEFAULTS, MAX_BATCH_SIZE, modelSource, resolveEmbedderConfig, validateTexts } from './config';
 export { LoadProgressTracker, type TransformersProgressEvent } from './progress';
 export {

@@ -6,7 +6,7 @@
 import { ModelError } from '../errors';
 import type { Safetensors } from './safetensors';
 
-/** What the model needs of a tokenizer: transformers.js's PreTrainedTokenizer has it. */
+/** What the model needs of a tokenizer: the ids of a text (@huggingface/tokenizers' `encode(…).ids`). */
 export interface TokenIds {
   encode(text: string, options: { add_special_tokens: boolean }): number[];
 }

@@ -2,44 +2,22 @@
 // rows) run in the calling thread. A text's vector is the normalised mean of
 // its tokens' rows, so a draft embeds in microseconds and every keystroke can
 // be searched by meaning. Files are fetched like any model (the hub, or
-// `modelBaseUrl`) and kept in the Cache API. transformers.js's tokenizer reads
-// tokenizer.json; it is imported on first load, so this module imports under
-// Node and costs nothing until used.
+// `modelBaseUrl`) and kept in the Cache API. tokenizer.json is read by
+// transformers.js's own tokenizer library (@huggingface/tokenizers, pure JS,
+// about 36 KB minified), imported statically: a dynamic import would split a
+// worker that imports this module into chunks, which a bundler building
+// workers as classic scripts (Vite's default) refuses.
+import { Tokenizer } from '@huggingface/tokenizers';
 import { InvalidInputError, ModelError, RpcError, isMnemeError } from '../errors';
 import type { EmbeddingRef } from '../memory/types';
 import { withSignal } from '../util/with-signal';
-import { resolveModelLocation, validateTexts, type ModelLocation } from './config';
+import { validateTexts } from './config';
 import { fetchModelFile } from './model-files';
 import { LoadProgressTracker, type TransformersProgressEvent } from './progress';
 import { readSafetensors } from './safetensors';
+import { resolveStaticEmbedderConfig, type ResolvedStaticEmbedderConfig, type StaticEmbedderConfig } from './static-config';
 import { createStaticModel, type StaticModel } from './static-model';
 import type { Embedder, LoadProgress } from './types';
-
-export interface StaticEmbedderConfig {
-  /** A model2vec model on the Hugging Face hub, or a path under `modelBaseUrl`. Default 'minishlab/potion-base-8M'. */
-  model?: string;
-  /** Your own server for model files: `${modelBaseUrl}/${model}/model.safetensors` and `tokenizer.json`. Unset: the hub. */
-  modelBaseUrl?: string;
-  /** Whether the Hugging Face hub may be contacted when no `modelBaseUrl` is set. Default true. */
-  allowRemote?: boolean;
-  /** Cache API cache holding the model files, so later sessions work offline. Default 'mneme-models'. */
-  cacheName?: string;
-  /** Tokens of a text beyond this many are ignored. Default 512 (model2vec's). */
-  maxTokens?: number;
-}
-
-export const STATIC_EMBEDDER_DEFAULTS = Object.freeze({
-  model: 'minishlab/potion-base-8M',
-  allowRemote: true,
-  cacheName: 'mneme-models',
-  maxTokens: 512,
-} as const);
-
-const MAX_TOKENS_LIMIT = 1_000_000;
-
-interface Resolved extends ModelLocation {
-  maxTokens: number;
-}
 
 /**
  * An Embedder over a static (model2vec) model, e.g. minishlab/potion-base-8M.
@@ -47,7 +25,7 @@ interface Resolved extends ModelLocation {
  * @throws InvalidInputError when the config is invalid
  */
 export function createStaticEmbedder(config: StaticEmbedderConfig = {}): Embedder {
-  resolveStaticConfig(config, globalThis.location?.href ?? 'http://localhost/'); // fail fast; a relative URL resolves at load
+  resolveStaticEmbedderConfig(config, globalThis.location?.href ?? 'http://localhost/'); // fail fast; a relative URL resolves at load
   let model: StaticModel | undefined;
   let ref: EmbeddingRef | undefined;
   let loading: Promise<EmbeddingRef> | undefined;
@@ -57,7 +35,7 @@ export function createStaticEmbedder(config: StaticEmbedderConfig = {}): Embedde
     if (disposed) throw new InvalidInputError('invalid-input', 'This embedder was disposed; create a new one with createStaticEmbedder()');
     if (ref) return ref;
     if (!loading) {
-      const resolved = resolveStaticConfig(config, globalThis.location?.href);
+      const resolved = resolveStaticEmbedderConfig(config, globalThis.location?.href);
       const call = loadStaticModel(resolved, options).then((loaded) => {
         if (!disposed) [model, ref] = [loaded, { model: resolved.model, dim: loaded.dim }];
         return { model: resolved.model, dim: loaded.dim };
@@ -94,20 +72,11 @@ export function createStaticEmbedder(config: StaticEmbedderConfig = {}): Embedde
   };
 }
 
-function resolveStaticConfig(config: StaticEmbedderConfig, baseHref: string | undefined): Resolved {
-  if (typeof config !== 'object' || config === null) throw new InvalidInputError('invalid-input', 'the static embedder config must be an object');
-  const maxTokens = config.maxTokens ?? STATIC_EMBEDDER_DEFAULTS.maxTokens;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_TOKENS_LIMIT) {
-    throw new InvalidInputError('invalid-input', `maxTokens must be an integer from 1 to ${MAX_TOKENS_LIMIT}, got ${String(maxTokens)}`);
-  }
-  return { ...resolveModelLocation(config, STATIC_EMBEDDER_DEFAULTS, baseHref), maxTokens };
-}
-
 /**
  * Fetches tokenizer.json and model.safetensors, builds the tokenizer and the model.
  * @throws ModelError naming the file and the setting to fix, RpcError('aborted') when cancelled
  */
-async function loadStaticModel(config: Resolved, options: { onProgress?: (p: LoadProgress) => void; signal?: AbortSignal }): Promise<StaticModel> {
+async function loadStaticModel(config: ResolvedStaticEmbedderConfig, options: { onProgress?: (p: LoadProgress) => void; signal?: AbortSignal }): Promise<StaticModel> {
   const what = `static embedding model "${config.model}"`;
   const tracker = new LoadProgressTracker();
   const report = (p: LoadProgress | undefined) => (p ? options.onProgress?.(p) : undefined);
@@ -120,15 +89,13 @@ async function loadStaticModel(config: Resolved, options: { onProgress?: (p: Loa
   try {
     const tokenizerJson = JSON.parse(new TextDecoder().decode(tokenizerBytes)) as { model?: { unk_token?: unknown } };
     const unk = tokenizerJson.model?.unk_token;
-    const { PreTrainedTokenizer } = await import('@huggingface/transformers');
     options.signal?.throwIfAborted();
-    const tokenizer = new PreTrainedTokenizer(tokenizerJson, typeof unk === 'string' ? { unk_token: unk } : {});
-    const vocab = tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+    const tokenizer = new Tokenizer(tokenizerJson, typeof unk === 'string' ? { unk_token: unk } : {});
     const model = createStaticModel({
       tensors: readSafetensors(tensorBytes, `${what} model.safetensors`),
-      tokenizer,
-      vocabSize: vocab instanceof Map ? vocab.size : Object.keys(vocab).length,
-      unknownId: typeof unk === 'string' ? tokenizer.convert_tokens_to_ids(unk) : undefined,
+      tokenizer: { encode: (text, o) => tokenizer.encode(text, o).ids },
+      vocabSize: tokenizer.get_vocab().size,
+      unknownId: typeof unk === 'string' ? tokenizer.token_to_id(unk) : undefined,
       maxTokens: config.maxTokens,
       what,
     });

@@ -4,7 +4,8 @@
 // Drafts are debounced here, so a page can post every keystroke: a draft that
 // a newer one replaces within the debounce resolves as superseded.
 import { InvalidInputError } from '../errors';
-import type { LoadProgress } from '../embed/types';
+import { resolveStaticEmbedderConfig, type StaticEmbedderConfig } from '../embed/static-config';
+import type { EmbeddingRef, LoadProgress } from '../embed/types';
 import type { EngineConfig } from '../engine/create';
 import type { TransformersEngineConfig } from '../engine/transformers';
 import type { HistoryTurn } from '../engine/layout';
@@ -16,6 +17,7 @@ import type { ExportDocument, ImportReport } from '../store/transfer';
 import type { CallContext, ServiceHandler } from '../rpc/protocol';
 import type { Transition } from './lifecycle';
 import { SnapshotDirectory, type SnapshotDirectoryOptions } from '../engine/snapshot/directory';
+import { EmbedderSlot, type EmbedderFactory } from './embedder-slot';
 import { EngineSlot, type EngineFactory, type EngineLoaded } from './engine-slot';
 import { KvKeeper, type KvKeeperOptions, type RestoreReport, type SaveReport, type SnapshotRow } from './kv-keeper';
 import { Predictor, type SendReport } from './predict';
@@ -30,6 +32,12 @@ export interface SchedulerWorkerConfig {
   scope: CallerScope;
   /** The transformers.js engine to prewarm and answer with; without one, drafts are predicted but nothing is prewarmed. */
   engine?: TransformersEngineConfig;
+  /**
+   * A static (model2vec) embedder, run in this worker: memories are embedded (the ones stored before, in the
+   * background) and drafts ranked by meaning too, not only by their words. Without one, search is lexical.
+   * A relative `modelBaseUrl` resolves against the worker's URL: the page's client makes it absolute first.
+   */
+  embedder?: StaticEmbedderConfig;
   /** Wait this long after a keystroke before predicting (a search in this worker; prewarms follow whole words). Default 50 ms. */
   debounceMs?: number;
   /**
@@ -113,6 +121,12 @@ export interface SchedulerService {
    * that fails falls back to the CPU engine; a failure of both leaves memory working.
    */
   loadEngine(config: EngineConfig, onProgress?: (progress: LoadProgress) => void): Promise<EngineLoaded>;
+  /**
+   * Waits for the embedder of `open`'s config to load, its progress through `onProgress`; resolves with its model
+   * once drafts rank by meaning (undefined without one). Rejects with its ModelError when it could not load: memory
+   * and lexical search go on, and nothing stored is lost.
+   */
+  embedderReady(onProgress?: (progress: LoadProgress) => void): Promise<EmbeddingRef | undefined>;
   /** Every memory of the user (or those matching `query`), hottest first. */
   inspect(query?: string): Promise<MemoryRow[]>;
   edit(id: string, text: string): Promise<void>;
@@ -149,6 +163,7 @@ interface Opened {
   /** The one runner of the prediction core; replaced when the engine changes. */
   predictor: Predictor;
   engine: EngineSlot;
+  embedder: EmbedderSlot;
   debounceMs: number;
   /** Keeps the engine's stable prefix across reloads; replaced with the engine. */
   kv: { keeper: KvKeeper; imported: Promise<void> } | undefined;
@@ -187,6 +202,8 @@ function memoryHandlers(live: () => Opened): MemoryHandlers {
 export interface SchedulerServiceOptions {
   /** Makes the engine `loadEngine` asks for: `createEngine` (engine/create.ts), or `engineUnavailable` in the memory-only worker. */
   createEngine: EngineFactory;
+  /** Makes the embedder `open`'s config names: `createStaticEmbedder` (embed/static.ts), or `embedderUnavailable` in the memory-only worker. */
+  createEmbedder: EmbedderFactory;
 }
 
 /** Restores the snapshot of the current user, role and model (or prefills its prefix), then saves once it settles. */
@@ -196,9 +213,13 @@ function restoreKv(kv: NonNullable<Opened['kv']>): void {
   void done.then(() => kv.keeper.schedule()).catch(() => undefined); // a failed restore only means a cold first message
 }
 
-/** Opens the store and scheduler; each engine the slot loads gets a predictor and, unless turned off, a KV keeper. */
-async function openWorker(config: SchedulerWorkerConfig, createEngine: EngineFactory): Promise<Opened> {
-  const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }) });
+/**
+ * Opens the store (with the config's embedder, made here and loaded in the background) and the scheduler; each engine
+ * the slot loads gets a predictor and, unless turned off, a KV keeper.
+ */
+async function openWorker(config: SchedulerWorkerConfig, factories: SchedulerServiceOptions): Promise<Opened> {
+  const embedder = config.embedder === undefined ? undefined : factories.createEmbedder(resolveStaticEmbedderConfig(config.embedder, globalThis.location?.href));
+  const mneme = await createMneme({ ...(config.dbName !== undefined && { name: config.dbName }), ...(embedder && { embedder }) });
   const scheduler = await Scheduler.create(mneme, { scope: config.scope });
   const kv = config.kvSnapshots === false ? undefined : (config.kvSnapshots ?? {});
   const directory = kv && new SnapshotDirectory({ folder: `mneme-kv-${config.dbName ?? 'mneme'}`, sealer: mneme.store.bytesSealer, ...(kv.capBytes !== undefined && { capBytes: kv.capBytes }) });
@@ -218,7 +239,7 @@ async function openWorker(config: SchedulerWorkerConfig, createEngine: EngineFac
     target.kv = { keeper, imported: Promise.resolve() };
     restoreKv(target.kv);
   };
-  const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: new EngineSlot(mneme.store, () => scheduler.contextScope, onEngine, createEngine), debounceMs: config.debounceMs ?? 50, kv: undefined };
+  const target: Opened = { mneme, scheduler, predictor: new Predictor(scheduler), engine: new EngineSlot(mneme.store, () => scheduler.contextScope, onEngine, factories.createEngine), embedder: new EmbedderSlot(mneme, embedder), debounceMs: config.debounceMs ?? 50, kv: undefined };
   return target;
 }
 
@@ -238,12 +259,15 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
   return {
     async open(_c: CallContext, config) {
       if (opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is already open.');
-      opened = await openWorker(config, options.createEngine);
+      opened = await openWorker(config, options);
       if (config.engine) await opened.engine.load({ engine: 'transformers', transformers: config.engine });
       return { memories: opened.mneme.size, engine: opened.engine.loaded?.model ?? 'none' };
     },
     async loadEngine(_c, config, onProgress) {
       return live().engine.load(config, onProgress);
+    },
+    async embedderReady(context, onProgress) {
+      return live().embedder.ready(onProgress, context.signal);
     },
     ...memoryHandlers(live),
     async startSession(_c, options) {
@@ -302,6 +326,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
       await opened.scheduler.dispose(); // saves themes placed since the last save
       await opened.engine.close();
       await opened.mneme.close();
+      await opened.embedder.dispose();
       opened = undefined;
     },
   };

@@ -2,7 +2,7 @@
 // that makes memories, a prediction while typing, the inspector, a model
 // downloaded by choice (the stand-in, served locally), reloads, offline use,
 // and a log of every request the session made.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launch } from './browser';
@@ -245,4 +245,33 @@ describe('the PWA demo', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it.skipIf(!existsSync('test/fixtures/generated/models/mneme/glove-6b-100d-50k/model.safetensors'))(
+    'search by meaning, set in the settings and kept: the header shows the embedder failing, then ready, and a draft is predicted by meaning',
+    async () => {
+      const { context, page, errors } = await start();
+      const dialog = page.locator('dialog.settings');
+      const setEmbedder = async (model: string) => {
+        await page.getByLabel('Settings').click();
+        await dialog.locator('input[name=meaningSearch]').check();
+        await dialog.locator('input[name=embedderModel]').fill(model);
+        await dialog.locator('input[name=embedderBaseUrl]').fill('/models'); // relative to the page
+        await dialog.getByText('Save').click();
+      };
+      const badge = page.locator('.badge.meaning');
+      await setEmbedder('mneme/absent-static');
+      await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe('meaning search: off');
+      expect(await page.locator('.error').textContent()).toMatch(/Search by meaning is off: Could not fetch static embedding model "mneme\/absent-static".*Memory and search by words keep working/);
+      await setEmbedder('mneme/glove-6b-100d-50k');
+      await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toBe('meaning search: on');
+      expect(JSON.parse((await page.evaluate(() => localStorage.getItem('mneme-demo:settings')))!)).toMatchObject({ meaningSearch: true, embedderModel: 'mneme/glove-6b-100d-50k', embedderBaseUrl: '/models' });
+      for (const text of ['I saw the doctor about my knee.', 'I am learning to play the guitar on weekends.', 'Our flight to Lisbon leaves on Friday morning.']) await say(page, text);
+      await page.locator('textarea[name=message]').fill('my physician said');
+      await expect.poll(() => page.locator('.live .predicted li').first().textContent(), { timeout: 20_000 }).toBe('I saw the doctor about my knee.');
+      await page.reload(); // kept: the worker loads it again, from the Cache API
+      await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toBe('meaning search: on');
+      expect(errors).toEqual([]);
+      await context.close();
+    },
+  );
 });

@@ -2,7 +2,8 @@
 // nothing else on the server) behind examples/plain-chat.html. Memory works
 // from that folder: what the user said reaches later chat requests. Asking it
 // for an engine fails typed, naming the folder that has one, and fetches no
-// other file.
+// other file. An embedder asked of it by the script tag fails the same way,
+// and memory goes on lexically.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright';
@@ -67,5 +68,33 @@ describe('the memory-only drop-in folder, served alone', () => {
     // Only the folder's own files were asked for: the script, its worker and the worker's chunks.
     expect(requested.filter((path) => !path.startsWith('/mneme/'))).toEqual([]);
     expect(new Set(requested)).toEqual(new Set(['/mneme/mneme.js', '/mneme/mneme-worker.js']));
+  });
+
+  it('an embedder asked for with data-embedder is refused, typed, naming the full folder; memory goes on and no model file is fetched', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    const tag = 'data-embedder="static" data-embedder-model="mneme/glove-6b-100d-50k" data-embedder-base-url="/models"';
+    await page.route('**/chat.html', (route) => route.fulfill({ contentType: 'text/html', body: PAGE.replace('data-user="alice"', `data-user="alice" ${tag}`) }));
+    await page.route('**/api/chat', (route) => route.fulfill({ json: { reply: 'ok' } }));
+    const before = requested.length;
+    await page.goto(`${server.origin}/chat.html`);
+    await page.waitForFunction(() => window.Mneme?.attached !== undefined);
+    expect(await page.evaluate(() => window.Mneme.attached!.ready)).toBe(true);
+    const refused = await page.evaluate(() =>
+      window.Mneme.attached!.embedderReady().then(
+        () => undefined,
+        (e: { name: string; code: string; message: string }) => ({ name: e.name, code: e.code, message: e.message }),
+      ),
+    );
+    expect(refused).toMatchObject({ name: 'ModelError', code: 'model-load-failed', message: expect.stringMatching(/memory-only.*dist\/memory\/.*full folder/) });
+    expect(warnings.join('\n')).toMatch(/Mneme: the embedding model could not load; memory and lexical search go on: .*memory-only/);
+    await page.locator('#message').fill('My sister Ana lives in Porto.');
+    await page.locator('#message').press('Enter');
+    await expect.poll(() => page.evaluate(() => window.Mneme.attached!.searchMemory('Ana').then((r) => r.map((m) => m.text)))).toEqual(['My sister Ana lives in Porto.']);
+    expect(errors).toEqual([]);
+    expect(new Set(requested.slice(before))).toEqual(new Set(['/mneme/mneme.js', '/mneme/mneme-worker.js']));
   });
 });

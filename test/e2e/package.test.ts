@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright';
-import type { AttachedClient } from '../../src/client';
+import type { AttachedClient, create } from '../../src/client';
 import { build } from 'vite';
 import { launch } from './browser';
 import { serve, type Served } from '../../scripts/serve.mjs';
@@ -22,6 +22,8 @@ declare global {
   interface Window {
     /** The fresh app's attached client (test/e2e/fresh-app/main.ts). */
     chat?: AttachedClient;
+    /** The package's `create` (test/e2e/fresh-app/main.ts). */
+    createClient?: typeof create;
   }
 }
 
@@ -191,4 +193,27 @@ describe(`${NAME}, packed and installed into a fresh Vite app`, () => {
     expect(built.some((path) => path.endsWith('.wasm'))).toBe(true);
     expect(built.filter((path) => !existsSync(join(app, 'dist', path === '/' ? 'index.html' : path)))).toEqual([]);
   });
+
+  it.skipIf(!existsSync(join(root, 'test/fixtures/generated/models/mneme/glove-6b-100d-50k/model.safetensors')))(
+    "searches by meaning through the client: the static embedder in the scheduler worker of the app's own build",
+    async () => {
+      const page = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.origin}/`);
+      await page.locator('body[data-ready="true"]').waitFor();
+      const found = await page.evaluate(async () => {
+        const embedder = { model: 'mneme/glove-6b-100d-50k', modelBaseUrl: '/models', allowRemote: false, cacheName: 'fresh-app-static' };
+        const client = window.createClient!({ user: 'carol', dbName: 'fresh-app-meaning', embedder });
+        const ref = await client.embedderReady();
+        for (const text of ['I saw the doctor about my knee.', 'I am learning to play the guitar on weekends.', 'Our flight to Lisbon leaves on Friday morning.']) await client.observe(text);
+        const predicted = new Promise<string[]>((resolve) => client.on('prediction', (p) => p.length > 0 && resolve(p.map((m) => m.text))));
+        client.draft('my physician said');
+        return { ref, predicted: await predicted };
+      });
+      expect(found.ref).toEqual({ model: 'mneme/glove-6b-100d-50k', dim: 100 });
+      expect(found.predicted[0]).toBe('I saw the doctor about my knee.');
+      expect(errors).toEqual([]);
+    },
+  );
 });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safetensorsBytes } from '../../scripts/gen-static-glove.mjs';
 import { createStaticEmbedder } from '../../src/embed/static';
+import { resolveStaticEmbedderConfig, STATIC_EMBEDDER_DEFAULTS } from '../../src/embed/static-config';
+import { embedderUnavailable } from '../../src/scheduler/embedder-slot';
 import { halfToFloat, readSafetensors } from '../../src/embed/safetensors';
 import { createStaticModel, type TokenIds } from '../../src/embed/static-model';
 import { InvalidInputError, ModelError } from '../../src/errors';
@@ -111,6 +113,44 @@ describe('createStaticEmbedder config', () => {
     expect(() => createStaticEmbedder({ modelBaseUrl: 'ftp://x' })).toThrow(/modelBaseUrl must be an http/);
     expect(() => createStaticEmbedder({ allowRemote: 'no' as unknown as boolean })).toThrow(/allowRemote/);
     expect(() => createStaticEmbedder(null as unknown as object)).toThrow(InvalidInputError);
+  });
+
+  it('applies the defaults, keeps explicit falsy values, and makes a relative modelBaseUrl absolute against the page', () => {
+    const page = 'https://chat.example/app/index.html';
+    expect(resolveStaticEmbedderConfig()).toEqual({ ...STATIC_EMBEDDER_DEFAULTS, modelBaseUrl: undefined });
+    expect(resolveStaticEmbedderConfig({ allowRemote: false, modelBaseUrl: '/models/' }, page)).toMatchObject({ allowRemote: false, modelBaseUrl: 'https://chat.example/models' });
+    expect(resolveStaticEmbedderConfig({ modelBaseUrl: 'models' }, page).modelBaseUrl).toBe('https://chat.example/app/models');
+    // What the client sends the worker resolves to itself there, wherever the worker's script is.
+    const resolved = resolveStaticEmbedderConfig({ model: 'org/m2v', modelBaseUrl: 'models', maxTokens: 64 }, page);
+    expect(resolveStaticEmbedderConfig(resolved, 'https://cdn.example/mneme/mneme-worker.js')).toEqual(resolved);
+  });
+
+  it('rejects each invalid setting with an InvalidInputError naming it', () => {
+    const page = 'https://chat.example/';
+    for (const [config, setting] of [
+      [{ maxTokens: 0 }, 'maxTokens'],
+      [{ maxTokens: '8' }, 'maxTokens'],
+      [{ model: '' }, 'model'],
+      [{ model: 'a//b' }, 'model'],
+      [{ modelBaseUrl: '' }, 'modelBaseUrl'],
+      [{ modelBaseUrl: 'file:///models' }, 'modelBaseUrl'],
+      [{ allowRemote: 1 }, 'allowRemote'],
+      [{ cacheName: '' }, 'cacheName'],
+    ] as const) {
+      expect(() => resolveStaticEmbedderConfig(config as object, page), JSON.stringify(config)).toThrow(InvalidInputError);
+      expect(() => resolveStaticEmbedderConfig(config as object, page)).toThrow(setting);
+    }
+    expect(() => resolveStaticEmbedderConfig('static' as unknown as object)).toThrow(/must be an object/);
+    expect(() => resolveStaticEmbedderConfig({ modelBaseUrl: 'models' })).toThrow(/relative URL needs a page/);
+  });
+
+  it("the memory-only worker's factory refuses to load, typed, naming the folder that can", async () => {
+    const embedder = embedderUnavailable(resolveStaticEmbedderConfig({ model: 'org/m2v' }));
+    expect(embedder.ref).toBeUndefined();
+    const refused = embedder.load();
+    await expect(refused).rejects.toBeInstanceOf(ModelError);
+    await expect(refused).rejects.toMatchObject({ code: 'model-load-failed', message: expect.stringMatching(/"org\/m2v".*memory-only.*dist\/memory\/.*Serve the full folder \(dist\/: mneme\.js/) });
+    await expect(embedder.embed(['x'])).rejects.toBeInstanceOf(ModelError);
   });
 
   it('says where to get the model when remote loading is off and no base URL is set', async () => {

@@ -3,12 +3,14 @@
 // no engine) and the drop-in client attached to a chat box.
 // test/e2e/package.test.ts packs the repository, installs the tarball here, builds and opens it.
 import { createMneme, type SearchResult } from '@mneme-ai/mneme';
-import { attach, type AttachedClient } from '@mneme-ai/mneme/client';
+import { attach, create, type AttachedClient } from '@mneme-ai/mneme/client';
 
 declare global {
   interface Window {
     /** The attached client, for the test to wait on (as the script tag's window.Mneme.attached). */
     chat?: AttachedClient;
+    /** The package's `create`, for the test to make clients with other options (an embedder). */
+    createClient?: typeof create;
   }
 }
 
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     await fetch('/api/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content }] }) });
   });
   window.chat = chat;
+  window.createClient = create;
   document.body.dataset.ready = String(await chat.ready);
 }
 
