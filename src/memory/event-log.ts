@@ -52,8 +52,10 @@ export interface LogFold {
   tallies: unknown;
 }
 
-const zeros = (): Record<UseKind, number> => Object.fromEntries(USE_KINDS.map((k) => [k, 0])) as Record<UseKind, number>;
-const STRIDE = 4 + 2 * USE_KINDS.length;
+/** Numbers per use kind, as a literal: every tally gets the same object shape (Object.fromEntries made dictionary objects, slow at 100k). */
+const perKind = (mention: number, retrieval: number, access: number): Record<UseKind, number> => ({ mention, retrieval, access });
+const zeros = () => perKind(0, 0, 0);
+const STRIDE = 4 + 2 * 3; // four numbers, then decayed and counts per use kind
 
 export function packTallies(tallies: Iterable<UseTally>): PackedTallies {
   const list = [...tallies];
@@ -64,8 +66,11 @@ export function packTallies(tallies: Iterable<UseTally>): PackedTallies {
     numbers[o++] = t.createdSeq;
     numbers[o++] = t.at;
     numbers[o++] = t.lastUsedAt;
-    for (const k of USE_KINDS) numbers[o++] = t.decayed[k];
-    for (const k of USE_KINDS) numbers[o++] = t.counts[k];
+    for (const per of [t.decayed, t.counts]) {
+      numbers[o++] = per.mention;
+      numbers[o++] = per.retrieval;
+      numbers[o++] = per.access;
+    }
   });
   return { ids: JSON.stringify(list.map((t) => t.id)), numbers };
 }
@@ -75,11 +80,8 @@ export function unpackTallies(packed: PackedTallies | undefined): UseTally[] {
   const ids = JSON.parse(packed.ids) as string[];
   const n = packed.numbers;
   return ids.map((id, i) => {
-    let o = i * STRIDE;
-    const t: UseTally = { id, createdAt: n[o++]!, createdSeq: n[o++]!, at: n[o++]!, lastUsedAt: n[o++]!, decayed: zeros(), counts: zeros() };
-    for (const k of USE_KINDS) t.decayed[k] = n[o++]!;
-    for (const k of USE_KINDS) t.counts[k] = n[o++]!;
-    return t;
+    const o = i * STRIDE;
+    return { id, createdAt: n[o]!, createdSeq: n[o + 1]!, at: n[o + 2]!, lastUsedAt: n[o + 3]!, decayed: perKind(n[o + 4]!, n[o + 5]!, n[o + 6]!), counts: perKind(n[o + 7]!, n[o + 8]!, n[o + 9]!) };
   });
 }
 

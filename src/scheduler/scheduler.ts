@@ -130,10 +130,12 @@ export class Scheduler {
   /** A scheduler over `mneme` for one user, its state rebuilt from the use tallies and the log's tail. */
   static async create(mneme: Mneme, options: SchedulerOptions): Promise<Scheduler> {
     const scheduler = new Scheduler(mneme, options, parseCallerScope(options.scope));
-    const records = new Map([...mneme.records()].filter((m) => scheduler.owns(m)).map((m) => [m.id, m]));
+    const records = new Map<string, MemoryRecord>();
+    for (const m of mneme.records()) if (scheduler.owns(m)) records.set(m.id, m);
     const [{ tallies, tail }, themes] = await Promise.all([mneme.store.heatLog(), scheduler.savedThemes()]);
     scheduler.state.replay(records, tail, tallies, themes);
     if (!themes) scheduler.owesThemes();
+    setTimeout(() => scheduler.state.themes.materialize(), 0); // restored term tables, built while nothing waits on them
     scheduler.activatedOrder = [...records.values()].filter((m) => m.tier === 'activated').sort((a, b) => a.updatedAt - b.updatedAt).map((m) => m.id);
     return scheduler;
   }

@@ -38,13 +38,12 @@ export class SchedulerState {
    */
   replay(records: ReadonlyMap<string, MemoryRecord>, events: readonly MemoryEvent[], tallies: readonly UseTally[] = [], themes?: ThemeState): void {
     const restored = themes ? this.restoreThemes(records, themes) : new Set<string>();
-    const unplaced = new Set(restored);
     this.covered = { ids: restored, at: themes?.coveredAt ?? -Infinity };
-    const create = (record: MemoryRecord, at: number) => (unplaced.delete(record.id) ? this.track(record, at) : this.created(record, at));
-    const ordered = tallies.filter((t) => records.has(t.id)).sort((a, b) => a.createdSeq - b.createdSeq);
-    for (const t of ordered) {
-      create(records.get(t.id)!, t.createdAt);
-      this.heat.set(t.id, heatFromTally(t, this.signals));
+    // A restored member's first creation keeps its theme; a second one (an import that replaced it) places it again.
+    const create = (record: MemoryRecord, at: number, heat?: Heat) =>
+      restored.has(record.id) && !this.heat.has(record.id) ? this.track(record, at, heat) : this.created(record, at, undefined, heat);
+    for (const t of inLogOrder(tallies.filter((t) => records.has(t.id)))) {
+      create(records.get(t.id)!, t.createdAt, heatFromTally(t, this.signals));
       if (t.lastUsedAt > t.createdAt) this.mention(t.id, t.lastUsedAt);
     }
     for (const e of events) {
@@ -68,19 +67,20 @@ export class SchedulerState {
     return kept;
   }
 
-  created(record: MemoryRecord, at: number, vector?: Float32Array): void {
+  /** A new memory (or one created again): its place in the timeline, its heat (a first mention's, or `heat`) and its theme. */
+  created(record: MemoryRecord, at: number, vector?: Float32Array, heat?: Heat): void {
     if (this.heat.has(record.id)) this.removed(record.id); // created again (an import that replaced it)
-    this.track(record, at);
+    this.track(record, at, heat);
     this.themes.assign({ id: record.id, text: record.text, at, ...(vector && { vector }) });
   }
 
-  /** A memory's place in the timeline and its first mention's heat. */
-  private track(record: MemoryRecord, at: number): void {
+  /** A memory's place in the timeline and its heat: a first mention's, or `heat` (restored from a tally). */
+  private track(record: MemoryRecord, at: number, heat?: Heat): void {
     this.version++;
     let i = this.timeline.length;
     while (i > 0 && this.timeline[i - 1]![0] > at) i--;
     this.timeline.splice(i, 0, [at, record.id]);
-    this.heat.set(record.id, addUse(undefined, 'mention', at, this.signals));
+    this.heat.set(record.id, heat ?? addUse(undefined, 'mention', at, this.signals));
   }
 
   /** A changed text may belong to another theme now. */
@@ -163,4 +163,10 @@ export class SchedulerState {
   stale(m: MemoryRecord, now: number): boolean {
     return isStale(m, now);
   }
+}
+
+/** Tallies in the order their memories were created (as stored they mostly are: sorted only when not). */
+function inLogOrder(tallies: UseTally[]): UseTally[] {
+  for (let i = 1; i < tallies.length; i++) if (tallies[i]!.createdSeq < tallies[i - 1]!.createdSeq) return tallies.sort((a, b) => a.createdSeq - b.createdSeq);
+  return tallies;
 }

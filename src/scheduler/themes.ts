@@ -89,8 +89,11 @@ export class ThemeIndex {
   private vectorCount = 0;
   /** The newest mention time seen (a saved state covers mentions up to it). */
   private latest = -Infinity;
-  /** The state this index was restored from, and where each member restored from it sits there (see termsOfMember). */
-  private restored: { state: ThemeState; at: Map<string, number> } | undefined;
+  /**
+   * The state this index was restored from: where each member sits there (built on first need, see termsOfMember),
+   * and whether its term tables are still to be built (see materialize).
+   */
+  private restored: { state: ThemeState; at: Map<string, number> | undefined; tables: boolean } | undefined;
 
   constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
 
@@ -164,6 +167,7 @@ export class ThemeIndex {
 
   /** Places a memory in the theme it fits best, or in a new one. Re-adding a memory moves it. */
   assign(m: ThemeInput): Assignment {
+    this.materialize();
     this.remove(m.id);
     const tokens = tokenizeWords(m.text);
     for (const { term, word } of tokens) if (!this.words.has(term)) this.words.set(term, word);
@@ -206,11 +210,11 @@ export class ThemeIndex {
   private termsOfMember(id: string): string[] {
     let terms = this.termsOf.get(id);
     if (!terms && this.restored) {
-      const { state, at } = this.restored;
+      const { state } = this.restored;
+      const at = (this.restored.at ??= new Map(state.members.map((m, i) => [m, i])));
       const i = at.get(id)!;
       terms = Array.from(state.memberTerms.subarray(i === 0 ? 0 : state.termEnds[i - 1], state.termEnds[i]), (t) => state.vocabulary[t]!);
       this.termsOf.set(id, terms);
-      at.delete(id);
     }
     return terms!;
   }
@@ -220,6 +224,7 @@ export class ThemeIndex {
    * Vectors are left out.
    */
   save(hashOf: (id: string) => number): ThemeState {
+    this.materialize();
     const vocabulary = [...this.df.keys()];
     const at = new Map(vocabulary.map((t, i) => [t, i]));
     const themes = [...this.themes.values()];
@@ -251,36 +256,48 @@ export class ThemeIndex {
   }
 
   /**
-   * Restores a saved state (checked with isThemeState) into this empty index: counts as saved, so
-   * nothing is tokenized or scored; members' own terms are read from it only when one leaves.
+   * Restores a saved state (checked with isThemeState) into this empty index: each theme with its
+   * members and mention times now, so themes can be read at once; nothing is tokenized or scored.
+   * The term tables (counts, document frequencies, words) are built from the state when first
+   * needed (`materialize`), and a member's own terms only when it leaves.
    */
   restore(state: ThemeState): void {
     if (this.themes.size > 0) throw new MnemeError('internal', 'ThemeIndex.restore needs an empty index.');
-    const { vocabulary } = state;
     this.nextId = state.nextId;
+    const themes = state.themes.map((id, i): Theme => {
+      const theme: Theme = { id, members: new Set(), terms: new Map(), times: [] };
+      this.themes.set(id, theme);
+      for (let j = i === 0 ? 0 : state.timeEnds[i - 1]!; j < state.timeEnds[i]!; j++) this.addTime(theme, state.times[j]!);
+      return theme;
+    });
+    state.members.forEach((id, i) => {
+      const theme = themes[state.memberTheme[i]!]!;
+      theme.members.add(id);
+      this.themeOf.set(id, theme.id);
+    });
+    this.restored = { state, at: undefined, tables: true };
+    for (const theme of themes) if (theme.members.size === 0) this.drop(theme);
+  }
+
+  /** Builds the term tables of a restored state, if not yet: every method that reads or changes them calls this first. */
+  materialize(): void {
+    if (!this.restored?.tables) return;
+    const { state } = this.restored;
+    this.restored.tables = false;
+    const { vocabulary } = state;
     vocabulary.forEach((t, i) => {
       this.words.set(t, state.words[i] || t);
       this.df.set(t, state.df[i]!);
     });
-    const themes = state.themes.map((id, i): Theme => {
-      const theme: Theme = { id, members: new Set(), terms: new Map(), times: [] };
-      this.themes.set(id, theme);
+    state.themes.forEach((id, i) => {
+      const theme = this.themes.get(id);
+      if (!theme) return; // no members
       for (let j = i === 0 ? 0 : state.themeTermEnds[i - 1]!; j < state.themeTermEnds[i]!; j++) {
         const t = vocabulary[state.themeTerms[j]!]!;
         theme.terms.set(t, state.themeTermCounts[j]!);
         addToSet(this.themesOfTerm, t, theme);
       }
-      for (let j = i === 0 ? 0 : state.timeEnds[i - 1]!; j < state.timeEnds[i]!; j++) this.addTime(theme, state.times[j]!);
-      return theme;
     });
-    const at = new Map<string, number>();
-    state.members.forEach((id, i) => {
-      themes[state.memberTheme[i]!]!.members.add(id);
-      this.themeOf.set(id, themes[state.memberTheme[i]!]!.id);
-      at.set(id, i);
-    });
-    this.restored = { state, at };
-    for (const theme of themes) if (theme.members.size === 0) this.drop(theme);
   }
 
   /** Another mention of a member: it now co-occurs with what is said around it. */
@@ -323,6 +340,7 @@ export class ThemeIndex {
   }
 
   remove(id: string): void {
+    this.materialize();
     const themeId = this.themeOf.get(id);
     if (themeId === undefined) return;
     const theme = this.themes.get(themeId)!;
@@ -353,14 +371,17 @@ export class ThemeIndex {
   }
 
   get(themeId: string): Theme | undefined {
+    this.materialize();
     return this.themes.get(themeId);
   }
 
   of(memoryId: string): Theme | undefined {
+    this.materialize();
     return this.themes.get(this.themeOf.get(memoryId) ?? '');
   }
 
   all(): Theme[] {
+    this.materialize();
     return [...this.themes.values()];
   }
 
@@ -370,6 +391,7 @@ export class ThemeIndex {
    * that name no topic (LABEL_FILLER) are left out.
    */
   label(theme: Theme, size = 3): string {
+    this.materialize();
     return [...theme.terms]
       .map(([t, c]) => ({ t, word: this.words.get(t) ?? t, w: this.salience(theme, t, c) }))
       .filter(({ word }) => word.length >= 3 && !/\d/.test(word) && !LABEL_FILLER.has(word))
