@@ -134,7 +134,7 @@ async function runConversation(c: Conversation, engine: Engine, acc: Record<stri
   const { scheduler, baseline, peers, questions, close } = await loadConversation(c);
   for (const { question: q, evidence } of questions) {
     // A prewarm the size of the final set, counted from what the cache held.
-    const predictor = new Predictor(scheduler, { engine, budget: 10, recordRetrieval: false });
+    const predictor = new Predictor(scheduler, { engine, budget: 10, k: 10, recordRetrieval: false });
     const prewarmedAt: Record<number, Set<string>> = {};
     for (const pct of [25, 50, 75]) {
       const { settled } = await predictor.draft(q.slice(0, Math.round((q.length * pct) / 100)));

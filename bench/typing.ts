@@ -134,7 +134,7 @@ async function advance(engine: TimedEngineDouble, t: number): Promise<void> {
 /** Types `question` with `gaps` (gaps[i] follows key i; the last one is Enter) and sends it, through a fresh Predictor. */
 async function replay(arm: Arm, scheduler: Scheduler, question: string, gaps: number[]): Promise<Replayed> {
   const { engine } = arm;
-  const predictor = new Predictor(scheduler, { engine, budget: BUDGET, sendLayout: arm.layout, recordRetrieval: false });
+  const predictor = new Predictor(scheduler, { engine, budget: BUDGET, k: K, sendLayout: arm.layout, recordRetrieval: false });
   if (arm.cold) await engine.clear();
   const keys: number[] = [];
   let t = engine.now + 1_000;

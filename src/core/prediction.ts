@@ -20,9 +20,14 @@ export type SendLayout =
 
 export interface PredictionConfig {
   system: string;
-  /** Memories a prewarm holds. */
+  /** Memories a draft predicts; a prewarm holds them all with `held-plus-new`, the first `finalK` with `final`. */
   budget: number;
-  /** Prewarm again only when the prediction's overlap with the last one falls below this (Jaccard). */
+  /**
+   * Memories a send is expected to take (its k) until a send says otherwise: a prediction's first `finalK` are
+   * what the send will need, so the prewarm lays them out first and the refresh rule compares them.
+   */
+  finalK: number;
+  /** Prewarm again only when the overlap of the prediction's first `finalK` with the prewarmed ones falls below this (Jaccard). */
   refreshBelow: number;
   send: SendLayout;
   /** Whether a send records its final set as retrieved (it warms them). */
@@ -34,6 +39,7 @@ export interface PredictionConfig {
 export const PREDICTION_DEFAULTS: Readonly<PredictionConfig> = Object.freeze({
   system: 'You are a helpful assistant with a memory of what the user told you before.',
   budget: 10,
+  finalK: 5,
   refreshBelow: 0.8,
   // Decided on the typing replay (npm run bench:typing, LoCoMo dev split): at 40 and 300 tokens/s, exactly the
   // final set prefills less at send (share p50 0.145 against 0.180 at 300/s) for at most 0.5 points of prompt recall.
@@ -91,9 +97,12 @@ export class PredictionCore {
   private cache = { held: [] as Candidate[], typingFrom: Infinity, typingPrefilled: 0 };
   /** Token counts of the memories seen since the last send. */
   private tokens = new Map<string, number>();
+  /** The k the next send is expected to take: the last send's, or the configured one before any. */
+  private finalK: number;
 
   constructor(private readonly config: PredictionConfig) {
     this.system = config.system;
+    this.finalK = config.finalK;
   }
 
   /** Whether `seq` is still the newest draft or send (a runner checks after each await). */
@@ -200,6 +209,7 @@ export class PredictionCore {
     if (!this.accept(event.seq)) return [{ type: 'superseded', seq: event.seq }];
     if (this.sending) return [{ type: 'superseded', seq: event.seq }]; // one send at a time
     this.adopt(event.history, event.system);
+    this.finalK = event.k;
     this.sending = { seq: event.seq, text: event.text, k: event.k, answer: event.answer, final: [], seen: [] };
     this.drafting = undefined;
     if (!hasWords(event.text)) return this.searched(event.seq, []);
@@ -224,16 +234,37 @@ export class PredictionCore {
       return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
     }
     const typed = stableDraft(draft.text);
-    if (this.requested.length > 0 && jaccard(this.workingSet as string[], this.requested.map((c) => c.id)) >= this.config.refreshBelow) {
+    if (this.requested.length > 0 && this.frontHeld(found)) {
       // The prediction held: only the words typed since are appended (nothing to roll back).
       if (typed === this.requestedDraft || !typed.startsWith(this.requestedDraft)) return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: false }];
     } else {
-      // Held memories that are still predicted keep their place, so the cache keeps its prefix.
-      this.requested = heldFirst(this.cache.held, found);
+      this.requested = this.prewarmSet(found);
     }
     this.requestedDraft = typed;
     const layout: Layout = { system: this.system, history: [...this.history], working: this.requested.map((c) => c.id), draft: typed, final: false };
     return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: true }, { type: 'prewarm', seq, layout }];
+  }
+
+  /**
+   * Whether the last prewarm still serves the send this prediction foresees: the first `finalK` memories
+   * of each (what a send takes, laid out first) overlap at least `refreshBelow`. Comparing whole sets
+   * would miss a reordering that moves a memory into the send's top k, or out of it.
+   */
+  private frontHeld(found: readonly Candidate[]): boolean {
+    const front = (cs: readonly Candidate[]) => cs.slice(0, this.finalK).map((c) => c.id);
+    return jaccard(front(found), front(this.requested)) >= this.config.refreshBelow;
+  }
+
+  /**
+   * What a prewarm lays out for a prediction: its first `finalK` (what the send will take) before the rest, and
+   * within each part the ones the cache holds first, in held order, so the cache keeps its prefix. A held memory
+   * that fell out of the first `finalK` goes behind them: left in front, it would cut the prefix the send reuses.
+   * With the `final` layout nothing follows them, since the send lays out exactly its final set: a memory behind
+   * them could never be in the prefix it reuses, and would push the typed words out of it.
+   */
+  private prewarmSet(found: readonly Candidate[]): Candidate[] {
+    const front = heldFirst(this.cache.held, found.slice(0, this.finalK));
+    return this.config.send.kind === 'final' ? front : [...front, ...heldFirst(this.cache.held, found.slice(this.finalK))];
   }
 
   private layoutSend(send: Sending, found: readonly Candidate[]): CoreCommand[] {

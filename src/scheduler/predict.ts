@@ -22,9 +22,11 @@ export interface PredictorOptions {
   /** The engine that prewarms and answers; without one, drafts are predicted and sends pick memories only. */
   engine?: Engine;
   system?: string;
-  /** Memories a prewarm holds. Default 10. */
+  /** Memories a draft predicts (a prewarm holds them all with `held-plus-new`, the first `k` with `final`). Default 10. */
   budget?: number;
-  /** Prewarm again only when the predicted set's overlap with the prewarmed one falls below this (Jaccard). Default 0.8. */
+  /** Final memories a send takes when its request names no k; drafts prewarm that many in front. Default 5. */
+  k?: number;
+  /** Prewarm again only when the overlap of the prediction's first `k` with the prewarmed ones falls below this (Jaccard). Default 0.8. */
   refreshBelow?: number;
   /** How the send's working block is chosen. Default exactly the final set, held ones first (see PREDICTION_DEFAULTS). */
   sendLayout?: SendLayout;
@@ -49,7 +51,7 @@ export interface DraftOutcome {
 
 export interface SendRequest {
   text: string;
-  /** Final memories. Default 5. */
+  /** Final memories. Default the predictor's `k` (5). */
   k?: number;
   /** The conversation so far, when the caller keeps it (an OpenAI-style request); otherwise the predictor's own. */
   history?: readonly Turn[];
@@ -111,6 +113,7 @@ export class Predictor {
     this.core = new PredictionCore({
       system: options.system ?? PREDICTION_DEFAULTS.system,
       budget: options.budget ?? PREDICTION_DEFAULTS.budget,
+      finalK: options.k ?? PREDICTION_DEFAULTS.finalK,
       refreshBelow: options.refreshBelow ?? PREDICTION_DEFAULTS.refreshBelow,
       send: options.sendLayout ?? PREDICTION_DEFAULTS.send,
       recordRetrieval: options.recordRetrieval ?? PREDICTION_DEFAULTS.recordRetrieval,
@@ -172,7 +175,7 @@ export class Predictor {
         this.pending.set(seq, { send: { resolve: resolve as (v: unknown) => void, reject, request, started } });
         this.dispatch(this.contextEvent());
         const { history, system } = request;
-        this.dispatch({ type: 'send', seq, text: request.text, k: request.k ?? 5, answer, ...(history && { history }), ...(system !== undefined && { system }) });
+        this.dispatch({ type: 'send', seq, text: request.text, k: request.k ?? this.options.k ?? PREDICTION_DEFAULTS.finalK, answer, ...(history && { history }), ...(system !== undefined && { system }) });
       });
     const report = this.sending.then(run, run);
     this.sending = report.catch(() => undefined);
@@ -338,6 +341,7 @@ function checkOptions(options: PredictorOptions): void {
   const whole = (v: unknown, min: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min);
   const bad =
     (!whole(options.budget, 1) && 'budget is a whole number ≥ 1') ||
+    (!whole(options.k, 1) && 'k is a whole number ≥ 1') ||
     (!whole(options.maxTokens, 1) && 'maxTokens is a whole number ≥ 1') ||
     (!whole(options.contextTurns, 0) && 'contextTurns is a whole number ≥ 0') ||
     (options.refreshBelow !== undefined && !(typeof options.refreshBelow === 'number' && options.refreshBelow >= 0 && options.refreshBelow <= 1) && 'refreshBelow is a number from 0 to 1');

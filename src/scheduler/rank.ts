@@ -63,12 +63,13 @@ export const RESEARCH: SchedulingStrategy = {
 
 /**
  * Coverage at which a match counts as fully confident: questions rarely use only the words of their
- * answer. Turn-shaped: on LoCoMo's dev split with memories made by `observe` (one sentence each), 0.3
- * ranks better (recall@10 0.542 → 0.591, BM25 0.557), but drafts then rank by their own partial match,
- * their order moves while the question is typed, and the drop-in's typed send held 1 of 5 memories
- * instead of 5 (`npm run bench:dropin`). Kept at 0.6 until prediction follows a confident ranking.
+ * answer, and a sentence memory from `observe` carries fewer of them than a whole turn. On LoCoMo's dev
+ * split, saturating at 0.2 / 0.25 / 0.3 / 0.4 / 0.6 gives recall@10 0.596 / 0.594 / 0.593 / 0.580 / 0.541
+ * on memories made by `observe` (BM25 0.557; ±0.004 between runs) and 0.719 at 0.2 to 0.4 / 0.714 at 0.6
+ * on whole turns: 0.3 is the highest on that plateau, so a vague request, which covers less, is still
+ * left to heat and themes.
  */
-const FULL_COVERAGE = 0.6;
+const FULL_COVERAGE = 0.3;
 
 /**
  * Confidence in the query's own match: the best coverage of its terms among the top hits

@@ -140,9 +140,37 @@ describe('Scheduler with the store', () => {
 
   it('refuses options out of range with a typed error naming the option', async () => {
     const { s } = await setup();
-    for (const [options, named] of [[{ budget: 0 }, 'budget'], [{ contextTurns: -1 }, 'contextTurns'], [{ refreshBelow: 2 }, 'refreshBelow'], [{ maxTokens: 1.5 }, 'maxTokens']] as const) {
+    for (const [options, named] of [[{ budget: 0 }, 'budget'], [{ k: 0 }, 'k is'], [{ contextTurns: -1 }, 'contextTurns'], [{ refreshBelow: 2 }, 'refreshBelow'], [{ maxTokens: 1.5 }, 'maxTokens']] as const) {
       expect(() => new Predictor(s, options)).toThrow(expect.objectContaining({ code: 'invalid-input', message: expect.stringContaining(named) }));
     }
+  });
+
+  it('prewarms again when typing reorders the send\'s top k among memories already held (the drop-in\'s page)', async () => {
+    const { s } = await setup();
+    const told = [
+      'The tile shop delivers on Tuesdays and Thursdays only.',
+      'The tiler our neighbour recommended is called Marco Duval.',
+      'Marco Duval is booked until the 14th of next month.',
+      'The plumber must move the bathroom drain before the tiles go in.',
+      'We removed the old bathroom tiles on Saturday.',
+      'My sister Jeanne is allergic to peanuts.',
+      'I am learning Portuguese for a trip to Lisbon in May.',
+      'Our cat Miso needs her vaccine before the summer.',
+    ];
+    // As bench/dropin.mjs tells them: each message's memories picked for the page's model, then observed.
+    const picker = new Predictor(s);
+    for (const text of told) {
+      await picker.send({ text, answer: false });
+      await s.observe({ text });
+    }
+    // Every draft predicts nearly all 8 memories, so the predicted set barely moves while its order does.
+    const p = new Predictor(s, { engine: await smollmDryRun() });
+    const question = 'When do the new bathroom tiles arrive, and who is going to install them for me?';
+    for (let i = 1; i <= question.length; i++) await (await p.draft(question.slice(0, i))).settled;
+    const sent = await p.send({ text: question });
+    expect(sent.results).toHaveLength(5);
+    expect(sent.heldFinal).toBe(5);
+    expect(sent.prefillTokensAtSend * 10).toBeLessThan(sent.promptTokens);
   });
 
   it('reports nothing held when the draft predicted other memories than the send needs', async () => {

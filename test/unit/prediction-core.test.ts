@@ -56,6 +56,45 @@ describe('the prediction core', () => {
     expect(of(out, 'prewarm')[0]!.layout).toMatchObject({ working: ['a', 'b'], draft: 'x y ' });
   });
 
+  it('prewarms again when a reordering moves a memory into the send\'s top k, though the predicted set is the same', () => {
+    const c = core({ finalK: 2, send: { kind: 'held-plus-new', tokens: 600 } });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c') });
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a', 'b', 'c'], 0, 30) });
+    c.handle({ type: 'draft', seq: 2, text: 'x y ' });
+    const out = c.handle({ type: 'searched', seq: 2, found: found('c', 'a', 'b') });
+    // The whole sets are equal (Jaccard 1), but the send's top 2 moved from {a, b} to {c, a}: 'a' keeps its
+    // place, 'c' comes next, and the held 'b' goes behind them rather than cut the reusable prefix at send.
+    expect(of(out, 'prewarm')[0]!.layout.working).toEqual(['a', 'c', 'b']);
+  });
+
+  it('with the final layout, prewarms only the send\'s top k: a memory behind it could never be in the prefix the send reuses', () => {
+    const c = core({ finalK: 2, send: { kind: 'final' } });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    const out = c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c') });
+    expect(of(out, 'predicted')[0]!.ids).toEqual(['a', 'b', 'c']);
+    expect(of(out, 'prewarm')[0]!.layout.working).toEqual(['a', 'b']);
+  });
+
+  it('keeps the prewarm while the send\'s top k holds, whatever moves behind it', () => {
+    const c = core({ finalK: 2 });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c', 'd') });
+    c.handle({ type: 'draft', seq: 2, text: 'x y' });
+    expect(c.handle({ type: 'searched', seq: 2, found: found('b', 'a', 'e', 'f') })).toEqual([{ type: 'predicted', seq: 2, ids: ['b', 'a', 'e', 'f'], prewarm: false }]);
+  });
+
+  it('prepares the drafts for the k the last send took', () => {
+    const c = core({ finalK: 1, send: { kind: 'final' } });
+    c.handle({ type: 'send', seq: 1, text: 'x?', k: 2, answer: false });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b') });
+    c.handle({ type: 'draft', seq: 2, text: 'y ' });
+    c.handle({ type: 'searched', seq: 2, found: found('a', 'b', 'c') });
+    c.handle({ type: 'draft', seq: 3, text: 'y z ' });
+    // With k 1, {a} = {a} would keep the prewarm; the send took 2, and {a, c} is not {a, b}.
+    expect(of(c.handle({ type: 'searched', seq: 3, found: found('a', 'c', 'b') }), 'prewarm')[0]!.layout.working).toEqual(['a', 'c']);
+  });
+
   it('at send, held-plus-new keeps held memories within the token budget and adds the new ones', () => {
     const c = core({ send: { kind: 'held-plus-new', tokens: 35 } });
     c.handle({ type: 'draft', seq: 1, text: 'x ' });

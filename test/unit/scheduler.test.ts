@@ -161,6 +161,12 @@ describe('rank', () => {
     expect(out.map((r) => r.memory.id)).toEqual(['mortgage', 'tiles']);
     expect(out[0]!.parts).toMatchObject({ confidence: 1, match: 1, coverage: 1 });
   });
+  it('trusts a match that covers 30% of the query\'s terms fully, as a sentence answering a question does', () => {
+    expect(matchConfidence([hit(mortgage, 0.3)], false)).toBe(1);
+    expect(matchConfidence([hit(mortgage, 0.15)], false)).toBeCloseTo(0.5);
+    const hits = [hit(mortgage, 0.3)];
+    expect(rank({ hits, extra: [tiles], signals, confidence: matchConfidence(hits, false), k: 2 }, CONVERSATION)[0]!.memory.id).toBe('mortgage');
+  });
   it('trusts dense similarity only from a semantic model', () => {
     const hits = [{ memory: mortgage, score: 1, parts: { fused: 1, dense: 0.9, denseRank: 1 } }];
     expect(matchConfidence(hits, false)).toBe(0);
