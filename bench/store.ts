@@ -90,7 +90,10 @@ export async function scheduler(): Promise<Record<string, number | string>> {
     const c = performance.now();
     const folded = await mneme.store.compactLog();
     const compactMs = performance.now() - c;
-    const bounded = await timedStart(mneme, query);
+    // The median of five starts: one start is a few hundred ms, within the reach of a GC pause or another process.
+    const starts: { start: number; search: number; close: number }[] = [];
+    for (let i = 0; i < 5; i++) starts.push(await timedStart(mneme, query));
+    const bounded = starts.sort((a, b) => a.start - b.start)[2]!;
     const r = performance.now();
     await mneme.store.heatLog();
     const logRead = performance.now() - r;
@@ -102,6 +105,7 @@ export async function scheduler(): Promise<Record<string, number | string>> {
       'log.compact_ms.n1000000': compactMs,
       'log.compacted_events': folded,
       'open.scheduler_ms.n100000': bounded.start,
+      'open.scheduler_ms.n100000.runs': starts.map((s) => Math.round(s.start)).join(' '),
       'open.scheduler_first_search_ms.n100000': bounded.search,
       'search.scheduled_ms.n100000': full.search,
       'open.scheduler_log_read_ms.n100000': logRead,

@@ -20,7 +20,7 @@ import { CONVERSATION, rank, type ScheduledResult, type SchedulingStrategy } fro
 import { DEFAULT_SIGNALS, type SignalConfig, type UseKind } from './signals';
 import { SchedulerState } from './state';
 import { DEFAULT_THEMES, type ThemeConfig } from './themes';
-import { isThemeState, textHash, themeConfigKey, type ThemeState } from './theme-state';
+import { isThemeState, themeConfigKey, type ThemeState } from './theme-state';
 import type { SnapshotKey } from '../store/schema';
 import { tokenize } from '../search/tokenize';
 
@@ -160,7 +160,7 @@ export class Scheduler {
     this.themeSave = undefined;
     const generation = this.mneme.store.generation;
     if (generation === undefined) return false;
-    const state = this.state.themes.save((id) => textHash(this.mneme.peek(id)?.text ?? ''));
+    const state = this.state.themes.save((id) => this.mneme.peek(id)?.text.length ?? 0);
     this.themesUnsaved = false;
     const saved = await this.mneme.store.writeSnapshot(this.themeKey, generation, state).catch(() => undefined);
     if (saved === false) this.owesThemes();

@@ -6,7 +6,7 @@ import type { UseTally } from '../memory/event-log';
 import type { MemoryEvent, MemoryRecord } from '../memory/types';
 import { addUse, heatAt, heatFromTally, isStale, timeliness, type Heat, type SignalConfig, type UseKind } from './signals';
 import { ThemeIndex, type Theme, type ThemeConfig } from './themes';
-import { textHash, type ThemeState } from './theme-state';
+import type { ThemeState } from './theme-state';
 import type { MemorySignals } from './rank';
 
 export class SchedulerState {
@@ -55,13 +55,13 @@ export class SchedulerState {
     this.covered = undefined;
   }
 
-  /** Restores saved themes; members that are gone or were rewritten since are taken out again. Returns the kept members. */
+  /** Restores saved themes; members that are gone, or whose text length changed since, are taken out again. Returns the kept members. */
   private restoreThemes(records: ReadonlyMap<string, MemoryRecord>, saved: ThemeState): Set<string> {
     this.themes.restore(saved);
     const kept = new Set<string>();
     saved.members.forEach((id, i) => {
       const record = records.get(id);
-      if (record && textHash(record.text) === saved.memberHash[i]) kept.add(id);
+      if (record && record.text.length === saved.memberLength[i]) kept.add(id);
       else this.themes.remove(id);
     });
     return kept;

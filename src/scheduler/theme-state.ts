@@ -1,8 +1,8 @@
 // Themes as saved between sessions, so a scheduler's start restores them
 // instead of placing every memory again (at 100k memories, seconds of work).
 // Each theme keeps its term counts and recent mention times; each member its
-// theme, its terms (indices into one vocabulary) and a hash of the text it was
-// placed by. Typed arrays keep it compact and cheap to seal (util/pack.ts). Pure.
+// theme, its terms (indices into one vocabulary) and the length of the text it
+// was placed by. Typed arrays keep it compact and cheap to seal (util/pack.ts). Pure.
 //
 // Vectors are not kept: a restored index is the one a start without vectors
 // builds, which is what every start built before (vectors reach themes only
@@ -30,9 +30,13 @@ export interface ThemeState {
   times: Float64Array;
   timeEnds: Uint32Array;
   members: string[];
-  /** Per member: its theme (an index into `themes`) and textHash of its text. */
+  /**
+   * Per member: its theme (an index into `themes`), and the length of the text it was placed by. Every write that
+   * rewrites a text deletes the saved state in its transaction, so a changed length only catches a state that
+   * somehow outlived one (a member whose length differs is placed again); a hash of every text cost more at start.
+   */
   memberTheme: Uint32Array;
-  memberHash: Uint32Array;
+  memberLength: Uint32Array;
   /** Per member, its terms as vocabulary indices, one list after another (ends in `termEnds`). */
   memberTerms: Uint32Array;
   termEnds: Uint32Array;
@@ -44,13 +48,6 @@ export interface ThemeState {
 export function themeConfigKey(config: ThemeConfig): string {
   const { joinAt, weights, windowMs } = config;
   return JSON.stringify([joinAt, weights.terms, weights.cooccurrence, weights.embedding, windowMs]);
-}
-
-/** FNV-1a over a text's UTF-16 code units: whether a member's text is still the one it was placed by. */
-export function textHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** Lists of indices as one flat array plus where each list ends. */
@@ -71,9 +68,9 @@ export function flatten(lists: readonly (readonly number[])[], type: typeof Uint
 export function isThemeState(value: unknown, config: string): value is ThemeState {
   const s = value as Partial<ThemeState> | null;
   if (typeof s !== 'object' || s === null || s.version !== THEME_STATE_VERSION || s.config !== config) return false;
-  const { vocabulary, words, df, themes, themeTerms, themeTermCounts, themeTermEnds, times, timeEnds, members, memberTheme, memberHash, memberTerms, termEnds } = s;
+  const { vocabulary, words, df, themes, themeTerms, themeTermCounts, themeTermEnds, times, timeEnds, members, memberTheme, memberLength, memberTerms, termEnds } = s;
   if (![vocabulary, words, themes, members].every(isStringArray) || typeof s.nextId !== 'number' || typeof s.coveredAt !== 'number') return false;
-  const counts = [df, themeTerms, themeTermCounts, themeTermEnds, timeEnds, memberTheme, memberHash, memberTerms, termEnds];
+  const counts = [df, themeTerms, themeTermCounts, themeTermEnds, timeEnds, memberTheme, memberLength, memberTerms, termEnds];
   if (!(times instanceof Float64Array) || !counts.every((a) => a instanceof Uint32Array)) return false;
   const n = members!.length;
   return (
@@ -83,7 +80,7 @@ export function isThemeState(value: unknown, config: string): value is ThemeStat
     themeTermCounts!.length === themeTerms!.length &&
     timeEnds!.length === themes!.length &&
     memberTheme!.length === n &&
-    memberHash!.length === n &&
+    memberLength!.length === n &&
     termEnds!.length === n &&
     endsFit(themeTermEnds!, themeTerms!.length) &&
     endsFit(timeEnds!, times.length) &&

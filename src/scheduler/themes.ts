@@ -220,10 +220,10 @@ export class ThemeIndex {
   }
 
   /**
-   * The index as a saved state (theme-state.ts), with `hashOf` each member's current text hash.
+   * The index as a saved state (theme-state.ts), with `lengthOf` each member's current text length.
    * Vectors are left out.
    */
-  save(hashOf: (id: string) => number): ThemeState {
+  save(lengthOf: (id: string) => number): ThemeState {
     this.materialize();
     const vocabulary = [...this.df.keys()];
     const at = new Map(vocabulary.map((t, i) => [t, i]));
@@ -248,7 +248,7 @@ export class ThemeIndex {
       timeEnds: times.ends,
       members,
       memberTheme: Uint32Array.from(members, (id) => themeAt.get(this.themeOf.get(id)!)!),
-      memberHash: Uint32Array.from(members, hashOf),
+      memberLength: Uint32Array.from(members, lengthOf),
       memberTerms: termsOf.flat as Uint32Array,
       termEnds: termsOf.ends,
       coveredAt: this.latest,
