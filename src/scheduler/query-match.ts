@@ -1,5 +1,5 @@
 // What a text matches, as the scheduler ranks it: BM25 relative to the best
-// hit, what neighbouring memories lend, and (with a semantic model) the dense
+// hit, what the matches said near a memory lend it, and (with a semantic model) the dense
 // cosine above the median hit's. The conversation's last turns are matched the
 // same way and lend to the members of the themes they match; that match is
 // kept until the store changes, so typing does not search the turns again at
@@ -14,6 +14,31 @@ import type { SchedulerState } from './state';
 export const CONTEXT_WEIGHT = 0.5;
 /** What a member of a theme the last turns match shares of the theme's best match. */
 const THEME_SHARE = 0.6;
+/**
+ * How far along the timeline a match lends (memories before and after it), and what each step
+ * further keeps of the share: `neighbourWeight` just before or after, × NEIGHBOUR_DECAY two away.
+ * Tuned on LoCoMo conversations 1-5 (README, Benchmarks, LoCoMo).
+ */
+export const NEIGHBOUR_REACH = 2;
+export const NEIGHBOUR_DECAY = 0.6;
+
+/**
+ * What neighbouring memories lend: each match lends `weight` × its match to the memories just before
+ * and after it (NEIGHBOUR_DECAY less per step further), and a memory sums what every match near it
+ * lends, so one said between two matches gets both. Hits are lent to as well, on top of their own.
+ */
+export function neighbourShares(
+  matches: ReadonlyMap<string, number>,
+  neighbours: (id: string) => readonly { id: string; distance: number }[],
+  weight: number,
+): Map<string, number> {
+  const lent = new Map<string, number>();
+  if (weight <= 0) return lent;
+  for (const [id, m] of matches) {
+    for (const n of neighbours(id)) lent.set(n.id, (lent.get(n.id) ?? 0) + weight * NEIGHBOUR_DECAY ** (n.distance - 1) * m);
+  }
+  return lent;
+}
 
 /** What one text matches: its hits, how well each candidate matches (0..1), and how confident that is. */
 export interface QueryMatch {
@@ -45,20 +70,15 @@ export interface MatchRequest {
 
 /**
  * What a text matches: BM25 relative to the best hit (which keeps the magnitudes rank fusion
- * flattens), plus what neighbouring hits lend (what was said just before or after a match shares
- * in it), plus, with a semantic model, `denseWeight` × a hit's cosine above the median hit's.
+ * flattens), plus what neighbouring hits lend (what was said near a match shares in it, see
+ * `neighbourShares`), plus, with a semantic model, `denseWeight` × a hit's cosine above the median hit's.
  */
 export async function matchText(src: MatchSources, text: string, o: MatchRequest): Promise<QueryMatch> {
   const { mneme, state } = src;
   const hits = (await mneme.searchMemory(text, { scope: o.scope, k: Math.min(1000, Math.max(50, 4 * o.k)), filter: o.filter, prefix: o.draft })).filter((h) => o.allowed(h.memory));
   const best = Math.max(0, ...hits.map((h) => h.parts.lexical ?? 0));
   const lexical = new Map(hits.map((h) => [h.memory.id, best > 0 ? (h.parts.lexical ?? 0) / best : 0]));
-  const lent = new Map<string, number>();
-  if (src.neighbourWeight > 0) {
-    for (const [id, m] of lexical) {
-      for (const n of state.neighbours(id, state.themes.config.windowMs)) lent.set(n, Math.max(lent.get(n) ?? 0, src.neighbourWeight * m));
-    }
-  }
+  const lent = neighbourShares(lexical, (id) => state.neighbours(id, state.themes.config.windowMs, NEIGHBOUR_REACH), src.neighbourWeight);
   const neighbours = present(mneme, [...lent.keys()].filter((id) => !lexical.has(id)), o.allowed);
   const dense = mneme.semantic ? denseMatch(hits, src.denseWeight) : undefined;
   return { hits, match: (id) => (lexical.get(id) ?? 0) + (lent.get(id) ?? 0) + (dense?.get(id) ?? 0), neighbours, confidence: matchConfidence(hits, mneme.semantic) };

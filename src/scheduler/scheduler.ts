@@ -45,7 +45,8 @@ export interface SchedulerOptions {
   mentionAt?: number;
   /**
    * Share of a lexical match lent to the memories said just before and after it (an answer sits
-   * next to the turn that shares the question's words). 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
+   * next to the turn that shares the question's words); two away they get 0.6 of that, and a memory
+   * sums what every match near it lends. 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
    */
   neighbourWeight?: number;
   /**

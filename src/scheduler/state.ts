@@ -109,12 +109,19 @@ export class SchedulerState {
     this.themes.remove(id);
   }
 
-  /** What was said just before and just after a memory, within `windowMs` of it. */
-  neighbours(id: string, windowMs: number): string[] {
+  /**
+   * What was said up to `reach` memories before and after a memory, within `windowMs` of it, each
+   * with its distance (1: just before or just after).
+   */
+  neighbours(id: string, windowMs: number, reach = 1): { id: string; distance: number }[] {
     const i = this.timeline.findIndex(([, m]) => m === id);
     if (i < 0) return [];
     const [at] = this.timeline[i]!;
-    return [this.timeline[i - 1], this.timeline[i + 1]].filter((n): n is [number, string] => n !== undefined && Math.abs(n[0] - at) <= windowMs).map(([, m]) => m);
+    const out: { id: string; distance: number }[] = [];
+    for (let d = 1; d <= reach; d++) {
+      for (const n of [this.timeline[i - d], this.timeline[i + d]]) if (n !== undefined && Math.abs(n[0] - at) <= windowMs) out.push({ id: n[1], distance: d });
+    }
+    return out;
   }
 
   heatOf(id: string, now: number): number {

@@ -32,10 +32,22 @@ export interface Bm25Snapshot {
   tfs: Uint16Array;
 }
 
+/** Pseudo-relevance feedback: expand the query with the `terms` best terms of its `docs` best documents, weighing `weight` × the query. */
+export interface Bm25Feedback {
+  docs: number;
+  terms: number;
+  weight: number;
+}
+
 export interface Bm25Params {
   k1: number;
   b: number;
+  /** Absent: the query as typed, no expansion. */
+  feedback?: Bm25Feedback;
 }
+
+/** The defaults: b and the feedback were tuned on LoCoMo conversations 1-5 (README, Benchmarks, LoCoMo). */
+export const BM25_DEFAULTS: Bm25Params = Object.freeze({ k1: 1.2, b: 0.2, feedback: Object.freeze({ docs: 5, terms: 10, weight: 0.3 }) });
 
 export class Bm25Index {
   private readonly postings = new Map<string, Postings>();
@@ -53,7 +65,7 @@ export class Bm25Index {
 
   /** `analyze` turns a text into terms (default `tokenize`; another, to measure a different stemmer). */
   constructor(
-    readonly params: Bm25Params = { k1: 1.2, b: 0.75 },
+    readonly params: Bm25Params = BM25_DEFAULTS,
     private readonly analyze: (text: string) => string[] = tokenize,
   ) {}
 
@@ -170,19 +182,63 @@ export class Bm25Index {
   /**
    * The `n` best-scoring documents among those `accept` lets through, best first. With `prefix`,
    * the query's last word is taken as partly typed: it matches the indexed terms it begins
-   * (each document counts its best completion once), from MIN_PARTIAL characters on.
+   * (each document counts its best completion once), from MIN_PARTIAL characters on. With
+   * `params.feedback`, the query is expanded from its own best documents (see `expansion`).
    */
   search(query: string, n: number, accept: (id: string) => boolean, options: { prefix?: boolean } = {}): LexicalHit[] {
-    const N = this.docOf.size;
-    if (N === 0) return [];
+    if (this.docOf.size === 0) return [];
     const terms = this.analyze(query);
     const partial = options.prefix && /[\p{L}\p{N}]$/u.test(query) ? terms.pop() : undefined;
     // Each group is scored as one query term: a document takes its best member.
-    const groups: string[][] = [...new Set(terms)].map((t) => [t]);
+    const groups: QueryGroup[] = [...new Set(terms)].map((t) => ({ terms: [t], weight: 1 }));
     // One or two letters begin too many words to say which: such a partial word waits for the next keys.
-    if (partial !== undefined && partial.length >= MIN_PARTIAL) groups.push(this.completions(partial, 16));
+    if (partial !== undefined && partial.length >= MIN_PARTIAL) groups.push({ terms: this.completions(partial, 16), weight: 1 });
+    const { feedback } = this.params;
+    if (!feedback || feedback.weight <= 0) return this.score(groups, [], n, accept);
+    const expansion = this.expansion(groups, this.feedbackDocs(groups, feedback.docs, accept), feedback);
+    return this.score(groups, expansion, n, accept);
+  }
+
+  /**
+   * The query's `n` best documents, less those tied at the cut: which of them would be taken depends
+   * on the order they were added, and a rebuilt index must expand a query as the one it replaces.
+   */
+  private feedbackDocs(groups: readonly QueryGroup[], n: number, accept: (id: string) => boolean): LexicalHit[] {
+    const top = this.score(groups, [], n + 1, accept);
+    if (top.length <= n) return top;
+    const cut = top[n]!.score;
+    return top.slice(0, n).filter((h) => h.score > cut);
+  }
+
+  private idf(df: number): number {
+    const N = this.docOf.size;
+    return Math.log(1 + (N - df + 0.5) / (df + 0.5));
+  }
+
+  /**
+   * Pseudo-relevance feedback (RM3-style): the terms of the query's best documents, each weighed by
+   * the document's share of their scores, its idf and 1 / the document's length, the `terms` best
+   * sharing `weight` × the query's own weight (the query keeps its own).
+   */
+  private expansion(groups: readonly QueryGroup[], top: readonly LexicalHit[], feedback: Bm25Feedback): QueryGroup[] {
+    const asked = new Set(groups.flatMap((g) => g.terms));
+    const total = top.reduce((sum, h) => sum + h.score, 0);
+    const mass = new Map<string, number>();
+    for (const h of top) {
+      const doc = this.docOf.get(h.id)!;
+      for (const t of this.terms[doc]!) {
+        if (!asked.has(t)) mass.set(t, (mass.get(t) ?? 0) + (h.score / total) * (this.idf(this.postings.get(t)!.n) / this.lengths[doc]!));
+      }
+    }
+    const best = [...mass].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, feedback.terms);
+    const sum = best.reduce((s, [, m]) => s + m, 0);
+    return best.map(([t, m]) => ({ terms: [t], weight: (feedback.weight * groups.length * m) / sum }));
+  }
+
+  /** BM25 of `groups` (which set the coverage) plus `extra` weighted groups (which do not); the `n` best accepted. */
+  private score(groups: readonly QueryGroup[], extra: readonly QueryGroup[], n: number, accept: (id: string) => boolean): LexicalHit[] {
     const { k1, b } = this.params;
-    const avg = this.totalLength / N || 1;
+    const avg = this.totalLength / this.docOf.size || 1;
     const { scores, covered, touched, lengths } = this;
     const add = (doc: number, score: number, idf: number) => {
       if (scores[doc] === 0) touched.push(doc);
@@ -190,20 +246,20 @@ export class Bm25Index {
       covered[doc] = covered[doc]! + idf;
     };
     let weight = 0;
-    for (const group of groups) {
-      const postings = group.map((t) => this.postings.get(t)).filter((p): p is Postings => p !== undefined);
-      const df = Math.max(0, ...postings.map((p) => p.n));
-      weight += Math.log(1 + (N - df + 0.5) / (df + 0.5));
+    for (const [i, group] of [...groups, ...extra].entries()) {
+      const counts = i < groups.length;
+      const postings = group.terms.map((t) => this.postings.get(t)).filter((p): p is Postings => p !== undefined);
+      if (counts) weight += this.idf(Math.max(0, ...postings.map((p) => p.n)));
       // A completed word: each document keeps its best completion only.
       const best = postings.length > 1 ? new Map<number, { score: number; idf: number }>() : undefined;
       for (const p of postings) {
-        const idf = Math.log(1 + (N - p.n + 0.5) / (p.n + 0.5));
-        for (let i = 0; i < p.n; i++) {
-          const doc = p.docs[i]!;
-          const tf = p.tfs[i]!;
-          const s = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
-          if (!best) add(doc, s, idf);
-          else if (s > (best.get(doc)?.score ?? 0)) best.set(doc, { score: s, idf });
+        const idf = this.idf(p.n);
+        for (let j = 0; j < p.n; j++) {
+          const doc = p.docs[j]!;
+          const tf = p.tfs[j]!;
+          const s = (group.weight * idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg));
+          if (!best) add(doc, s, counts ? idf : 0);
+          else if (s > (best.get(doc)?.score ?? 0)) best.set(doc, { score: s, idf: counts ? idf : 0 });
         }
       }
       if (best) for (const [doc, { score, idf }] of best) add(doc, score, idf);
@@ -219,6 +275,12 @@ export class Bm25Index {
     touched.length = 0;
     return hits;
   }
+}
+
+/** Terms scored as one query term (a document takes its best member), and the weight of that term. */
+interface QueryGroup {
+  terms: string[];
+  weight: number;
 }
 
 function grow<T extends Float32Array | Int32Array | Uint16Array>(a: T, min: number): T {

@@ -157,6 +157,77 @@ describe('Bm25Index', () => {
   });
 });
 
+describe('Bm25Index feedback', () => {
+  const feedback = { k1: 1.2, b: 0.2, feedback: { docs: 2, terms: 3, weight: 0.3 } };
+
+  it('finds what the best matches talk about, without counting it as coverage', () => {
+    const docs = {
+      a: 'passport renewal at the embassy office',
+      b: 'the embassy office opens at nine',
+      c: 'passport renewal photo',
+      d: 'tomatoes in the garden',
+    };
+    const plain = new Bm25Index({ k1: 1.2, b: 0.2 });
+    const expanded = new Bm25Index(feedback);
+    for (const [id, text] of Object.entries(docs)) [plain, expanded].forEach((index) => index.upsert(id, text));
+    expect(plain.search('passport renewal', 10, () => true).map((h) => h.id).sort()).toEqual(['a', 'c']);
+    const hits = expanded.search('passport renewal', 10, () => true);
+    expect(hits.map((h) => h.id).slice(0, 2).sort()).toEqual(['a', 'c']);
+    expect(hits.map((h) => h.id)).toContain('b');
+    expect(hits.find((h) => h.id === 'b')!.coverage).toBe(0);
+    expect(hits.find((h) => h.id === 'a')!.coverage).toBe(1);
+  });
+
+  it('expands a query the same whatever order the documents came in (ties at the cut are left out)', () => {
+    const texts = Array.from({ length: 60 }, (_, i) => `note ${i % 6} about tiles ${i % 7} and pipes ${i % 11}`);
+    const forward = new Bm25Index(feedback);
+    const backward = new Bm25Index(feedback);
+    texts.forEach((t, i) => forward.upsert(`d${i}`, t));
+    [...texts.entries()].reverse().forEach(([i, t]) => backward.upsert(`d${i}`, t));
+    const scores = (index: Bm25Index, q: string) => new Map(index.search(q, 100, () => true).map((h) => [h.id, h.score.toFixed(5)]));
+    for (const q of ['tiles 3', 'pipes 10 note', 'note 5']) expect(scores(backward, q)).toEqual(scores(forward, q));
+  });
+
+  it('matches a brute-force RM3 on a seeded corpus', () => {
+    const next = rng(7);
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const texts = Array.from({ length: 300 }, () => Array.from({ length: 3 + Math.floor(next() * 8) }, () => words[Math.floor(next() ** 2 * words.length)]).join(' '));
+    const index = new Bm25Index(feedback);
+    texts.forEach((t, i) => index.upsert(`d${i}`, t));
+    const docs = texts.map((t) => tokenize(t));
+    const avg = docs.reduce((s, d) => s + d.length, 0) / docs.length;
+    const df = (t: string) => docs.filter((d) => d.includes(t)).length;
+    const idf = (t: string) => Math.log(1 + (docs.length - df(t) + 0.5) / (df(t) + 0.5));
+    const bm25 = (query: Map<string, number>) =>
+      docs
+        .map((d, i) => {
+          let s = 0;
+          for (const [t, w] of query) {
+            const tf = d.filter((x) => x === t).length;
+            if (tf > 0) s += (w * idf(t) * tf * 2.2) / (tf + 1.2 * (0.8 + (0.2 * d.length) / avg));
+          }
+          return { id: `d${i}`, doc: i, s };
+        })
+        .filter((h) => h.s > 0)
+        .sort((x, y) => y.s - x.s || x.doc - y.doc);
+    for (const q of ['w30 w31', 'w5 w38 w12', 'w39']) {
+      const query = new Map(tokenize(q).map((t) => [t, 1]));
+      const first = bm25(query);
+      const top = first.slice(0, 2).filter((h) => first.length < 3 || h.s > first[2]!.s + 1e-9);
+      const total = top.reduce((s, h) => s + h.s, 0);
+      const mass = new Map<string, number>();
+      for (const h of top) for (const t of new Set(docs[h.doc])) if (!query.has(t)) mass.set(t, (mass.get(t) ?? 0) + ((h.s / total) * idf(t)) / docs[h.doc]!.length);
+      const best = [...mass].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 3);
+      const sum = best.reduce((s, [, m]) => s + m, 0);
+      for (const [t, m] of best) query.set(t, (0.3 * tokenize(q).length * m) / sum);
+      const expected = bm25(query).slice(0, 20);
+      const got = index.search(q, 20, () => true);
+      expect(got.map((h) => h.score)).toEqual(expected.map((h) => expect.closeTo(h.s, 4)));
+      expect(new Set(got.map((h) => h.id))).toEqual(new Set(expected.map((h) => h.id)));
+    }
+  });
+});
+
 describe('fuseRanks', () => {
   it('scores 1 for first in every list and rewards agreement', () => {
     const fused = fuseRanks([
