@@ -8,6 +8,7 @@
 // (cold). TTFT is timed on the page, from the create call to the first
 // streamed token: retrieval, layout, tokenizing and every worker hop included.
 // Token figures are what the engine's cache held (usage.extra).
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright';
 import { buildAll } from '../scripts/build.mjs';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
@@ -17,18 +18,8 @@ const REPS = 3;
 const MS_PER_KEY = 120;
 const MODEL = 'mneme/standin-smollm-360m-4l';
 
-/** What the user told the assistant before (observed through the page's own send). */
-const TOLD = [
-  'The tile shop delivers on Tuesdays and Thursdays only.',
-  'The tiler our neighbour recommended is called Marco Duval.',
-  'Marco Duval is booked until the 14th of next month.',
-  'The plumber must move the bathroom drain before the tiles go in.',
-  'We removed the old bathroom tiles on Saturday.',
-  'My sister Jeanne is allergic to peanuts.',
-  'I am learning Portuguese for a trip to Lisbon in May.',
-  'Our cat Miso needs her vaccine before the summer.',
-];
-const QUESTION = 'When do the new bathroom tiles arrive, and who is going to install them for me?';
+/** What the user told the assistant before (observed through the page's own send), and the question typed. */
+const { told: TOLD, question: QUESTION } = JSON.parse(readFileSync(new URL('../test/fixtures/dropin-page.json', import.meta.url), 'utf8'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

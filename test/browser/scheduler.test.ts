@@ -9,6 +9,7 @@ import { RESEARCH } from '../../src/scheduler/rank';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler';
 import { smollmDryRun } from '../support/smollm';
 import { failingWrite } from '../support/failing-write';
+import dropinPage from '../fixtures/dropin-page.json';
 
 const DAY = 86_400_000;
 let now = Date.parse('2026-05-01T10:00:00Z');
@@ -147,25 +148,15 @@ describe('Scheduler with the store', () => {
 
   it('prewarms again when typing reorders the send\'s top k among memories already held (the drop-in\'s page)', async () => {
     const { s } = await setup();
-    const told = [
-      'The tile shop delivers on Tuesdays and Thursdays only.',
-      'The tiler our neighbour recommended is called Marco Duval.',
-      'Marco Duval is booked until the 14th of next month.',
-      'The plumber must move the bathroom drain before the tiles go in.',
-      'We removed the old bathroom tiles on Saturday.',
-      'My sister Jeanne is allergic to peanuts.',
-      'I am learning Portuguese for a trip to Lisbon in May.',
-      'Our cat Miso needs her vaccine before the summer.',
-    ];
     // As bench/dropin.mjs tells them: each message's memories picked for the page's model, then observed.
     const picker = new Predictor(s);
-    for (const text of told) {
+    for (const text of dropinPage.told) {
       await picker.send({ text, answer: false });
       await s.observe({ text });
     }
     // Every draft predicts nearly all 8 memories, so the predicted set barely moves while its order does.
     const p = new Predictor(s, { engine: await smollmDryRun() });
-    const question = 'When do the new bathroom tiles arrive, and who is going to install them for me?';
+    const { question } = dropinPage;
     for (let i = 1; i <= question.length; i++) await (await p.draft(question.slice(0, i))).settled;
     const sent = await p.send({ text: question });
     expect(sent.results).toHaveLength(5);
