@@ -3,7 +3,7 @@
 // and how to fix it; nothing is written before validation passes.
 import { InvalidInputError } from '../errors';
 import { describe, isPlainObject, parseMemoryScope } from './scope';
-import { SOURCES, STORED_TIERS, USE_KINDS, type EmbeddingRef, type MemoryInput, type MemoryPatch, type MemoryRecord, type PatchField, type Source, type StoredTier, type TierChange, type UseKind } from './types';
+import { SOURCES, STORED_TIERS, USE_KINDS, type EmbeddingRef, type MemoryEvent, type MemoryInput, type MemoryPatch, type MemoryRecord, type PatchField, type Source, type StoredTier, type TierChange, type UseKind } from './types';
 
 export interface Limits {
   /** Longest text accepted, in UTF-16 code units. */
@@ -176,6 +176,18 @@ export function applyPatch(record: MemoryRecord, patch: unknown, limits: Limits,
   if (textChanged) delete next.embedding;
   const fields = [...PATCH_FIELDS].filter((f) => p[f] !== undefined);
   return { next, fields, textChanged };
+}
+
+/** Applies tier changes in order to `current` (in place, stamped `at`); the moves they made, as events. */
+export function moveTiers(current: Map<string, MemoryRecord>, batch: readonly TierChange[], at: number): MemoryEvent[] {
+  const events: MemoryEvent[] = [];
+  for (const c of batch) {
+    const r = current.get(c.id);
+    if (!r || r.tier === c.tier) continue;
+    current.set(c.id, { ...r, tier: c.tier, updatedAt: at });
+    events.push({ at, memoryId: c.id, type: 'tier-changed', from: r.tier, to: c.tier, reason: c.reason });
+  }
+  return events;
 }
 
 /** Precomputed vectors for a batch: one per memory, all from one model. */

@@ -4,7 +4,8 @@
 // comes from an injected clock, so months replay in milliseconds.
 import { InvalidInputError, MnemeError } from '../errors';
 import type { Mneme } from '../mneme';
-import { compilePredicate, parseFilter, type MemoryFilter } from '../memory/filter';
+import type { Observed, SchedulerOptions, SearchScheduledOptions } from './options';
+import { compilePredicate, parseFilter } from '../memory/filter';
 import { composeGovernance } from '../memory/governance';
 import { parseOptions } from '../memory/validate';
 import { describe, isVisible, parseCallerScope } from '../memory/scope';
@@ -12,81 +13,18 @@ import { TIERS, type CallerScope, type MemoryRecord, type Tier } from '../memory
 import type { StoreChange } from '../store/store';
 import { extractSentences } from './extract';
 import { jaccard } from '../util/jaccard';
-import type { ExtractionDecision, Extractor } from './llm-extract';
+import type { ExtractionDecision } from './llm-extract';
 import { DEFAULT_LIFECYCLE, defaultRules, type LifecycleConfig, type LifecycleDecision, type MemoryState, type TransformationRules, type Transition } from './lifecycle';
-import { defaultBinding, type ContextBinding, type Governance, type Metrics, type SessionContext } from './plugins';
+import { defaultBinding, type ContextBinding, type Governance, type SessionContext } from './plugins';
 import { ContextMatches, CONTEXT_WEIGHT, matchText, type MatchSources } from './query-match';
 import { CONVERSATION, rank, type ScheduledResult, type SchedulingStrategy } from './rank';
-import { DEFAULT_SIGNALS, type SignalConfig, type UseKind } from './signals';
+import { DEFAULT_SIGNALS, type UseKind } from './signals';
 import { SchedulerState } from './state';
-import { DEFAULT_THEMES, type ThemeConfig } from './themes';
-import { isThemeState, themeConfigKey, type ThemeState } from './theme-state';
-import type { SnapshotKey } from '../store/schema';
+import { DEFAULT_THEMES } from './themes';
+import { ThemeSaver } from './theme-saver';
 import { tokenize } from '../search/tokenize';
 
-export interface SchedulerOptions {
-  /** The user the scheduler serves; sessions may narrow it to a role or agent. */
-  scope: CallerScope;
-  clock?: () => number;
-  signals?: Partial<SignalConfig>;
-  /** Theme settings; `semantic` defaults to true here, as vectors reach themes only from a semantic Mneme (see `Mneme.semantic`). */
-  themes?: Partial<ThemeConfig>;
-  lifecycle?: Partial<LifecycleConfig>;
-  strategy?: SchedulingStrategy;
-  rules?: TransformationRules;
-  binding?: ContextBinding;
-  governance?: Governance;
-  metrics?: Metrics;
-  /** Token count of a memory in the activated block. Default: about 4 characters a token. */
-  countTokens?: (text: string) => number;
-  /** Term overlap at which an observed sentence repeats a memory (its heat rises instead of a copy). Default 0.8. */
-  duplicateAt?: number;
-  /** Coverage at which an observed sentence counts as mentioning a memory. Default 0.6. */
-  mentionAt?: number;
-  /**
-   * Share of a lexical match lent to the memories said just before and after it (an answer sits
-   * next to the turn that shares the question's words); two away they get 0.6 of that, and a memory
-   * sums what every match near it lends. 0 turns it off. Default 0.5 (tuned on LoCoMo conversations 1-5).
-   */
-  neighbourWeight?: number;
-  /**
-   * With a semantic model, what a dense match adds to the lexical one: this weight times the hit's
-   * cosine relative to the best and the median of the hits (1 for the best, 0 at or below the median).
-   * 0 leaves ranking lexical. Default 0.5 (tuned on LoCoMo conversations 1-5 with the static GloVe model).
-   */
-  denseWeight?: number;
-  /**
-   * How long after a memory is added, removed or rewritten the themes are saved (theme-state.ts), so the next
-   * start restores them instead of placing every memory again. False: never saved. Default 5000 ms.
-   */
-  saveThemesAfterMs?: number | false;
-  /**
-   * Turns messages into memory changes (e.g. `llmExtractor(engine)`), written in one transaction.
-   * Default: the heuristic extractor; it is also the fallback when this one fails (before anything is written).
-   */
-  extractor?: Extractor;
-}
-
-export interface SearchScheduledOptions {
-  k?: number;
-  filter?: MemoryFilter;
-  /** The text is a draft being typed: its last word may be partial. Default false. */
-  draft?: boolean;
-  /**
-   * The last turns of the conversation: memories they match count too, at CONTEXT_WEIGHT (query-match.ts) of the
-   * query's own match, so a follow-up ("help me organise them") finds what the turns were about.
-   */
-  context?: string;
-}
-
-export interface Observed {
-  created: MemoryRecord[];
-  /** Existing memories the message repeated or mentioned; their heat rose. */
-  mentioned: string[];
-  /** Memories the message corrected (rewritten) or contradicted (retired: valid until now). */
-  updated: string[];
-  retired: string[];
-}
+export type { Observed, SchedulerOptions, SearchScheduledOptions } from './options';
 
 export class Scheduler {
   readonly state: SchedulerState;
@@ -104,9 +42,7 @@ export class Scheduler {
   private readonly contextMatches: ContextMatches;
   private activatedOrder: string[] = [];
   private current: SessionContext | undefined;
-  /** A pending save of the themes (saveThemesAfterMs after a placement changed), and whether one is owed. */
-  private themeSave: ReturnType<typeof setTimeout> | undefined;
-  private themesUnsaved = false;
+  private readonly themeSaver: ThemeSaver;
 
   private constructor(
     readonly mneme: Mneme,
@@ -125,6 +61,7 @@ export class Scheduler {
     this.state = new SchedulerState({ ...DEFAULT_SIGNALS, ...options.signals }, { ...DEFAULT_THEMES, semantic: true, ...options.themes });
     this.matchSources = { mneme, state: this.state, neighbourWeight: options.neighbourWeight ?? 0.5, denseWeight: options.denseWeight ?? 0.5 };
     this.contextMatches = new ContextMatches(this.matchSources);
+    this.themeSaver = new ThemeSaver(mneme, this.state.themes, scope.userId, options.saveThemesAfterMs ?? 5000);
     this.unsubscribe = mneme.store.subscribe((change) => this.follow(change));
   }
 
@@ -133,46 +70,21 @@ export class Scheduler {
     const scheduler = new Scheduler(mneme, options, parseCallerScope(options.scope));
     const records = new Map<string, MemoryRecord>();
     for (const m of mneme.records()) if (scheduler.owns(m)) records.set(m.id, m);
-    const [{ tallies, tail }, themes] = await Promise.all([mneme.store.heatLog(), scheduler.savedThemes()]);
+    const [{ tallies, tail }, themes] = await Promise.all([mneme.store.heatLog(), scheduler.themeSaver.read()]);
     scheduler.state.replay(records, tail, tallies, themes);
-    if (!themes) scheduler.owesThemes();
+    if (!themes) scheduler.themeSaver.owe();
     setTimeout(() => scheduler.state.themes.materialize(), 0); // restored term tables, built while nothing waits on them
     scheduler.activatedOrder = [...records.values()].filter((m) => m.tier === 'activated').sort((a, b) => a.updatedAt - b.updatedAt).map((m) => m.id);
     return scheduler;
   }
 
-  private get themeKey(): SnapshotKey {
-    return `themes:${this.scope.userId}`;
-  }
-
-  /** The saved theme state, when there is one placed under these settings (a cache: unreadable means none). */
-  private async savedThemes(): Promise<ThemeState | undefined> {
-    const saved = await this.mneme.store.readSnapshot(this.themeKey).catch(() => undefined);
-    return saved && isThemeState(saved.data, themeConfigKey(this.state.themes.config)) ? saved.data : undefined;
-  }
-
   /**
-   * Saves the themes now, as of the store's last write, so the next start restores them. False when a
-   * write it has not followed yet came first (it is tried again later) or the store refused it (the
-   * next start then places every memory). Runs by itself saveThemesAfterMs after placements change.
+   * Saves the themes now, as of the store's last write, so the next start restores them (theme-saver.ts). False when
+   * a write it has not followed yet came first (it is tried again later) or the store refused it (the next start then
+   * places every memory). Runs by itself saveThemesAfterMs after placements change.
    */
-  async saveThemes(): Promise<boolean> {
-    clearTimeout(this.themeSave);
-    this.themeSave = undefined;
-    const generation = this.mneme.store.generation;
-    if (generation === undefined) return false;
-    const state = this.state.themes.save((id) => this.mneme.peek(id)?.text.length ?? 0);
-    this.themesUnsaved = false;
-    const saved = await this.mneme.store.writeSnapshot(this.themeKey, generation, state).catch(() => undefined);
-    if (saved === false) this.owesThemes();
-    return saved === true;
-  }
-
-  private owesThemes(): void {
-    this.themesUnsaved = true;
-    const delay = this.options.saveThemesAfterMs ?? 5000;
-    if (delay === false || this.themeSave !== undefined) return;
-    this.themeSave = setTimeout(() => void this.saveThemes(), delay);
+  saveThemes(): Promise<boolean> {
+    return this.themeSaver.save();
   }
 
   get session(): SessionContext | undefined {
@@ -211,7 +123,7 @@ export class Scheduler {
       }
     }
     // A removal or a rewrite deleted the saved themes with it (they held its words); an addition left them behind.
-    if (change.events.some((e) => e.type === 'removed' || e.type === 'created' || (e.type === 'updated' && e.fields.includes('text')))) this.owesThemes();
+    if (change.events.some((e) => e.type === 'removed' || e.type === 'created' || (e.type === 'updated' && e.fields.includes('text')))) this.themeSaver.owe();
   }
 
   /**
@@ -443,7 +355,6 @@ export class Scheduler {
   /** Stops following the store, and saves themes that changed since the last save (await it before closing the store). */
   async dispose(): Promise<void> {
     this.unsubscribe();
-    if (this.themesUnsaved && this.options.saveThemesAfterMs !== false) await this.saveThemes();
-    clearTimeout(this.themeSave);
+    await this.themeSaver.dispose();
   }
 }

@@ -6,7 +6,9 @@
 // vector similarity. Co-occurrence needs no model at all.
 import { MnemeError } from '../errors';
 import { tokenizeWords } from '../search/tokenize';
+import { addToSet, deleteFromSet } from '../util/set-map';
 import { flatten, themeConfigKey, THEME_STATE_VERSION, type ThemeState } from './theme-state';
+import { MentionTimes } from './theme-times';
 
 export interface ThemeConfig {
   /** A memory joins a theme scoring at least this. Default 0.35. */
@@ -45,9 +47,6 @@ const LABEL_FILLER = new Set(
 /** Vectors needed before their mean is a background to measure similarity against. */
 const MIN_BACKGROUND = 10;
 
-/** Mention times kept per theme for the co-occurrence window (the newest). */
-const MAX_TIMES = 256;
-
 export interface ThemeInput {
   id: string;
   text: string;
@@ -81,21 +80,22 @@ export class ThemeIndex {
   /** A word each term was written as, for labels ("renovation", not the stem "renov"). */
   private readonly words = new Map<string, string>();
   private nextId = 1;
-  /** Term → the themes whose members use it; window bucket → the themes mentioned in it (for `candidates`). */
+  /** Term → the themes whose members use it (for `candidates`). */
   private readonly themesOfTerm = new Map<string, Set<Theme>>();
-  private readonly timeBuckets = new Map<number, Set<Theme>>();
+  /** When each theme was mentioned, for co-occurrence. */
+  private readonly mentions: MentionTimes<Theme>;
   /** The sum and count of every member's vector, for centred cosines. */
   private vectorSum: Float32Array | undefined;
   private vectorCount = 0;
-  /** The newest mention time seen (a saved state covers mentions up to it). */
-  private latest = -Infinity;
   /**
    * The state this index was restored from: where each member sits there (built on first need, see termsOfMember),
    * and whether its term tables are still to be built (see materialize).
    */
   private restored: { state: ThemeState; at: Map<string, number> | undefined; tables: boolean } | undefined;
 
-  constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {}
+  constructor(readonly config: ThemeConfig = DEFAULT_THEMES) {
+    this.mentions = new MentionTimes(config.windowMs);
+  }
 
   private idf(term: string): number {
     const n = this.themeOf.size;
@@ -176,7 +176,7 @@ export class ThemeIndex {
     let bestScore = -Infinity;
     // Co-occurrence is split among the themes mentioned in the same window: in a sitting about one
     // or two topics it binds; in a bulk import, where every theme was "mentioned" at once, it says nothing.
-    const together = new Set([...this.near(m.at)].filter((theme) => this.cooccurs(theme, m.at)));
+    const together = this.mentions.around(m.at);
     for (const theme of this.candidates(terms, m, together)) {
       const s = this.score(theme, terms, m, together);
       if (s > bestScore || (s === bestScore && best && theme.id < best.id)) [best, bestScore] = [theme, s];
@@ -184,7 +184,7 @@ export class ThemeIndex {
     const created = !best || bestScore < this.config.joinAt;
     const theme = created ? this.create() : best!;
     this.join(theme, m.id, terms);
-    this.addTime(theme, m.at);
+    this.mentions.add(theme, m.at);
     if (m.vector) {
       theme.centroid = addTo(theme.centroid, m.vector, 1);
       this.vectorSum = addTo(this.vectorSum, m.vector, 1);
@@ -231,6 +231,7 @@ export class ThemeIndex {
     const themeAt = new Map(themes.map((t, i) => [t.id, i]));
     const members = [...this.themeOf.keys()];
     const termsOf = flatten(members.map((id) => this.termsOfMember(id).map((t) => at.get(t)!)), Uint32Array);
+    this.restored = undefined; // every member's terms are read back now: the restored state is no longer needed
     const themeTerms = flatten(themes.map((theme) => [...theme.terms.keys()].map((t) => at.get(t)!)), Uint32Array);
     const times = flatten(themes.map((t) => t.times), Float64Array);
     return {
@@ -251,7 +252,7 @@ export class ThemeIndex {
       memberLength: Uint32Array.from(members, lengthOf),
       memberTerms: termsOf.flat as Uint32Array,
       termEnds: termsOf.ends,
-      coveredAt: this.latest,
+      coveredAt: this.mentions.latest,
     };
   }
 
@@ -267,7 +268,7 @@ export class ThemeIndex {
     const themes = state.themes.map((id, i): Theme => {
       const theme: Theme = { id, members: new Set(), terms: new Map(), times: [] };
       this.themes.set(id, theme);
-      for (let j = i === 0 ? 0 : state.timeEnds[i - 1]!; j < state.timeEnds[i]!; j++) this.addTime(theme, state.times[j]!);
+      for (let j = i === 0 ? 0 : state.timeEnds[i - 1]!; j < state.timeEnds[i]!; j++) this.mentions.add(theme, state.times[j]!);
       return theme;
     });
     state.members.forEach((id, i) => {
@@ -304,7 +305,7 @@ export class ThemeIndex {
   mention(id: string, at: number): void {
     const theme = this.themes.get(this.themeOf.get(id) ?? '');
     if (!theme) return;
-    this.addTime(theme, at);
+    this.mentions.add(theme, at);
   }
 
   /**
@@ -317,26 +318,6 @@ export class ThemeIndex {
     const out = new Set(together);
     for (const t of terms) for (const theme of this.themesOfTerm.get(t) ?? []) out.add(theme);
     return out;
-  }
-
-  /** Themes with a mention time in the window buckets around `at` (to be checked with `cooccurs`). */
-  private *near(at: number): Iterable<Theme> {
-    const bucket = Math.floor(at / this.config.windowMs);
-    for (let b = bucket - 1; b <= bucket + 1; b++) yield* this.timeBuckets.get(b) ?? [];
-  }
-
-  /** Keeps the newest MAX_TIMES mention times of a theme. */
-  private addTime(theme: Theme, at: number): void {
-    if (at > this.latest) this.latest = at;
-    addToSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
-    theme.times.push(at);
-    if (theme.times.length > MAX_TIMES) theme.times.splice(0, theme.times.length - MAX_TIMES);
-  }
-
-  /** Whether a theme was mentioned within the window of `at` (newest times first: that is where a sitting is). */
-  private cooccurs(theme: Theme, at: number): boolean {
-    for (let i = theme.times.length - 1; i >= 0; i--) if (Math.abs(theme.times[i]! - at) <= this.config.windowMs) return true;
-    return false;
   }
 
   remove(id: string): void {
@@ -367,7 +348,7 @@ export class ThemeIndex {
 
   private drop(theme: Theme): void {
     this.themes.delete(theme.id);
-    for (const at of theme.times) deleteFromSet(this.timeBuckets, Math.floor(at / this.config.windowMs), theme);
+    this.mentions.drop(theme);
   }
 
   get(themeId: string): Theme | undefined {
@@ -406,17 +387,6 @@ export class ThemeIndex {
     this.themes.set(theme.id, theme);
     return theme;
   }
-}
-
-function addToSet<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function deleteFromSet<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set?.delete(value) && set.size === 0) map.delete(key);
 }
 
 /** The centroid is kept as a sum; cosine does not care about its length. */

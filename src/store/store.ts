@@ -5,7 +5,7 @@ import type { IDBPDatabase } from 'idb';
 import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
 import { OPEN_GOVERNANCE } from '../memory/governance';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
+import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, moveTiers, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
 import { GroupCommit } from '../util/group-commit';
@@ -227,6 +227,17 @@ export class MemoryStore extends StoreReader {
     return { stored: new Map(rows.map((row) => [row!.id, row!])), current: new Map(rows.map((row) => [row!.id, this.codec.record(row!)])) };
   }
 
+  /**
+   * In a sealed store, the rows of `ids` as they are now, with `next` of each sealed before the transaction that
+   * writes it (the fields a write changes are in the ciphertext, which cannot be made inside one). Plaintext: undefined.
+   */
+  private async sealNext(ids: readonly string[], next: (r: MemoryRecord) => MemoryRecord): Promise<Map<string, MemoryRecord> | undefined> {
+    if (!this.codec.sealed) return undefined;
+    const before = await this.unsealRows(ids);
+    await this.codec.prepare([...before.values()].map(next));
+    return before;
+  }
+
   async remove(id: string): Promise<void> {
     const removed = await this.removeWhere([parseId(id)], 'removed');
     if (removed.length === 0) throw new NotFoundError(`No memory has id "${id}"; nothing was removed.`);
@@ -283,35 +294,17 @@ export class MemoryStore extends StoreReader {
     const batch = parseTierChanges(changes);
     if (batch.length === 0) return [];
     const ids = [...new Set(batch.map((c) => c.id))];
-    // Sealed, the tier is in the sealed payload: read the rows now, and seal their events and next state before the transaction.
-    const before = this.codec.sealed ? await this.unsealRows(ids) : undefined;
-    if (before) {
-      const next = new Map(before);
-      const moves: MemoryEvent[] = [];
-      for (const c of batch) {
-        const from = next.get(c.id)?.tier;
-        if (from === undefined || from === c.tier) continue;
-        next.set(c.id, { ...next.get(c.id)!, tier: c.tier });
-        moves.push({ at: 0, memoryId: c.id, type: 'tier-changed', from, to: c.tier, reason: c.reason });
-      }
-      await Promise.all([this.codec.prepare([...next.values()]), this.codec.prepareEvents(moves)]);
-    }
+    // Sealed, the tier is in the sealed payload: the moves are worked out on the rows as they are now, and sealed first.
+    const final = new Map(batch.map((c) => [c.id, c.tier]));
+    const before = await this.sealNext(ids, (r) => ({ ...r, tier: final.get(r.id)! }));
+    if (before) await this.codec.prepareEvents(moveTiers(new Map(before), batch, 0));
     return this.write(`changing ${batch.length} tiers`, async (tx, log) => {
       const at = this.now();
       const loaded = await this.loadRows(tx, ids, 'No tier was changed.');
-      const { stored } = loaded;
       const current = before ? new Map(before) : loaded.current;
-      const moved = new Set<string>();
-      const ops: Promise<unknown>[] = [];
-      for (const c of batch) {
-        const r = current.get(c.id)!;
-        if (r.tier === c.tier) continue;
-        current.set(c.id, { ...r, tier: c.tier, updatedAt: at });
-        moved.add(c.id);
-        ops.push(log({ at, memoryId: c.id, type: 'tier-changed', from: r.tier, to: c.tier, reason: c.reason }));
-      }
-      const upserted = [...moved].map((id) => current.get(id)!);
-      for (const r of upserted) ops.push(tx.objectStore('memories').put(this.codec.row(r, stored.get(r.id))));
+      const events = moveTiers(current, batch, at);
+      const upserted = [...new Set(events.map((e) => e.memoryId))].map((id) => current.get(id)!);
+      const ops = [...events.map(log), ...upserted.map((r) => tx.objectStore('memories').put(this.codec.row(r, loaded.stored.get(r.id))))];
       return { result: batch.map((c) => current.get(c.id)!), ops, change: { upserted } };
     });
   }
@@ -328,9 +321,7 @@ export class MemoryStore extends StoreReader {
     const kind = parseUse(use);
     const keys = ids.map(parseId);
     if (kind === 'retrieval') return this.retrievals.add(keys);
-    // Sealed, the count is in the sealed payload: read it now, and seal the next one before the transaction.
-    const before = this.codec.sealed ? await this.unsealRows(keys) : undefined;
-    if (before) await this.codec.prepare([...before.values()].map((r) => ({ ...r, accessCount: r.accessCount + 1 })));
+    const before = await this.sealNext(keys, (r) => ({ ...r, accessCount: r.accessCount + 1 }));
     await this.codec.prepareEvents(keys.map((id) => ({ at: 0, memoryId: id, type: 'accessed', use: kind })));
     await this.write('recording access', async (tx, log) => {
       const at = this.now();
@@ -371,9 +362,7 @@ export class MemoryStore extends StoreReader {
     if (!Array.isArray(entries) || entries.some((e) => !isPlainObject(e))) throw new InvalidInputError('invalid-input', 'putVectors takes an array of { id, vector, text? }.');
     const keys = entries.map((e) => parseId(e.id));
     checkVectors(entries.length, { vectors: entries.map((e) => e.vector), embedding });
-    // Sealed, the embedding model is in the sealed payload: seal the rows with it before the transaction.
-    const before = this.codec.sealed ? await this.unsealRows(keys) : undefined;
-    if (before) await this.codec.prepare([...before.values()].map((r) => ({ ...r, embedding: { ...embedding } })));
+    const before = await this.sealNext(keys, (r) => ({ ...r, embedding: { ...embedding } }));
     const sealed = await this.codec.sealVectors(entries.map((e, i) => ({ id: keys[i]!, model: embedding.model, dim: embedding.dim, data: e.vector })));
     return this.write('storing vectors', async (tx) => {
       const found = await Promise.all(keys.map((key) => tx.objectStore('memories').get(key)));
