@@ -63,6 +63,7 @@ export async function mountDemo(root: HTMLElement, options: DemoOptions = {}): P
   }
 
   async function open() {
+    card.element.hidden = true; // nothing to load into until the new client is open; offer() or load() shows it again
     await card.stop();
     if (client) {
       await client.call('close', []).catch(() => undefined);

@@ -74,12 +74,14 @@ export function modelCard(o: ModelCardOptions): ModelCard {
       const settings = o.settings();
       if (settings.engine === 'prompt-api') served = servePromptApiEngine();
       const loaded = await client.call('loadEngine', [engineConfig(settings, served?.channel), onProgress], { timeoutMs: 1_800_000 });
+      if (o.client() !== client) return; // memory was reopened meanwhile (new settings): that client is gone
       const where = { webllm: 'the GPU', transformers: 'the CPU', 'prompt-api': "Chrome's built-in model" }[loaded.engine] ?? loaded.engine;
       const label = `${loaded.model} on ${where}${loaded.gpuFailure ? ' (the GPU engine failed)' : ''}${loaded.shared ? ', shared with another tab' : ''}`;
       o.onState(label, loaded.gpuFailure ? `The GPU engine failed, so the CPU engine answers: ${loaded.gpuFailure}` : loaded.reason);
       element.hidden = true;
       o.onReady(client);
     } catch (e) {
+      if (o.client() !== client) return;
       await stop();
       failed(e);
     }
