@@ -46,6 +46,8 @@ export type CoreEvent =
   | { type: 'send'; seq: number; text: string; k: number; answer: boolean; history?: readonly Turn[]; system?: string }
   | { type: 'searched'; seq: number; found: readonly Candidate[] }
   | { type: 'prewarmed'; seq: number; outcome: CacheOutcome }
+  /** A prewarm was never started (a newer draft or a send came while it was laid out): the cache is as it was. */
+  | { type: 'prewarm-skipped'; seq: number }
   | { type: 'generated'; seq: number; outcome: CacheOutcome; reply: string }
   /** An engine call failed: what the cache holds is unknown. */
   | { type: 'failed'; seq: number }

@@ -26,8 +26,11 @@ export interface PredictorOptions {
   budget?: number;
   /** Final memories a send takes when its request names no k; drafts prewarm that many in front. Default 5. */
   k?: number;
-  /** Prewarm again only when the overlap of the prediction's first `k` with the prewarmed ones falls below this (Jaccard). Default 0.8. */
-  refreshBelow?: number;
+  /**
+   * Prewarm again when a send of the prediction's first `k` would prefill more than this share of their tokens
+   * beyond what the last prewarm laid out. Default 0: whenever it would prefill any of them.
+   */
+  refreshAbove?: number;
   /** How the send's working block is chosen. Default exactly the final set, held ones first (see PREDICTION_DEFAULTS). */
   sendLayout?: SendLayout;
   /** Most reply tokens at send. Default 128. */
@@ -114,7 +117,7 @@ export class Predictor {
       system: options.system ?? PREDICTION_DEFAULTS.system,
       budget: options.budget ?? PREDICTION_DEFAULTS.budget,
       finalK: options.k ?? PREDICTION_DEFAULTS.finalK,
-      refreshBelow: options.refreshBelow ?? PREDICTION_DEFAULTS.refreshBelow,
+      refreshAbove: options.refreshAbove ?? PREDICTION_DEFAULTS.refreshAbove,
       send: options.sendLayout ?? PREDICTION_DEFAULTS.send,
       recordRetrieval: options.recordRetrieval ?? PREDICTION_DEFAULTS.recordRetrieval,
       contextTurns: options.contextTurns ?? PREDICTION_DEFAULTS.contextTurns,
@@ -261,7 +264,8 @@ export class Predictor {
     if (!engine) return done();
     try {
       const { prompt, ids } = await this.lay(layout);
-      if (!this.core.isCurrent(seq)) return done(); // a newer draft or a send came while this one was laid out
+      // A newer draft or a send came while this one was laid out.
+      if (!this.core.isCurrent(seq)) return this.dispatch({ type: 'prewarm-skipped', seq });
       this.prewarming?.abort();
       const control = new AbortController();
       this.prewarming = control;
@@ -344,7 +348,7 @@ function checkOptions(options: PredictorOptions): void {
     (!whole(options.k, 1) && 'k is a whole number ≥ 1') ||
     (!whole(options.maxTokens, 1) && 'maxTokens is a whole number ≥ 1') ||
     (!whole(options.contextTurns, 0) && 'contextTurns is a whole number ≥ 0') ||
-    (options.refreshBelow !== undefined && !(typeof options.refreshBelow === 'number' && options.refreshBelow >= 0 && options.refreshBelow <= 1) && 'refreshBelow is a number from 0 to 1');
+    (options.refreshAbove !== undefined && !(typeof options.refreshAbove === 'number' && options.refreshAbove >= 0 && options.refreshAbove <= 1) && 'refreshAbove is a number from 0 to 1');
   if (bad) throw new InvalidInputError('invalid-input', `Predictor options: ${bad}.`);
 }
 

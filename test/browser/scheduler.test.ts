@@ -141,7 +141,7 @@ describe('Scheduler with the store', () => {
 
   it('refuses options out of range with a typed error naming the option', async () => {
     const { s } = await setup();
-    for (const [options, named] of [[{ budget: 0 }, 'budget'], [{ k: 0 }, 'k is'], [{ contextTurns: -1 }, 'contextTurns'], [{ refreshBelow: 2 }, 'refreshBelow'], [{ maxTokens: 1.5 }, 'maxTokens']] as const) {
+    for (const [options, named] of [[{ budget: 0 }, 'budget'], [{ k: 0 }, 'k is'], [{ contextTurns: -1 }, 'contextTurns'], [{ refreshAbove: 2 }, 'refreshAbove'], [{ maxTokens: 1.5 }, 'maxTokens']] as const) {
       expect(() => new Predictor(s, options)).toThrow(expect.objectContaining({ code: 'invalid-input', message: expect.stringContaining(named) }));
     }
   });
