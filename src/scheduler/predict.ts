@@ -337,7 +337,10 @@ export class Predictor {
 
 /** What an engine call left: `held` tokens of `prompt`, and so which working memories are wholly inside. */
 function outcome(prompt: LaidOutPrompt, ids: readonly string[], held: number, stats: { tokensReused: number; tokensPrefilled: number }): CacheOutcome {
-  return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= held) };
+  // Of `prompt`, the cache holds what it kept and what it prefilled; a prewarm superseded while queued kept its
+  // common prefix and changed nothing, so the `held` tokens beyond that are another prompt's.
+  const ofPrompt = Math.min(held, stats.tokensReused + stats.tokensPrefilled);
+  return { reused: stats.tokensReused, prefilled: stats.tokensPrefilled, length: held, heldIds: ids.filter((_, i) => prompt.workingEnds[i]! <= ofPrompt) };
 }
 
 /** The numeric options, each in its range (a typed error names the one that is not). */

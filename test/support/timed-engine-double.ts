@@ -229,13 +229,13 @@ export class TimedEngineDouble implements Engine {
         this.current = job;
         return;
       }
+      const common = commonLength(held, flatten(job.prefix));
+      job.stats.tokensReused = common;
       if (job.control.signal.aborted) {
-        // Superseded while queued: it leaves the cache to the newer call.
+        // Superseded while queued: it leaves the cache to the newer call, and of its prefix holds the common part (as the driver reports).
         this.freeAt = at;
         return job.settle({ held: held.length, complete: false, stats: job.stats });
       }
-      const common = commonLength(held, flatten(job.prefix));
-      job.stats.tokensReused = common;
       job.stats.tokensRolledBack = held.length - common;
       job.ends = sliceEnds(job.prefix, common, this.sliceTokens);
       if (job.ends.length === 0) {

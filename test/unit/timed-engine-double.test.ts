@@ -73,6 +73,19 @@ describe('TimedEngineDouble', () => {
     expect(e.now).toBe(74);
   });
 
+  test('a prewarm superseded while queued changes nothing, and reports its common prefix as reused (as the driver does)', async () => {
+    const e = double();
+    const first = e.prewarm(prompt(1000, 90));
+    await e.advanceTo(20); // the slice 10..42 is in flight
+    const second = e.prewarm(prompt(1000, 20, [5])); // queued behind it
+    const third = e.prewarm(prompt(3000, 10)); // supersedes the second before it starts
+    await e.runUntilIdle();
+    expect(await first).toMatchObject({ held: 42, complete: false });
+    // The cache held 42 tokens of the first prompt; the second shares 30 of them and prefilled none.
+    expect(await second).toMatchObject({ held: 42, complete: false, stats: { tokensReused: 30, tokensPrefilled: 0 } });
+    expect(await third).toMatchObject({ held: 20, complete: true, stats: { tokensReused: 10 } });
+  });
+
   test('a generate waits for the slice in flight; TTFT is the wait, the prefill and one decode step', async () => {
     const e = double();
     const final = prompt(1000, 90, [7, 8, 9]);
