@@ -35,7 +35,7 @@
 //   bm25_draft     drafts prewarm what plain BM25 ranks for the draft (no heat,
 //                  themes or tiers; the last word a prefix); the send as `final`
 import type { SendLayout } from '../src/core/prediction';
-import { nextTask } from '../src/engine/driver';
+import { nextTask } from '../src/util/next-task';
 import { Predictor, type SendReport } from '../src/scheduler/predict';
 import type { Mneme } from '../src/mneme';
 import type { Scheduler } from '../src/scheduler/scheduler';

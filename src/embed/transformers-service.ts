@@ -15,6 +15,7 @@ import type { CallContext, EmbedService, ServiceHandler } from '../rpc/protocol'
 import { modelSource, validateTexts, type ModelLocation } from './config';
 import { LoadProgressTracker } from './progress';
 import type { LoadProgress, ResolvedEmbedderConfig } from './types';
+import { nextTask } from '../util/next-task';
 
 /** The ONNX file transformers.js picks for each dtype, for error messages. */
 const ONNX_FILE: Record<ResolvedEmbedderConfig['dtype'], string> = {
@@ -75,41 +76,6 @@ interface Loaded {
 export function createTransformersEmbedService(): ServiceHandler<EmbedService> {
   let ready: Loaded | undefined;
   let inFlight: { promise: Promise<Loaded>; signal: AbortSignal } | undefined;
-
-  async function load(context: CallContext, config: ResolvedEmbedderConfig, onProgress?: (p: LoadProgress) => void): Promise<Loaded> {
-    const { source, failures } = configureTransformers(config, { signal: context.signal, base: self.location.href });
-    const tracker = new LoadProgressTracker();
-    const report = (p: LoadProgress | undefined) => (p ? onProgress?.(p) : undefined);
-    try {
-      const pipe = await pipeline('feature-extraction', config.model, {
-        dtype: config.dtype,
-        device: config.device,
-        ...(onProgress ? { progress_callback: (event: object) => report(tracker.update(event as { status: string }, Date.now())) } : {}),
-      });
-      // One run proves the model works and tells its width.
-      const probe = await pipe('mneme', { pooling: config.pooling, normalize: config.normalize });
-      const dim = probe.dims.at(-1);
-      if (dim === undefined || dim < 1) throw new Error(`the model returned a tensor of shape [${probe.dims}]`);
-      probe.dispose();
-      // Awaited: the caller sees fraction 1 before load resolves.
-      await onProgress?.(tracker.ready(Date.now()));
-      return { pipe, ref: { model: config.model, dim }, config };
-    } catch (error) {
-      if (context.signal.aborted) throw new RpcError('aborted', `Loading "${config.model}" was cancelled`);
-      if (isMnemeError(error)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      const tried = failures.at(-1) ?? source.url;
-      const fix =
-        source.kind === 'self-hosted'
-          ? `Check that ${source.url} serves config.json, tokenizer.json, tokenizer_config.json and onnx/${ONNX_FILE[config.dtype]}, ` +
-            'or change modelBaseUrl, model or dtype.'
-          : 'Check the model id and dtype and the network, or host the files yourself and set modelBaseUrl.';
-      throw new ModelError('model-load-failed', `Could not load embedding model "${config.model}" (dtype ${config.dtype}) from ${tried}: ${reason}. ${fix}`, {
-        cause: error,
-      });
-    }
-  }
-
   return {
     async load(context, config, onProgress) {
       // A cancelled load winds down before another starts (its fetches were aborted);
@@ -117,7 +83,7 @@ export function createTransformersEmbedService(): ServiceHandler<EmbedService> {
       if (inFlight?.signal.aborted) await inFlight.promise.catch(() => undefined);
       if (ready) return ready.ref; // loaded before, or the cancelled load finished anyway
       if (!inFlight || inFlight.signal.aborted) {
-        const entry = { promise: load(context, config, onProgress), signal: context.signal };
+        const entry = { promise: loadPipeline(context, config, onProgress), signal: context.signal };
         inFlight = entry;
         entry.promise
           .then((loaded) => {
@@ -134,25 +100,7 @@ export function createTransformersEmbedService(): ServiceHandler<EmbedService> {
     async embed(context, texts) {
       validateTexts(texts);
       if (!ready) throw new ModelError('embedding-failed', 'The embedding model is not loaded; call load() first');
-      const { pipe, config } = ready;
-      const vectors: Float32Array[] = [];
-      for (let start = 0; start < texts.length; start += config.batchSize) {
-        if (start > 0) await nextTask(); // lets a cancel message in between batches
-        context.signal.throwIfAborted();
-        const batch = texts.slice(start, start + config.batchSize);
-        try {
-          const output = await pipe(batch, { pooling: config.pooling, normalize: config.normalize });
-          const [rows, dim] = output.dims as [number, number];
-          const data = output.data as Float32Array;
-          for (let r = 0; r < rows; r++) vectors.push(data.slice(r * dim, (r + 1) * dim));
-          output.dispose();
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new ModelError('embedding-failed', `Embedding texts ${start}..${start + batch.length - 1} with "${config.model}" failed: ${reason}`, {
-            cause: error,
-          });
-        }
-      }
+      const vectors = await embedInBatches(ready, texts, context.signal);
       return transfer(vectors, vectors.map((v) => v.buffer));
     },
 
@@ -164,7 +112,59 @@ export function createTransformersEmbedService(): ServiceHandler<EmbedService> {
   };
 }
 
-/** Resolves on a later task: inference settles through microtasks only, which would starve incoming messages. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+async function loadPipeline(context: CallContext, config: ResolvedEmbedderConfig, onProgress?: (p: LoadProgress) => void): Promise<Loaded> {
+  const { source, failures } = configureTransformers(config, { signal: context.signal, base: self.location.href });
+  const tracker = new LoadProgressTracker();
+  const report = (p: LoadProgress | undefined) => (p ? onProgress?.(p) : undefined);
+  try {
+    const pipe = await pipeline('feature-extraction', config.model, {
+      dtype: config.dtype,
+      device: config.device,
+      ...(onProgress ? { progress_callback: (event: object) => report(tracker.update(event as { status: string }, Date.now())) } : {}),
+    });
+    // One run proves the model works and tells its width.
+    const probe = await pipe('mneme', { pooling: config.pooling, normalize: config.normalize });
+    const dim = probe.dims.at(-1);
+    if (dim === undefined || dim < 1) throw new Error(`the model returned a tensor of shape [${probe.dims}]`);
+    probe.dispose();
+    // Awaited: the caller sees fraction 1 before load resolves.
+    await onProgress?.(tracker.ready(Date.now()));
+    return { pipe, ref: { model: config.model, dim }, config };
+  } catch (error) {
+    if (context.signal.aborted) throw new RpcError('aborted', `Loading "${config.model}" was cancelled`);
+    if (isMnemeError(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    const tried = failures.at(-1) ?? source.url;
+    const fix =
+      source.kind === 'self-hosted'
+        ? `Check that ${source.url} serves config.json, tokenizer.json, tokenizer_config.json and onnx/${ONNX_FILE[config.dtype]}, ` +
+          'or change modelBaseUrl, model or dtype.'
+        : 'Check the model id and dtype and the network, or host the files yourself and set modelBaseUrl.';
+    throw new ModelError('model-load-failed', `Could not load embedding model "${config.model}" (dtype ${config.dtype}) from ${tried}: ${reason}. ${fix}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Embeds `texts` batch by batch, letting a cancel message in between batches. */
+async function embedInBatches({ pipe, config }: Loaded, texts: readonly string[], signal: AbortSignal): Promise<Float32Array[]> {
+  const vectors: Float32Array[] = [];
+  for (let start = 0; start < texts.length; start += config.batchSize) {
+    if (start > 0) await nextTask();
+    signal.throwIfAborted();
+    const batch = texts.slice(start, start + config.batchSize);
+    try {
+      const output = await pipe(batch, { pooling: config.pooling, normalize: config.normalize });
+      const [rows, dim] = output.dims as [number, number];
+      const data = output.data as Float32Array;
+      for (let r = 0; r < rows; r++) vectors.push(data.slice(r * dim, (r + 1) * dim));
+      output.dispose();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ModelError('embedding-failed', `Embedding texts ${start}..${start + batch.length - 1} with "${config.model}" failed: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+  return vectors;
 }

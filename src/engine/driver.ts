@@ -7,6 +7,7 @@
 import { InvalidInputError, ModelError, isMnemeError } from '../errors';
 import { KvLedger, sliceSegments, validatePrompt, type Plan } from './ledger';
 import { Prewarms } from './prewarms';
+import { nextTask } from '../util/next-task';
 import type { CallStats, ChatTemplatePieces, EnginePrimitives, KvTensors, GenerateOptions, GenerateResult, PromptTokens, PrewarmResult, SegmentKind, TokenSegment } from './types';
 
 export interface DriverOptions {
@@ -253,25 +254,6 @@ export function sliceRuns(segments: readonly TokenSegment[], size: number): Toke
   }
   if (current.length > 0) slices.push(current);
   return slices;
-}
-
-/**
- * Resolves on a later task. A model call on WASM settles through microtasks
- * only, which would starve the worker's incoming messages (an interrupt, a
- * send) for a whole prewarm. A MessageChannel task is not clamped as nested
- * timers are.
- */
-export function nextTask(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      channel.port2.close();
-      resolve();
-    };
-    channel.port2.postMessage(undefined);
-  });
 }
 
 /** Zeroed call figures; with a plan, what it keeps and drops. */

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors';
 import type { CallContext, EngineService, ServiceHandler } from '../rpc/protocol';
 import { underPolicyWatch } from './csp';
 import type { CacheDriver } from './driver';
-import type { EngineInfo, LoadProgress, TokenChunk } from './types';
+import type { EngineInfo, KvPrefix, LoadProgress, TokenChunk } from './types';
 
 /** A loaded model: what the service needs of it. */
 export interface LoadedEngine {
@@ -24,25 +24,11 @@ export type EngineLoader<C> = (config: C, onProgress: (progress: LoadProgress) =
 export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<EngineService<C>> {
   let loaded: LoadedEngine | undefined;
   let loading: Promise<LoadedEngine> | undefined;
-  const interrupts = new Map<number, AbortController>();
+  const interrupts = new Interrupts();
 
   const ready = (): LoadedEngine => {
     if (!loaded) throw new InvalidInputError('invalid-input', 'The engine has no model yet: call load() first');
     return loaded;
-  };
-  /** An AbortSignal for call `id` that fires on `interrupt(id)` or when the call itself is cancelled. */
-  const interruptible = (id: number, context: CallContext): { signal: AbortSignal; done: () => void } => {
-    const control = new AbortController();
-    interrupts.set(id, control);
-    const onCancel = () => control.abort();
-    context.signal.addEventListener('abort', onCancel, { once: true });
-    return {
-      signal: control.signal,
-      done: () => {
-        interrupts.delete(id);
-        context.signal.removeEventListener('abort', onCancel);
-      },
-    };
   };
 
   return {
@@ -65,7 +51,7 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
       return ready().tokenize(texts);
     },
     async prewarm(context, prefix, id) {
-      const { signal, done } = interruptible(id, context);
+      const { signal, done } = interrupts.open(id, context);
       try {
         return await ready().driver.prewarm(prefix, { signal });
       } finally {
@@ -73,7 +59,7 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
       }
     },
     async generate(context, prompt, options, id, onChunk) {
-      const { signal, done } = interruptible(id, context);
+      const { signal, done } = interrupts.open(id, context);
       let delivered: Promise<unknown> = Promise.resolve();
       const send = (chunk: TokenChunk) => {
         delivered = Promise.resolve((onChunk as (c: TokenChunk) => unknown)(chunk));
@@ -87,35 +73,65 @@ export function createEngineService<C>(loader: EngineLoader<C>): ServiceHandler<
       }
     },
     async interrupt(_context, id) {
-      interrupts.get(id)?.abort();
+      interrupts.abort(id);
     },
     async held() {
       return ready().driver.ledger.held();
     },
-    async exportPrefix(_context, length) {
-      const engine = ready();
-      const weights = ownedWeights(engine);
-      const { segments, kv } = await engine.driver.readPrefix(length);
-      return { model: engine.info.model, ...weights, segments, kv };
-    },
-    async importPrefix(_context, prefix) {
-      const engine = ready();
-      const weights = ownedWeights(engine);
-      const made = [prefix?.model, prefix?.revision, prefix?.dtype];
-      const here = [engine.info.model, weights.revision, weights.dtype];
-      if (made.some((v, i) => v !== here[i])) throw new InvalidInputError('snapshot-mismatch', `The saved cache was made by ${made.join(' ')}, the engine runs ${here.join(' ')}`);
-      await engine.driver.writePrefix(prefix.segments, prefix.kv);
-    },
+    exportPrefix: (_context, length) => exportPrefix(ready(), length),
+    importPrefix: (_context, prefix) => importPrefix(ready(), prefix),
     async dispose() {
       const engine = loaded ?? (await loading?.catch(() => undefined));
       loaded = undefined;
-      for (const control of interrupts.values()) control.abort();
+      interrupts.abortAll();
       if (engine) {
         await engine.driver.drain();
         await engine.dispose();
       }
     },
   };
+}
+
+/** The calls in flight that can be interrupted, by the id the page gave them. */
+class Interrupts {
+  private readonly live = new Map<number, AbortController>();
+
+  /** An AbortSignal for call `id` that fires on `abort(id)` or when the call itself is cancelled. */
+  open(id: number, context: CallContext): { signal: AbortSignal; done: () => void } {
+    const control = new AbortController();
+    this.live.set(id, control);
+    const onCancel = () => control.abort();
+    context.signal.addEventListener('abort', onCancel, { once: true });
+    return {
+      signal: control.signal,
+      done: () => {
+        this.live.delete(id);
+        context.signal.removeEventListener('abort', onCancel);
+      },
+    };
+  }
+
+  abort(id: number): void {
+    this.live.get(id)?.abort();
+  }
+
+  abortAll(): void {
+    for (const control of this.live.values()) control.abort();
+  }
+}
+
+async function exportPrefix(engine: LoadedEngine, length: number): Promise<KvPrefix> {
+  const weights = ownedWeights(engine);
+  const { segments, kv } = await engine.driver.readPrefix(length);
+  return { model: engine.info.model, ...weights, segments, kv };
+}
+
+async function importPrefix(engine: LoadedEngine, prefix: KvPrefix): Promise<void> {
+  const weights = ownedWeights(engine);
+  const made = [prefix?.model, prefix?.revision, prefix?.dtype];
+  const here = [engine.info.model, weights.revision, weights.dtype];
+  if (made.some((v, i) => v !== here[i])) throw new InvalidInputError('snapshot-mismatch', `The saved cache was made by ${made.join(' ')}, the engine runs ${here.join(' ')}`);
+  await engine.driver.writePrefix(prefix.segments, prefix.kv);
 }
 
 function ownedWeights(engine: LoadedEngine): NonNullable<LoadedEngine['weights']> {

@@ -25,49 +25,80 @@ export interface WorkerEngineOptions<C> {
 export const WORKER_ENGINE_DEFAULTS = Object.freeze({ timeoutMs: 120_000, loadTimeoutMs: 1_800_000 });
 
 export function createWorkerEngine<C>(options: WorkerEngineOptions<C>): Engine {
-  const timeoutMs = options.timeoutMs ?? WORKER_ENGINE_DEFAULTS.timeoutMs;
-  const loadTimeoutMs = options.loadTimeoutMs ?? WORKER_ENGINE_DEFAULTS.loadTimeoutMs;
-  let client: RpcClient<EngineService<C>> | undefined;
-  let loading: Promise<EngineInfo> | undefined;
-  let info: EngineInfo | undefined;
-  let disposed = false;
-  let nextInterruptible = 1;
-
-  const live = (): RpcClient<EngineService<C>> => {
-    if (disposed) throw new InvalidInputError('invalid-input', `This ${options.name} engine was disposed; create a new one`);
-    if (!client?.alive) {
-      client = createRpcClient<EngineService<C>>(options.spawn(), { name: options.name, timeoutMs });
-      loading = undefined;
-      info = undefined;
-    }
-    return client;
+  const link = new WorkerLink(options);
+  const loaded = async <T>(call: (rpc: RpcClient<EngineService<C>>) => Promise<T>): Promise<T> => {
+    await link.load();
+    return call(link.live());
   };
+  return {
+    get info() {
+      return link.info;
+    },
+    load: (loadOptions) => link.load(loadOptions),
+    async tokenize(texts) {
+      if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new InvalidInputError('invalid-input', 'tokenize takes an array of strings');
+      return loaded((rpc) => rpc.call('tokenize', [texts]));
+    },
+    prewarm(prefix, prewarmOptions = {}) {
+      return link.interruptibly(prewarmOptions.signal, (rpc, id) => rpc.call('prewarm', [prefix, id]));
+    },
+    generate(prompt, generateOptions = {}) {
+      const { signal, onChunk, ...wire } = generateOptions;
+      return link.interruptibly(signal, (rpc, id) => rpc.call('generate', onChunk ? [prompt, wire, id, onChunk] : [prompt, wire, id]));
+    },
+    held: () => loaded((rpc) => rpc.call('held', [])),
+    exportPrefix: (length) => loaded((rpc) => rpc.call('exportPrefix', [length])),
+    importPrefix: (prefix) => loaded((rpc) => rpc.call('importPrefix', [prefix])),
+    dispose: () => link.dispose(),
+  };
+}
 
-  const load: Engine['load'] = async (loadOptions = {}) => {
-    const rpc = live();
-    if (info) return info;
-    if (!loading) {
+/** The worker behind one engine: started on first use, started again (and the model loaded again) after a crash. */
+class WorkerLink<C> {
+  info: EngineInfo | undefined;
+  private client: RpcClient<EngineService<C>> | undefined;
+  private loading: Promise<EngineInfo> | undefined;
+  private disposed = false;
+  private nextInterruptible = 1;
+
+  constructor(private readonly options: WorkerEngineOptions<C>) {}
+
+  live(): RpcClient<EngineService<C>> {
+    if (this.disposed) throw new InvalidInputError('invalid-input', `This ${this.options.name} engine was disposed; create a new one`);
+    if (!this.client?.alive) {
+      this.client = createRpcClient<EngineService<C>>(this.options.spawn(), { name: this.options.name, timeoutMs: this.options.timeoutMs ?? WORKER_ENGINE_DEFAULTS.timeoutMs });
+      this.loading = undefined;
+      this.info = undefined;
+    }
+    return this.client;
+  }
+
+  async load(loadOptions: Parameters<Engine['load']>[0] = {}): Promise<EngineInfo> {
+    const rpc = this.live();
+    if (this.info) return this.info;
+    if (!this.loading) {
       const { onProgress, signal } = loadOptions;
-      const call = rpc.call('load', onProgress ? [options.config, onProgress] : [options.config], { timeoutMs: loadTimeoutMs, ...(signal ? { signal } : {}) });
-      loading = call.then(
+      const timeoutMs = this.options.loadTimeoutMs ?? WORKER_ENGINE_DEFAULTS.loadTimeoutMs;
+      const call = rpc.call('load', onProgress ? [this.options.config, onProgress] : [this.options.config], { timeoutMs, ...(signal ? { signal } : {}) });
+      this.loading = call.then(
         (value) => {
-          if (client === rpc) info = value;
+          if (this.client === rpc) this.info = value;
           return value;
         },
         (error: unknown) => {
-          loading = undefined; // a failed or aborted load can be retried
+          this.loading = undefined; // a failed or aborted load can be retried
           throw error;
         },
       );
     }
-    return loading;
-  };
+    return this.loading;
+  }
 
   /** Runs `call` with an interrupt id; aborting `signal` interrupts it in the worker instead of abandoning it. */
-  const interruptibly = async <T>(signal: AbortSignal | undefined, call: (rpc: RpcClient<EngineService<C>>, id: number) => Promise<T>): Promise<T> => {
-    await load(signal ? { signal } : {});
-    const rpc = live();
-    const id = nextInterruptible++;
+  async interruptibly<T>(signal: AbortSignal | undefined, call: (rpc: RpcClient<EngineService<C>>, id: number) => Promise<T>): Promise<T> {
+    await this.load(signal ? { signal } : {});
+    const rpc = this.live();
+    const id = this.nextInterruptible++;
     const onAbort = () => void rpc.call('interrupt', [id]).catch(() => undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -77,52 +108,22 @@ export function createWorkerEngine<C>(options: WorkerEngineOptions<C>): Engine {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-  };
+  }
 
-  return {
-    get info() {
-      return info;
-    },
-    load,
-    async tokenize(texts) {
-      if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new InvalidInputError('invalid-input', 'tokenize takes an array of strings');
-      await load();
-      return live().call('tokenize', [texts]);
-    },
-    prewarm(prefix, prewarmOptions = {}) {
-      return interruptibly(prewarmOptions.signal, (rpc, id) => rpc.call('prewarm', [prefix, id]));
-    },
-    generate(prompt, generateOptions = {}) {
-      const { signal, onChunk, ...wire } = generateOptions;
-      return interruptibly(signal, (rpc, id) => rpc.call('generate', onChunk ? [prompt, wire, id, onChunk] : [prompt, wire, id]));
-    },
-    async held() {
-      await load();
-      return live().call('held', []);
-    },
-    async exportPrefix(length) {
-      await load();
-      return live().call('exportPrefix', [length]);
-    },
-    async importPrefix(prefix) {
-      await load();
-      return live().call('importPrefix', [prefix]);
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      const rpc = client;
-      client = undefined;
-      loading = undefined;
-      info = undefined;
-      if (!rpc?.alive) return;
-      try {
-        await rpc.call('dispose', []);
-      } catch (error) {
-        if (!(error instanceof RpcError)) throw error; // a dead or stuck worker is stopped all the same
-      } finally {
-        rpc.terminate();
-      }
-    },
-  };
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const rpc = this.client;
+    this.client = undefined;
+    this.loading = undefined;
+    this.info = undefined;
+    if (!rpc?.alive) return;
+    try {
+      await rpc.call('dispose', []);
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error; // a dead or stuck worker is stopped all the same
+    } finally {
+      rpc.terminate();
+    }
+  }
 }

@@ -243,18 +243,56 @@ async function openWorker(config: SchedulerWorkerConfig, factories: SchedulerSer
   return target;
 }
 
+type PredictionHandlers = Pick<ServiceHandler<SchedulerService>, 'draft' | 'setConversation' | 'send'>;
+
+/** The keystroke-to-first-token path: drafts debounced here, then predicted and prewarmed; sends answered. */
+function predictionHandlers(live: () => Opened): PredictionHandlers {
+  let latestDraft = 0;
+  return {
+    async draft(context, text, onPredicted) {
+      const { debounceMs } = live();
+      const mine = ++latestDraft;
+      await sleep(debounceMs, context.signal);
+      if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
+      const { predictor } = live();
+      const { results, prewarmed, settled } = await predictor.draft(text);
+      if (mine !== latestDraft) return { superseded: true }; // the core dropped it for a newer one
+      const predicted = results.map(view);
+      await onPredicted?.(predicted);
+      await settled;
+      live().kv?.keeper.schedule();
+      if (mine !== latestDraft) return { superseded: true };
+      const held = new Set(predictor.heldIds);
+      return { superseded: false, text, predicted, prewarmed, held: predicted.filter((m) => held.has(m.id)).length };
+    },
+    async setConversation(_c, history, system) {
+      live().predictor.setConversation(history, system);
+    },
+    async send(context, message, onChunk) {
+      latestDraft++; // any pending draft is stale now
+      await live().engine.settled();
+      await live().kv?.imported; // a restored prefix lands before the send's prompt, not after it
+      const report = await live().predictor.send({ ...message, signal: context.signal, ...(onChunk && { onChunk }) });
+      live().kv?.keeper.schedule();
+      return sendView(report);
+    },
+  };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
 export function createSchedulerService(options: SchedulerServiceOptions): ServiceHandler<SchedulerService> {
   let opened: Opened | undefined;
-  let latestDraft = 0;
   const live = () => {
     if (!opened) throw new InvalidInputError('invalid-input', 'The scheduler worker is not open; call open({ scope }) first.');
     return opened;
   };
-  const wait = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
 
   return {
     async open(_c: CallContext, config) {
@@ -281,33 +319,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
       await live().scheduler.tick();
       return { created: out.created.length, mentioned: out.mentioned.length };
     },
-    async draft(context, text, onPredicted) {
-      const { debounceMs } = live();
-      const mine = ++latestDraft;
-      await wait(debounceMs, context.signal);
-      if (mine !== latestDraft || context.signal.aborted) return { superseded: true };
-      const { predictor } = live();
-      const { results, prewarmed, settled } = await predictor.draft(text);
-      if (mine !== latestDraft) return { superseded: true }; // the core dropped it for a newer one
-      const predicted = results.map(view);
-      await onPredicted?.(predicted);
-      await settled;
-      live().kv?.keeper.schedule();
-      if (mine !== latestDraft) return { superseded: true };
-      const held = new Set(predictor.heldIds);
-      return { superseded: false, text, predicted, prewarmed, held: predicted.filter((m) => held.has(m.id)).length };
-    },
-    async setConversation(_c, history, system) {
-      live().predictor.setConversation(history, system);
-    },
-    async send(context, message, onChunk) {
-      latestDraft++; // any pending draft is stale now
-      await live().engine.settled();
-      await live().kv?.imported; // a restored prefix lands before the send's prompt, not after it
-      const report = await live().predictor.send({ ...message, signal: context.signal, ...(onChunk && { onChunk }) });
-      live().kv?.keeper.schedule();
-      return sendView(report);
-    },
+    ...predictionHandlers(live),
     async search(_c, query, k) {
       return (await live().scheduler.search(query, { k })).map(view);
     },

@@ -17,24 +17,10 @@ export interface WebLLMPrimitives extends EnginePrimitives {
 }
 
 export function createWebLLMPrimitives(engine: MlcEngineLike, pipeline: PipelineLike): WebLLMPrimitives {
-  const plainKv = pipeline.kvCache !== undefined && pipeline.kvCache !== null && (pipeline.rnnState === undefined || pipeline.rnnState === null);
-  const popn = plainKv && pipeline.slidingWindowSize === -1 ? findGlobalFunc(pipeline.tvm, KV_POPN) : undefined;
-  const canCheckpoint =
-    plainKv &&
-    typeof pipeline.exportPromptCheckpoint === 'function' &&
-    typeof pipeline.importPromptCheckpoint === 'function' &&
-    KV_CHECKPOINT_FUNCS.every((name) => hasGlobalFunc(pipeline, name));
-  const rollback: RollbackKind = popn ? 'popn' : canCheckpoint ? 'checkpoint' : 'reset';
-  const rollbackNote = popn
-    ? `${KV_POPN} found: rollback drops tokens in place`
-    : canCheckpoint
-      ? `no ${KV_POPN}${plainKv ? '' : ' (the model keeps recurrent state)'}; KV checkpoints found: rollback restores a held prefix`
-      : `neither ${KV_POPN} nor KV checkpoints in this model's runtime: rollback resets and prefills again`;
+  const { popn, canCheckpoint, rollback, rollbackNote } = detectRollback(pipeline);
   const contextLength = pipeline.contextWindowSize > 0 ? pipeline.contextWindowSize : pipeline.slidingWindowSize;
   const capabilities: EngineCapabilities = Object.freeze({ rollback, snapshots: canCheckpoint, contextLength });
   const checkpoints = new Map<SnapshotId, KvCheckpoint>();
-  let nextSnapshot = 1;
-
   const primitives: WebLLMPrimitives = {
     capabilities,
     rollbackNote,
@@ -56,15 +42,7 @@ export function createWebLLMPrimitives(engine: MlcEngineLike, pipeline: Pipeline
       if (length === held) return;
       // Older TVM runtimes refuse to pop a whole sequence (PopN: CHECK_LT(n, seq_length)); emptying is a reset.
       if (length === 0) return engine.resetChat();
-      const { tvm } = pipeline;
-      tvm.beginScope();
-      try {
-        popn(pipeline.kvCache, tvm.scalar(0, 'int64'), tvm.scalar(held - length, 'int64'));
-      } finally {
-        tvm.endScope();
-      }
-      // popn changes the runtime's cache only; WebLLM's own count must follow it.
-      pipeline.filledKVCacheLength = length;
+      popInPlace(pipeline, popn, held - length);
     },
     async reset() {
       await engine.resetChat();
@@ -74,11 +52,45 @@ export function createWebLLMPrimitives(engine: MlcEngineLike, pipeline: Pipeline
       checkpoints.clear();
     },
   };
-  if (!canCheckpoint) return primitives;
+  return canCheckpoint ? Object.assign(primitives, checkpointing(engine, pipeline, checkpoints)) : primitives;
+}
 
+/** Which rollback this model's runtime allows, best first, and why, for the engine's report. */
+function detectRollback(pipeline: PipelineLike): { popn: PackedFunc | undefined; canCheckpoint: boolean; rollback: RollbackKind; rollbackNote: string } {
+  const plainKv = pipeline.kvCache !== undefined && pipeline.kvCache !== null && (pipeline.rnnState === undefined || pipeline.rnnState === null);
+  const popn = plainKv && pipeline.slidingWindowSize === -1 ? findGlobalFunc(pipeline.tvm, KV_POPN) : undefined;
+  const canCheckpoint =
+    plainKv &&
+    typeof pipeline.exportPromptCheckpoint === 'function' &&
+    typeof pipeline.importPromptCheckpoint === 'function' &&
+    KV_CHECKPOINT_FUNCS.every((name) => hasGlobalFunc(pipeline, name));
+  const rollback: RollbackKind = popn ? 'popn' : canCheckpoint ? 'checkpoint' : 'reset';
+  const rollbackNote = popn
+    ? `${KV_POPN} found: rollback drops tokens in place`
+    : canCheckpoint
+      ? `no ${KV_POPN}${plainKv ? '' : ' (the model keeps recurrent state)'}; KV checkpoints found: rollback restores a held prefix`
+      : `neither ${KV_POPN} nor KV checkpoints in this model's runtime: rollback resets and prefills again`;
+  return { popn, canCheckpoint, rollback, rollbackNote };
+}
+
+/** Drops the last `n` tokens of the runtime's cache, and makes WebLLM's own count follow. */
+function popInPlace(pipeline: PipelineLike, popn: PackedFunc, n: number): void {
+  const { tvm } = pipeline;
+  tvm.beginScope();
+  try {
+    popn(pipeline.kvCache, tvm.scalar(0, 'int64'), tvm.scalar(n, 'int64'));
+  } finally {
+    tvm.endScope();
+  }
+  pipeline.filledKVCacheLength -= n;
+}
+
+/** Snapshots as KV checkpoints: the pages exported to CPU memory, imported back on restore. */
+function checkpointing(engine: MlcEngineLike, pipeline: PipelineLike, checkpoints: Map<SnapshotId, KvCheckpoint>): Required<Pick<EnginePrimitives, 'snapshot' | 'restore' | 'dropSnapshot'>> {
   const exportCheckpoint = (pipeline.exportPromptCheckpoint as NonNullable<PipelineLike['exportPromptCheckpoint']>).bind(pipeline);
   const importCheckpoint = (pipeline.importPromptCheckpoint as NonNullable<PipelineLike['importPromptCheckpoint']>).bind(pipeline);
-  return Object.assign(primitives, {
+  let nextSnapshot = 1;
+  return {
     async snapshot(): Promise<SnapshotId> {
       const checkpoint = await exportCheckpoint(undefined, false);
       if (!checkpoint) throw new ModelError('generation-failed', 'WebLLM could not export a KV checkpoint of this model');
@@ -99,7 +111,7 @@ export function createWebLLMPrimitives(engine: MlcEngineLike, pipeline: Pipeline
     async dropSnapshot(id: SnapshotId): Promise<void> {
       checkpoints.delete(id);
     },
-  });
+  };
 }
 
 function hasGlobalFunc(pipeline: PipelineLike, name: string): boolean {
