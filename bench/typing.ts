@@ -34,6 +34,9 @@
 //                  exact conversation reuse gets)
 //   bm25_draft     drafts prewarm what plain BM25 ranks for the draft (no heat,
 //                  themes or tiers; the last word a prefix); the send as `final`
+//
+// The hit diagnostic (typed arms): the share of the final top 10 that the cache
+// held as the key at 25, 50 and 75% of the question came, before its draft.
 import type { SendLayout } from '../src/core/prediction';
 import { nextTask } from '../src/util/next-task';
 import { Predictor, type SendReport } from '../src/scheduler/predict';
@@ -45,6 +48,8 @@ import { TIMED_ENGINE_DEFAULTS, TimedEngineDouble, type GenerateTiming } from '.
 import { loadConversation, mean, recall, type Conversation, type Question } from './locomo';
 
 const RATES = [40, 300, 2000] as const;
+/** Shares of the question typed at which the hit diagnostic reads what the cache held, in %. */
+const TYPED_SHARES = [25, 50, 75] as const;
 const BUDGET = 10;
 const K = 10;
 const DEBOUNCE_MS = 50;
@@ -88,11 +93,13 @@ function bm25Drafts(scheduler: Scheduler, mneme: Mneme): Scheduler {
 interface Arm extends ArmSpec {
   rate: number;
   engine: TimedEngineDouble;
-  acc: { recall: number[]; share: number[]; ttft: number[]; wasted: number[]; prompt: number[]; typing: number[] };
+  acc: { recall: number[]; share: number[]; ttft: number[]; wasted: number[]; prompt: number[]; typing: number[]; hit: Record<number, number[]> };
 }
 
 interface Replayed {
   report: SendReport;
+  /** What the cache held (working memory ids) as the key at 25, 50 and 75% of the question came. */
+  heldAt: Map<number, ReadonlySet<string>>;
   timing: GenerateTiming;
   drafts: number;
   /** Enter came within the debounce of the last key, so its draft was dropped. */
@@ -141,7 +148,14 @@ async function replay(arm: Arm, scheduler: Scheduler, question: string, gaps: nu
   for (const gap of gaps) keys.push(t), (t += gap);
   const sendAt = t;
   let drafts = 0;
+  const heldAt = new Map<number, ReadonlySet<string>>();
+  const checkpoints = new Map(TYPED_SHARES.map((pct) => [Math.max(0, Math.round((question.length * pct) / 100) - 1), pct]));
   for (let i = 0; arm.typed && i < question.length; i++) {
+    const pct = checkpoints.get(i);
+    if (pct !== undefined) {
+      await advance(engine, keys[i]!);
+      heldAt.set(pct, new Set(predictor.heldIds));
+    }
     const next = i + 1 < question.length ? keys[i + 1]! : sendAt;
     if (next - keys[i]! <= DEBOUNCE_MS) continue; // a newer key (or the send) replaced it within the debounce
     await advance(engine, keys[i]! + DEBOUNCE_MS);
@@ -159,7 +173,7 @@ async function replay(arm: Arm, scheduler: Scheduler, question: string, gaps: nu
   const report = await sending;
   const timing = engine.lastGenerate;
   if (!timing || timing.arrivedAt !== sendAt) throw new Error(`typing replay: the send at ${sendAt} ms reached the engine at ${timing?.arrivedAt} ms`);
-  return { report, timing, drafts, lastDropped: arm.typed && gaps.at(-1)! <= DEBOUNCE_MS };
+  return { report, timing, heldAt, drafts, lastDropped: arm.typed && gaps.at(-1)! <= DEBOUNCE_MS };
 }
 
 /** A fixed, seeded subset of `n` questions (in their order), or all of them. */
@@ -172,7 +186,7 @@ function sample(c: Conversation, questions: Question[], n: number | undefined): 
 export async function run(input: { conversations: Conversation[]; label: string; perConversation?: number }): Promise<Record<string, number | string>> {
   const arms: Arm[] = [];
   for (const rate of RATES) {
-    for (const spec of ARMS) arms.push({ ...spec, rate, engine: new TimedEngineDouble(await smollmDryRun(), { rate }), acc: { recall: [], share: [], ttft: [], wasted: [], prompt: [], typing: [] } });
+    for (const spec of ARMS) arms.push({ ...spec, rate, engine: new TimedEngineDouble(await smollmDryRun(), { rate }), acc: { recall: [], share: [], ttft: [], wasted: [], prompt: [], typing: [], hit: { 25: [], 50: [], 75: [] } } });
   }
   const fullsearch: number[] = [];
   const drafts: number[] = [];
@@ -188,7 +202,7 @@ export async function run(input: { conversations: Conversation[]; label: string;
       const gaps = keyGaps(q.question.length, hash(`${c.sample_id}/${q.question}`));
       let final: string | undefined;
       for (const arm of arms) {
-        const { report, timing, drafts: n, lastDropped: dropped } = await replay(arm, arm.bm25Drafts ? bm25 : scheduler, q.question, gaps);
+        const { report, timing, heldAt, drafts: n, lastDropped: dropped } = await replay(arm, arm.bm25Drafts ? bm25 : scheduler, q.question, gaps);
         const top = report.results.map((r) => r.memory.id);
         if (final === undefined) {
           final = top.join();
@@ -204,6 +218,7 @@ export async function run(input: { conversations: Conversation[]; label: string;
         acc.wasted.push(timing.typingPrefilled - timing.typingReused);
         acc.prompt.push(report.promptTokens);
         acc.typing.push(timing.typingPrefilled);
+        for (const [pct, held] of heldAt) acc.hit[pct]!.push(top.length === 0 ? 0 : top.filter((id) => held.has(id)).length / top.length);
       }
     }
     await close();
@@ -219,6 +234,7 @@ export async function run(input: { conversations: Conversation[]; label: string;
     'typing.engine': `TEST DOUBLE: SmolLM dry run (exact tokens, no model) on a virtual clock; prefill tokens/rate in ${TIMED_ENGINE_DEFAULTS.sliceTokens}-token slices, superseded between slices; no real compute contention, no memory-bandwidth effects`,
     'typing.ttft': `virtual: wait for the slice in flight + tokens prefilled at send / rate + one decode step (${TIMED_ENGINE_DEFAULTS.decodeStepTokens} token-times); search and layout at send count 0 ms`,
     'typing.arms': 'final, held_plus_new (600 tokens): drafts prewarm (budget 10); cold: no drafts, empty cache; reuse: no drafts, cache kept from the previous question (exact prefix reuse, as WebLLM); bm25_draft: drafts prewarm the plain BM25 ranking of the draft, the send as final. k 10, a new chat per question',
+    'typing.hit_at_10': `typed arms, per rate (r{rate}.{arm}.hit_at_10.p25/p50/p75): the share of the final top 10 that the cache held as the key at ${TYPED_SHARES.join('/')}% of the question came (before that key's draft), on the virtual clock`,
     'typing.activated_memories.mean': mean(activated),
     'typing.drafts_per_question.mean': mean(drafts),
     'typing.last_draft_dropped': lastDropped,
@@ -236,6 +252,7 @@ export async function run(input: { conversations: Conversation[]; label: string;
     if (arm.typed) {
       out[`${key}.wasted_tokens.mean`] = mean(acc.wasted);
       out[`${key}.typing_prefill_tokens.mean`] = mean(acc.typing);
+      for (const pct of TYPED_SHARES) out[`${key}.hit_at_10.p${pct}`] = mean(acc.hit[pct]!);
     }
   }
   // Both are 0 unless something is wrong: every arm ranks the same final set, and the core's count of typing's prefill matches the cache's.
