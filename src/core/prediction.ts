@@ -255,17 +255,19 @@ export class PredictionCore {
   }
 
   /**
-   * Whether the last prewarm still serves the send this prediction foresees: laid out as a send would lay out
-   * the prediction's first `finalK`, at most `refreshAbove` of their tokens fall after the prefix it shares with
-   * that prewarm. The cache reuses a prefix only, so what counts is where a change falls: a dropped first
-   * memory costs every one after it, a new last one only itself (an overlap of sets cannot tell them apart).
+   * Whether the cache serves the send this prediction foresees: laid out as a send would lay out the
+   * prediction's first `finalK`, at most `refreshAbove` of their tokens fall after the prefix they share with
+   * what the cache holds (or will, once the prewarm in flight lands). The cache reuses a prefix only, so what
+   * counts is where a change falls: a dropped first memory costs every one after it, a new last one only itself
+   * (an overlap of sets cannot tell them apart). A prewarm cut short by another call counts for what it held.
    */
   private frontHeld(found: readonly Candidate[]): boolean {
     const front = found.slice(0, this.finalK);
     const total = front.reduce((sum, c) => sum + c.tokens, 0);
     const laid = this.sendWorking(front);
+    const cached = this.cached;
     let shared = 0;
-    while (shared < laid.length && laid[shared]!.id === this.requested[shared]?.id) shared++;
+    while (shared < laid.length && laid[shared]!.id === cached[shared]?.id) shared++;
     const after = laid.slice(shared).reduce((sum, c) => sum + c.tokens, 0);
     return total === 0 || after <= this.config.refreshAbove * total;
   }

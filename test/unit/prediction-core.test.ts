@@ -98,6 +98,18 @@ describe('the prediction core', () => {
     expect(of(c.handle({ type: 'searched', seq: 3, found: found(...ids.slice(1), 'n') }), 'prewarm')[0]!.layout.working).toEqual([...ids.slice(1), 'n']);
   });
 
+  it('prewarms again when another call cut the last prewarm short, though the prediction and the words are the same', () => {
+    const c = core({ send: { kind: 'final' } });
+    c.handle({ type: 'draft', seq: 1, text: 'x ' });
+    c.handle({ type: 'searched', seq: 1, found: found('a', 'b', 'c') });
+    c.handle({ type: 'prewarmed', seq: 1, outcome: held(['a'], 0, 15) }); // the stable prefix's prefill superseded it
+    c.handle({ type: 'draft', seq: 2, text: 'x y' });
+    expect(of(c.handle({ type: 'searched', seq: 2, found: found('a', 'b', 'c') }), 'prewarm')[0]!.layout).toMatchObject({ working: ['a', 'b', 'c'], draft: 'x ' });
+    c.handle({ type: 'prewarmed', seq: 2, outcome: held(['a', 'b', 'c'], 15, 20) });
+    c.handle({ type: 'draft', seq: 3, text: 'x yz' });
+    expect(of(c.handle({ type: 'searched', seq: 3, found: found('a', 'b', 'c') }), 'prewarm')).toEqual([]);
+  });
+
   it('while a prewarm is in flight, lays out a send in its order: the cache holds a prefix of it, not what was last reported', () => {
     const c = core({ send: { kind: 'final' } });
     c.handle({ type: 'draft', seq: 1, text: 'x ' });
