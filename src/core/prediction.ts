@@ -7,8 +7,10 @@
 // the outcomes back as events. Races are decided here: a search or layout for
 // a draft that a newer one replaced is dropped when its result comes back, and
 // the cache is tracked from what each engine call reports it *held*, not from
-// what was asked of it.
-import type { CacheOutcome, Candidate, CoreCommand, CoreEvent, Layout, SendFigures, Turn } from './protocol';
+// what was asked of it, save that a prewarm in flight sets the order the cache
+// is taking on (src/core/cache-view.ts).
+import { CacheView, heldFirst } from './cache-view';
+import type { CacheOutcome, Candidate, CoreCommand, CoreEvent, Layout, Turn } from './protocol';
 
 /** How the send's working block is chosen. */
 export type SendLayout =
@@ -89,18 +91,14 @@ export class PredictionCore {
   private drafting: { seq: number; text: string; waiting: boolean } | undefined;
   /** The send in flight: drafts typed meanwhile are predicted, and prewarmed once it is done. */
   private sending: Sending | undefined;
-  /** The last prewarm asked for (what the refresh rule compares against). */
+  /** The last prewarm asked for: laid out again, with the words typed since, while the prediction holds. */
   private requested: Candidate[] = [];
   /** The whole words of the draft that the last prewarm asked for. */
   private requestedDraft = '';
   /** The working set of the current message: the last prediction, or the last send's final set. */
   private workingSet: readonly string[] = [];
-  /**
-   * Working memories the cache holds now, in prompt order; tokens before `typingFrom` were cached before typing
-   * began (Infinity: whatever the cache held before this core's first call was not prefilled by its typing).
-   * `pending` is the prewarm asked for and not yet reported: once it starts, the cache holds a prefix of it.
-   */
-  private cache: CacheState = emptyCache(Infinity);
+  /** The engine's cache as far as this core knows it: held, being prewarmed, and typing's share of it. */
+  private cache = new CacheView(Infinity);
   /** Token counts of the memories seen since the last send. */
   private tokens = new Map<string, number>();
   /** The k the next send is expected to take: the last send's, or the configured one before any. */
@@ -128,7 +126,7 @@ export class PredictionCore {
 
   /** Working memories the cache holds now, in prompt order. */
   get held(): readonly string[] {
-    return this.cache.held.map((c) => c.id);
+    return this.cache.heldIds;
   }
 
   handle(event: CoreEvent): CoreCommand[] {
@@ -146,7 +144,7 @@ export class PredictionCore {
       case 'searched':
         return this.searched(event.seq, event.found);
       case 'prewarmed':
-        this.track(event.seq, event.outcome);
+        this.cache.track(event.seq, event.outcome, this.tokens);
         return [];
       case 'prewarm-skipped':
         return this.skipped(event.seq);
@@ -154,7 +152,7 @@ export class PredictionCore {
         return this.generated(event.seq, event.outcome, event.reply);
       case 'failed':
         if (this.sending?.seq === event.seq) this.sending = undefined;
-        this.cache = emptyCache(Infinity);
+        this.cache = new CacheView(Infinity);
         return [];
       case 'search-failed':
         if (this.sending?.seq === event.seq) this.sending = undefined;
@@ -171,7 +169,7 @@ export class PredictionCore {
     this.requestedDraft = '';
     this.workingSet = [];
     this.history.length = 0;
-    this.cache = emptyCache(0);
+    this.cache = new CacheView(0);
     return [{ type: 'cancel-prewarm' }];
   }
 
@@ -199,7 +197,6 @@ export class PredictionCore {
     return [this.search(seq, text, this.config.budget)];
   }
 
-  /** A search for a draft or a send, with the last turns as context. */
   /** A draft's search, with the last turns as context (kept for its send). */
   private search(seq: number, query: string, k: number): CoreCommand {
     this.draftContext = this.lastTurns() ?? '';
@@ -250,7 +247,7 @@ export class PredictionCore {
     }
     this.requestedDraft = typed;
     const layout: Layout = { system: this.system, history: [...this.history], working: this.requested.map((c) => c.id), draft: typed, final: false };
-    this.cache.pending = { seq, order: this.requested };
+    this.cache.expect(seq, this.requested);
     return [{ type: 'predicted', seq, ids: this.workingSet, prewarm: true }, { type: 'prewarm', seq, layout }];
   }
 
@@ -265,7 +262,7 @@ export class PredictionCore {
     const front = found.slice(0, this.finalK);
     const total = front.reduce((sum, c) => sum + c.tokens, 0);
     const laid = this.sendWorking(front);
-    const cached = this.cached;
+    const cached = this.cache.order;
     let shared = 0;
     while (shared < laid.length && laid[shared]!.id === cached[shared]?.id) shared++;
     const after = laid.slice(shared).reduce((sum, c) => sum + c.tokens, 0);
@@ -280,17 +277,17 @@ export class PredictionCore {
    * them could never be in the prefix it reuses, and would push the typed words out of it.
    */
   private prewarmSet(found: readonly Candidate[]): Candidate[] {
-    const front = heldFirst(this.cached, found.slice(0, this.finalK));
-    return this.config.send.kind === 'final' ? front : [...front, ...heldFirst(this.cached, found.slice(this.finalK))];
+    const front = heldFirst(this.cache.order, found.slice(0, this.finalK));
+    return this.config.send.kind === 'final' ? front : [...front, ...heldFirst(this.cache.order, found.slice(this.finalK))];
   }
 
   private layoutSend(send: Sending, found: readonly Candidate[]): CoreCommand[] {
     const final = found.map((c) => c.id);
     if (!send.answer) {
-      const report = this.figures(final, final, { reused: 0, prefilled: 0, length: 0, heldIds: [] });
+      const report = this.cache.figures(final, final, { reused: 0, prefilled: 0, length: 0, heldIds: [] });
       this.sending = undefined;
       this.historyKnown = false; // another model answers: its reply, and so the conversation now, is unknown
-      this.startOver(this.cache.typingFrom);
+      this.startOver(this.cache.typingStart);
       return [...this.uses(final), { type: 'sent', seq: send.seq, report }];
     }
     send.final = final;
@@ -301,11 +298,11 @@ export class PredictionCore {
 
   /** The working block a send of `found` lays out, in prompt order. */
   private sendWorking(found: readonly Candidate[]): Candidate[] {
-    if (this.config.send.kind === 'final') return heldFirst(this.cached, found);
+    if (this.config.send.kind === 'final') return heldFirst(this.cache.order, found);
     const inFinal = new Map(found.map((c) => [c.id, c]));
     let room = this.config.send.tokens - found.reduce((sum, c) => sum + c.tokens, 0);
     const keep: Candidate[] = [];
-    for (const c of this.cached) {
+    for (const c of this.cache.order) {
       const final = inFinal.get(c.id);
       if (final) keep.push(final);
       else if (c.tokens <= room) (room -= c.tokens), keep.push(c);
@@ -314,27 +311,9 @@ export class PredictionCore {
     return [...keep, ...found.filter((c) => !kept.has(c.id))];
   }
 
-  /**
-   * The working memories in the order the cache holds them, or will: a prewarm asked for and not yet reported
-   * has cut the cache back to where it parts from what was held and is prefilling its own order, so a send or
-   * a newer prewarm laid out in the older order would find little of it reusable.
-   */
-  private get cached(): readonly Candidate[] {
-    return this.cache.pending?.order ?? this.cache.held;
-  }
-
-  /** Follows the cache: the tokens before `typingFrom` were there before typing started. */
-  private track(seq: number, outcome: CacheOutcome): void {
-    if (this.cache.pending && this.cache.pending.seq <= seq) this.cache.pending = undefined;
-    this.cache.typingFrom = Math.min(this.cache.typingFrom, outcome.reused);
-    this.cache.typingPrefilled += outcome.prefilled;
-    this.cache.held = outcome.heldIds.map((id) => ({ id, tokens: this.tokens.get(id) ?? 0 }));
-  }
-
   /** A prewarm never reached the engine: the cache still holds what it held, and the next prediction prewarms. */
   private skipped(seq: number): CoreCommand[] {
-    if (this.cache.pending?.seq !== seq) return [];
-    this.cache.pending = undefined;
+    if (!this.cache.skip(seq)) return [];
     this.requested = [];
     this.requestedDraft = '';
     return [];
@@ -343,7 +322,7 @@ export class PredictionCore {
   private generated(seq: number, outcome: CacheOutcome, reply: string): CoreCommand[] {
     const send = this.sending;
     if (send?.seq !== seq) return [];
-    const report = this.figures(send.final, send.seen, outcome);
+    const report = this.cache.figures(send.final, send.seen, outcome);
     this.sending = undefined;
     this.history.push({ role: 'user', text: send.text }, { role: 'assistant', text: reply });
     this.historyKnown = true;
@@ -357,44 +336,12 @@ export class PredictionCore {
     this.requested = [];
     this.requestedDraft = '';
     this.tokens = new Map();
-    this.cache = emptyCache(cached);
-  }
-
-  private figures(final: readonly string[], seen: readonly string[], outcome: CacheOutcome): SendFigures {
-    const fromBefore = Math.min(this.cache.typingFrom, outcome.reused);
-    const usedFromTyping = Math.max(0, outcome.reused - fromBefore);
-    const inFinal = new Set(final);
-    return {
-      final,
-      seen,
-      heldFinal: outcome.heldIds.filter((id) => inFinal.has(id)),
-      tokensReused: outcome.reused,
-      tokensPrefilledAtSend: outcome.prefilled,
-      typingPrefilled: this.cache.typingPrefilled,
-      wastedPrefill: Math.max(0, this.cache.typingPrefilled - usedFromTyping),
-    };
+    this.cache = new CacheView(cached);
   }
 
   private uses(ids: readonly string[]): CoreCommand[] {
     return this.config.recordRetrieval && ids.length > 0 ? [{ type: 'record-uses', ids, use: 'retrieval' }] : [];
   }
-}
-
-interface CacheState {
-  held: Candidate[];
-  pending?: { seq: number; order: readonly Candidate[] };
-  typingFrom: number;
-  typingPrefilled: number;
-}
-
-const emptyCache = (typingFrom: number): CacheState => ({ held: [], typingFrom, typingPrefilled: 0 });
-
-/** `found` reordered so that the ones the cache holds come first, in held order. */
-function heldFirst(held: readonly Candidate[], found: readonly Candidate[]): Candidate[] {
-  const byId = new Map(found.map((c) => [c.id, c]));
-  const first = held.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
-  const taken = new Set(first.map((c) => c.id));
-  return [...first, ...found.filter((c) => !taken.has(c.id))];
 }
 
 function sameTurns(a: readonly Turn[], b: readonly Turn[]): boolean {
