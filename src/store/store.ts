@@ -1,23 +1,22 @@
 // The plaintext tier: every memory, its vector and its event log in IndexedDB.
-// This is the write side (one transaction per write, a generation token, change
-// events after commit); reads are in reader.ts.
+// These are its write operations; the machinery under them (one transaction
+// per write, a generation token, change events after commit, sealing before a
+// transaction) is in writer.ts, and reads are in reader.ts.
 import type { IDBPDatabase } from 'idb';
-import { InvalidInputError, NotFoundError, type StorageError } from '../errors';
-import { OPEN_GOVERNANCE } from '../memory/governance';
+import { InvalidInputError, NotFoundError } from '../errors';
 import { isPlainObject, isWithin, parseMemoryScope } from '../memory/scope';
-import { DEFAULT_LIMITS, applyPatch, checkVectors, createRecord, moveTiers, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type Limits, type VectorInput } from '../memory/validate';
+import { applyPatch, checkVectors, createRecord, moveTiers, parseChangeBatch, parseId, parseTierChanges, parseUse, type ChangeBatch, type VectorInput } from '../memory/validate';
 import type { EmbeddingRef, MemoryEvent, MemoryInput, MemoryPatch, MemoryRecord, MemoryScope, StoredTier, TierChange, UseKind } from '../memory/types';
 import { DEFAULT_FOLD_HALF_LIFE_MS, parseRetention, type Retention } from '../memory/event-log';
 import { GroupCommit } from '../util/group-commit';
 import { compactLog } from './compaction';
 import { openConnection, type Connection } from './connection';
 import { guard } from './idb-errors';
-import { createdEvent, queueAdditions, runWrite, type Log, type WriteOutcome, type WriteTx } from './transaction';
-import { Listeners } from './listeners';
-import { StoreReader } from './reader';
+import { createdEvent, queueAdditions } from './transaction';
+import { StoreWriter } from './writer';
 import { SHARED_OWNER, type MemoryRow, type MnemeDB, type VectorRow } from './schema';
 import { openCodec, PLAIN_CODEC, type RowCodec } from './seal';
-import type { AppliedChanges, StoreChange, StoreOptions } from './types';
+import type { AppliedChanges, StoreOptions } from './types';
 
 export type { ConnectionEvent, ConnectionOptions } from './connection';
 
@@ -37,75 +36,17 @@ export async function openMemoryStore(options: StoreOptions = {}): Promise<Memor
   }
 }
 
-export class MemoryStore extends StoreReader {
-  readonly limits: Limits;
-  private readonly now: () => number;
-  private readonly newId: () => string;
-  private readonly listeners: Listeners;
+export class MemoryStore extends StoreWriter {
   private readonly retention: Retention;
   private readonly heatHalfLifeMs: number;
   /** Retrievals asked for while a log write is under way share the next one. */
   private readonly retrievals = new GroupCommit<string>((ids) => this.writeRetrievals(ids));
 
-  constructor(
-    db: IDBPDatabase<MnemeDB>,
-    options: StoreOptions,
-    codec: RowCodec = PLAIN_CODEC,
-    private readonly connection?: Connection,
-  ) {
-    super(db, codec, options.governance ?? OPEN_GOVERNANCE);
-    this.now = options.now ?? Date.now;
-    this.listeners = new Listeners(options.onSubscriberError);
-    this.newId = options.newId ?? (() => crypto.randomUUID());
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  constructor(db: IDBPDatabase<MnemeDB>, options: StoreOptions, codec: RowCodec = PLAIN_CODEC, connection?: Connection) {
+    super(db, options, codec, connection);
     this.retention = parseRetention(options.eventLog);
     this.heatHalfLifeMs = options.heatHalfLifeMs ?? DEFAULT_FOLD_HALF_LIFE_MS;
     if (!(this.heatHalfLifeMs > 0)) throw new InvalidInputError('invalid-input', 'heatHalfLifeMs is a number of ms > 0.');
-  }
-
-  /**
-   * Why the connection ended, if it did other than by close(): StorageError('store-upgraded') after
-   * another tab upgraded the database (reload the page), or 'store-closed' after the browser closed
-   * it abnormally. Every later call rejects with this error. See the onConnectionEvent option.
-   */
-  get closedReason(): StorageError | undefined {
-    return this.connection?.ended;
-  }
-
-  /**
-   * Calls `listener` after every committed write. Returns a function that stops it. A listener that
-   * throws never fails the write it hears, nor stops the other listeners: its error goes to the
-   * `onSubscriberError` option.
-   */
-  subscribe(listener: (change: StoreChange) => void): () => void {
-    return this.listeners.add(listener);
-  }
-
-  /** A write another tab committed: listeners hear it as if it were local, and the generation follows it. */
-  receive(change: StoreChange, generation: string): void {
-    this.lastGeneration = generation;
-    this.listeners.notify({ ...change, remote: true });
-  }
-
-  /**
-   * Runs one write transaction (transaction.ts): the generation token changes with it, and listeners
-   * hear of the change once it has committed. If anything fails, nothing is kept.
-   */
-  private async write<T>(doing: string, body: (tx: WriteTx, log: Log) => Promise<WriteOutcome<T>> | WriteOutcome<T>): Promise<T> {
-    const generation = crypto.randomUUID();
-    const { outcome, events, changed } = await runWrite(this.db, doing, generation, body, (e) => this.codec.event(e));
-    if (changed) this.lastGeneration = generation;
-    const change = outcome.change;
-    if (change && (change.upserted?.length || change.vectors?.length || change.removed?.length || (outcome.logOnly && events.length > 0))) {
-      this.listeners.notify({
-        upserted: change.upserted ?? [],
-        vectors: change.vectors ?? [],
-        removed: change.removed ?? [],
-        removedRecords: change.removedRecords ?? [],
-        events,
-      });
-    }
-    return outcome.result;
   }
 
   async add(input: MemoryInput, vector?: { vector: Float32Array; embedding: EmbeddingRef }): Promise<MemoryRecord> {
@@ -217,25 +158,6 @@ export class MemoryStore extends StoreReader {
       events.push({ at: now, memoryId: u.id, type: 'updated', fields });
     }
     await Promise.all([this.codec.prepare([...current.values()]), this.codec.prepareEvents(events)]);
-  }
-
-  /** The rows of `ids` inside a write, as stored and as records; a missing one is a NotFoundError (`unchanged` says what that left as it was). */
-  private async loadRows(tx: WriteTx, ids: readonly string[], unchanged: string): Promise<{ stored: Map<string, MemoryRow>; current: Map<string, MemoryRecord> }> {
-    const rows = await Promise.all(ids.map((id) => tx.objectStore('memories').get(id)));
-    const missing = ids.find((_, i) => rows[i] === undefined);
-    if (missing !== undefined) throw new NotFoundError(`No memory has id "${missing}"; it may have been removed. ${unchanged}`);
-    return { stored: new Map(rows.map((row) => [row!.id, row!])), current: new Map(rows.map((row) => [row!.id, this.codec.record(row!)])) };
-  }
-
-  /**
-   * In a sealed store, the rows of `ids` as they are now, with `next` of each sealed before the transaction that
-   * writes it (the fields a write changes are in the ciphertext, which cannot be made inside one). Plaintext: undefined.
-   */
-  private async sealNext(ids: readonly string[], next: (r: MemoryRecord) => MemoryRecord): Promise<Map<string, MemoryRecord> | undefined> {
-    if (!this.codec.sealed) return undefined;
-    const before = await this.unsealRows(ids);
-    await this.codec.prepare([...before.values()].map(next));
-    return before;
   }
 
   async remove(id: string): Promise<void> {
@@ -380,26 +302,6 @@ export class MemoryStore extends StoreReader {
         ops.push(tx.objectStore('memories').put(this.codec.row(next, row)), tx.objectStore('vectors').put(sealed[i]!));
       });
       return { result: updated.length, ops, change: { upserted: updated, vectors: rows } };
-    });
-  }
-
-  /**
-   * Reads one memory, lets `change` compute its next state, and writes it with its event in one
-   * transaction. When `change` throws (bad input) the transaction is aborted and nothing changes.
-   */
-  private async mutate(
-    id: string,
-    doing: string,
-    change: (r: MemoryRecord, at: number) => { next: MemoryRecord; event: MemoryEvent; dropVector: boolean },
-  ): Promise<MemoryRecord> {
-    return this.write(doing, async (tx, log) => {
-      const row = await tx.objectStore('memories').get(id);
-      if (!row) throw new NotFoundError(`No memory has id "${id}"; it may have been removed.`);
-      const out = change(this.codec.record(row), this.now());
-      const ops: Promise<unknown>[] = [tx.objectStore('memories').put(this.codec.row(out.next, row)), log(out.event)];
-      // A rewritten text: the old vector no longer describes it, and the snapshots still hold the old text.
-      if (out.dropVector) ops.push(tx.objectStore('vectors').delete(id), tx.objectStore('snapshots').clear());
-      return { result: out.next, ops, change: { upserted: [out.next] } };
     });
   }
 
